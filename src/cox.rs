@@ -1,0 +1,1203 @@
+//! Cox proportional-hazards regression, as R's `survival::coxph` fits it.
+//!
+//! The numerical core: plain slices in, [`CoxFit`] out, no I/O. The data are sorted once by
+//! stratum and decreasing time; every Newton-Raphson iteration is then a single pass that
+//! accumulates the risk-set sums S0, S1, S2 and evaluates the partial log-likelihood, its score and
+//! information in O(n p^2). Efron's correction for a tied set of d deaths is evaluated in closed form
+//! (O(d) scalar sums plus O(p^2)) instead of d matrix updates, so heavily tied data (whole months)
+//! cost no more than untied data.
+//!
+//! See `docs/methods-cox.md` for the formulas and references.
+
+use crate::dist;
+use crate::linalg::Ldl;
+use crate::surv::Surv;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+/// How tied event times enter the partial likelihood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Ties {
+    /// Efron (1977) approximation: R's default.
+    #[default]
+    Efron,
+    /// Breslow (1974) approximation.
+    Breslow,
+}
+
+impl fmt::Display for Ties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Ties::Efron => "efron",
+            Ties::Breslow => "breslow",
+        })
+    }
+}
+
+impl FromStr for Ties {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "efron" => Ok(Ties::Efron),
+            "breslow" => Ok(Ties::Breslow),
+            other => Err(format!(
+                "unknown ties method '{other}': use efron or breslow"
+            )),
+        }
+    }
+}
+
+/// Fitting controls, with the defaults of R's `coxph.control()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoxOptions {
+    /// Tie handling. Default: [`Ties::Efron`], as `coxph`.
+    pub ties: Ties,
+    /// Convergence when |1 - loglik_old / loglik_new| <= eps. Default 1e-9 (`eps`).
+    pub eps: f64,
+    /// Maximum Newton-Raphson iterations. Default 20 (`iter.max`).
+    pub max_iter: usize,
+    /// Relative pivot tolerance of the Cholesky factorisation. Default
+    /// `f64::EPSILON.powf(0.75)` (`toler.chol`).
+    pub toler_chol: f64,
+    /// Relative tolerance of the infinite-coefficient check. Default `sqrt(eps)` (`toler.inf`).
+    pub toler_inf: f64,
+    /// Level of the confidence limits of hazard ratios. Default 0.95 (`conf.int` of summary).
+    pub conf_level: f64,
+}
+
+impl Default for CoxOptions {
+    fn default() -> Self {
+        CoxOptions {
+            ties: Ties::Efron,
+            eps: 1e-9,
+            max_iter: 20,
+            toler_chol: f64::EPSILON.powf(0.75),
+            toler_inf: 1e-9_f64.sqrt(),
+            conf_level: 0.95,
+        }
+    }
+}
+
+/// Why a Cox model could not be fitted. Row indices are 0-based positions in the input.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum CoxError {
+    #[error("the design has {x} values but {n} rows x {p} terms need {}", n * p)]
+    DesignShape { x: usize, n: usize, p: usize },
+    #[error("{what} has {got} entries for {n} rows")]
+    LengthMismatch {
+        what: &'static str,
+        got: usize,
+        n: usize,
+    },
+    #[error("{names} names for {p} terms")]
+    NamesMismatch { names: usize, p: usize },
+    #[error("no events: every subject is censored, so there is nothing to fit")]
+    NoEvents,
+    #[error("{n} complete rows are too few for {p} terms: need at least {}", p + 1)]
+    TooFewRows { n: usize, p: usize },
+    #[error("covariate value of term '{term}' in row {index} is not finite")]
+    NonFiniteCovariate { term: String, index: usize },
+    #[error("case weight {value} in row {index} is not a positive finite number")]
+    InvalidWeight { index: usize, value: f64 },
+    #[error("term '{term}' is constant (every row has {value}), so its effect cannot be estimated")]
+    ConstantTerm { term: String, value: f64 },
+    #[error("term '{term}' is an exact linear combination of {}", others.join(", "))]
+    Collinear { term: String, others: Vec<String> },
+    #[error("the log-likelihood is not finite at the initial values")]
+    NonFiniteLoglik,
+}
+
+/// Something the user should know about a fit that did complete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CoxWarning {
+    /// The log-likelihood converged while this coefficient was still moving: it may be infinite
+    /// (monotone likelihood, e.g. no events in one level of a factor).
+    InfiniteCoefficient { term: String },
+    /// The iteration limit was reached before convergence.
+    NotConverged { iterations: usize },
+}
+
+impl fmt::Display for CoxWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CoxWarning::InfiniteCoefficient { term } => write!(
+                f,
+                "the log-likelihood converged before term '{term}': its coefficient may be infinite \
+                 (monotone likelihood, e.g. no events in one group); its HR and test are unreliable"
+            ),
+            CoxWarning::NotConverged { iterations } => write!(
+                f,
+                "ran out of iterations ({iterations}) and did not converge; raise --max-iter or check the data"
+            ),
+        }
+    }
+}
+
+/// A chi-square test: statistic, degrees of freedom and upper-tail p-value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChiSqTest {
+    pub statistic: f64,
+    pub df: f64,
+    pub p: f64,
+}
+
+impl ChiSqTest {
+    pub fn new(statistic: f64, df: usize) -> Self {
+        let df = df as f64;
+        ChiSqTest {
+            statistic,
+            df,
+            p: dist::chisq_sf(statistic, df),
+        }
+    }
+}
+
+/// One row of the coefficient table of `summary(coxph)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoefRow {
+    pub term: String,
+    pub coef: f64,
+    pub se: f64,
+    pub hr: f64,
+    pub hr_lower: f64,
+    pub hr_upper: f64,
+    pub z: f64,
+    pub p: f64,
+}
+
+/// The baseline cumulative hazard of one stratum at the event times, for covariates at the
+/// centring means, as `survfit.coxph` computes it (increments of Breslow or Efron type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineHazard {
+    /// Distinct event times, increasing.
+    pub time: Vec<f64>,
+    /// Weighted number at risk just before each time.
+    pub n_risk: Vec<f64>,
+    /// Weighted number of events at each time.
+    pub n_event: Vec<f64>,
+    /// Cumulative hazard H0(t).
+    pub cumhaz: Vec<f64>,
+    /// Cumulative sum of the hazard's variance terms (the first part of the Tsiatis variance).
+    pub cumvar: Vec<f64>,
+    /// Cumulative weighted covariate means times hazard increments, one p-vector per time.
+    pub cumxbar: Vec<Vec<f64>>,
+}
+
+impl BaselineHazard {
+    /// Index of the last event time <= t, if any.
+    pub fn index_at(&self, t: f64) -> Option<usize> {
+        let k = self.time.partition_point(|&x| x <= t);
+        k.checked_sub(1)
+    }
+}
+
+/// A fitted Cox model: everything `summary(coxph)` shows and everything prediction needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoxFit {
+    pub terms: Vec<String>,
+    pub coef: Vec<f64>,
+    /// Variance matrix of the coefficients (inverse information), row by row.
+    pub var: Vec<Vec<f64>>,
+    /// Centring means of the terms (weighted by case weights).
+    pub means: Vec<f64>,
+    /// Partial log-likelihood at beta = 0 and at the estimate.
+    pub loglik: [f64; 2],
+    pub likelihood_ratio: ChiSqTest,
+    pub wald: ChiSqTest,
+    pub score: ChiSqTest,
+    pub iterations: usize,
+    pub converged: bool,
+    pub ties: Ties,
+    pub conf_level: f64,
+    /// Rows used.
+    pub n: usize,
+    /// Events among them.
+    pub events: usize,
+    pub warnings: Vec<CoxWarning>,
+    /// One baseline hazard per stratum (a single one without strata), indexed by stratum code.
+    pub baseline: Vec<BaselineHazard>,
+}
+
+/// The design: n rows of p covariate values, row-major, with term names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    pub n: usize,
+    pub p: usize,
+    pub x: Vec<f64>,
+    pub names: Vec<String>,
+}
+
+impl Design {
+    pub fn new(x: Vec<f64>, n: usize, names: Vec<String>) -> Result<Design, CoxError> {
+        let p = names.len();
+        if x.len() != n * p {
+            return Err(CoxError::DesignShape { x: x.len(), n, p });
+        }
+        Ok(Design { n, p, x, names })
+    }
+
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.p..(i + 1) * self.p]
+    }
+}
+
+/// Optional parts of a fit: case weights and strata (codes 0..k).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FitExtras<'a> {
+    pub weights: Option<&'a [f64]>,
+    pub strata: Option<&'a [usize]>,
+}
+
+/// A tied set: rows `start..end` of the sorted data share one time within one stratum.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    start: usize,
+    end: usize,
+    /// First (latest-time) group of its stratum: risk-set sums restart here.
+    new_stratum: bool,
+    n_dead: usize,
+    dead_weight: f64,
+    time: f64,
+    stratum: usize,
+}
+
+/// The data sorted by stratum and decreasing time, covariates centred, ready for repeated passes.
+#[derive(Debug, Clone)]
+pub(crate) struct RiskSets {
+    n: usize,
+    p: usize,
+    /// Centred covariates in sorted order, row-major.
+    x: Vec<f64>,
+    w: Vec<f64>,
+    dead: Vec<bool>,
+    groups: Vec<Group>,
+    means: Vec<f64>,
+    n_strata: usize,
+}
+
+/// Sums of one pass at a given beta.
+#[derive(Debug, Clone)]
+pub(crate) struct PassResult {
+    pub loglik: f64,
+    pub u: Vec<f64>,
+    /// Information matrix, row-major p x p, full.
+    pub imat: Vec<f64>,
+}
+
+fn tri_len(p: usize) -> usize {
+    p * (p + 1) / 2
+}
+
+impl RiskSets {
+    pub(crate) fn new(
+        design: &Design,
+        surv: &Surv,
+        extras: FitExtras<'_>,
+    ) -> Result<RiskSets, CoxError> {
+        let n = design.n;
+        let p = design.p;
+        if surv.len() != n {
+            return Err(CoxError::LengthMismatch {
+                what: "the outcome",
+                got: surv.len(),
+                n,
+            });
+        }
+        if let Some(w) = extras.weights {
+            if w.len() != n {
+                return Err(CoxError::LengthMismatch {
+                    what: "weights",
+                    got: w.len(),
+                    n,
+                });
+            }
+            if let Some((index, &value)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| !(v.is_finite() && v > 0.0))
+            {
+                return Err(CoxError::InvalidWeight { index, value });
+            }
+        }
+        if let Some(s) = extras.strata {
+            if s.len() != n {
+                return Err(CoxError::LengthMismatch {
+                    what: "strata",
+                    got: s.len(),
+                    n,
+                });
+            }
+        }
+        if let Some(pos) = design.x.iter().position(|v| !v.is_finite()) {
+            return Err(CoxError::NonFiniteCovariate {
+                term: design.names[pos % p].clone(),
+                index: pos / p,
+            });
+        }
+        let time = surv.time();
+        let event = surv.event();
+        let strata_of = |i: usize| extras.strata.map_or(0, |s| s[i]);
+        let weight_of = |i: usize| extras.weights.map_or(1.0, |w| w[i]);
+
+        // weighted means, as coxfit6
+        let wsum: f64 = (0..n).map(weight_of).sum();
+        let mut means = vec![0.0; p];
+        for i in 0..n {
+            let wi = weight_of(i);
+            for (m, &v) in means.iter_mut().zip(design.row(i)) {
+                *m += wi * v;
+            }
+        }
+        for m in &mut means {
+            *m /= wsum;
+        }
+
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by(|&a, &b| {
+            strata_of(a)
+                .cmp(&strata_of(b))
+                .then(time[b].total_cmp(&time[a]))
+        });
+        let mut x = Vec::with_capacity(n * p);
+        let mut w = Vec::with_capacity(n);
+        let mut dead = Vec::with_capacity(n);
+        for &i in &order {
+            x.extend(design.row(i).iter().zip(&means).map(|(v, m)| v - m));
+            w.push(weight_of(i));
+            dead.push(event[i]);
+        }
+        let mut groups = Vec::new();
+        let mut start = 0;
+        let mut prev_stratum = usize::MAX;
+        while start < n {
+            let t = time[order[start]];
+            let s = strata_of(order[start]);
+            let mut end = start;
+            let mut n_dead = 0;
+            let mut dead_weight = 0.0;
+            while end < n && time[order[end]] == t && strata_of(order[end]) == s {
+                if dead[end] {
+                    n_dead += 1;
+                    dead_weight += w[end];
+                }
+                end += 1;
+            }
+            groups.push(Group {
+                start,
+                end,
+                new_stratum: s != prev_stratum,
+                n_dead,
+                dead_weight,
+                time: t,
+                stratum: s,
+            });
+            prev_stratum = s;
+            start = end;
+        }
+        let n_strata = extras
+            .strata
+            .map_or(1, |s| s.iter().copied().max().map_or(1, |m| m + 1));
+        Ok(RiskSets {
+            n,
+            p,
+            x,
+            w,
+            dead,
+            groups,
+            means,
+            n_strata,
+        })
+    }
+
+    /// Log-likelihood, score and information at `beta` (one O(n p^2) pass).
+    pub(crate) fn pass(&self, beta: &[f64], ties: Ties) -> PassResult {
+        let p = self.p;
+        let tl = tri_len(p);
+        let mut loglik = 0.0;
+        let mut u = vec![0.0; p];
+        let mut imat_tri = vec![0.0; tl];
+        let mut s0 = 0.0;
+        let mut s1 = vec![0.0; p];
+        let mut s2 = vec![0.0; tl];
+        let mut d1 = vec![0.0; p];
+        let mut d2 = vec![0.0; tl];
+        for g in &self.groups {
+            if g.new_stratum {
+                s0 = 0.0;
+                s1.iter_mut().for_each(|v| *v = 0.0);
+                s2.iter_mut().for_each(|v| *v = 0.0);
+            }
+            let efron = ties == Ties::Efron && g.n_dead > 1;
+            let mut d0 = 0.0;
+            if g.n_dead > 0 {
+                d1.iter_mut().for_each(|v| *v = 0.0);
+                if efron {
+                    d2.iter_mut().for_each(|v| *v = 0.0);
+                }
+            }
+            for row in g.start..g.end {
+                let xr = &self.x[row * p..(row + 1) * p];
+                let eta: f64 = xr.iter().zip(beta).map(|(a, b)| a * b).sum();
+                let wt = self.w[row];
+                let r = wt * eta.exp();
+                s0 += r;
+                let mut k = 0;
+                for i in 0..p {
+                    let rxi = r * xr[i];
+                    s1[i] += rxi;
+                    for &xj in &xr[i..] {
+                        s2[k] += rxi * xj;
+                        k += 1;
+                    }
+                }
+                if self.dead[row] {
+                    loglik += wt * eta;
+                    d0 += r;
+                    for i in 0..p {
+                        u[i] += wt * xr[i];
+                        d1[i] += r * xr[i];
+                    }
+                    if efron {
+                        let mut k = 0;
+                        for i in 0..p {
+                            let rxi = r * xr[i];
+                            for &xj in &xr[i..] {
+                                d2[k] += rxi * xj;
+                                k += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            if g.n_dead == 0 {
+                continue;
+            }
+            // Sums over the d Efron terms j = 0..d-1 with t_j = j/d (all t_j = 0 for Breslow).
+            let d = g.n_dead;
+            let wtave = g.dead_weight / d as f64;
+            let (mut a0, mut a1, mut b0, mut b1, mut b2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            if efron {
+                for j in 0..d {
+                    let t = j as f64 / d as f64;
+                    let den = s0 - t * d0;
+                    loglik -= wtave * den.ln();
+                    let inv = 1.0 / den;
+                    a0 += inv;
+                    a1 += t * inv;
+                    b0 += inv * inv;
+                    b1 += t * inv * inv;
+                    b2 += t * t * inv * inv;
+                }
+            } else {
+                loglik -= g.dead_weight * s0.ln();
+                a0 = d as f64 / s0;
+                b0 = d as f64 / (s0 * s0);
+            }
+            for i in 0..p {
+                u[i] -= wtave * (s1[i] * a0 - d1[i] * a1);
+            }
+            let mut k = 0;
+            for i in 0..p {
+                for j in i..p {
+                    let mut v = s2[k] * a0 - s1[i] * s1[j] * b0;
+                    if efron {
+                        v += -d2[k] * a1 + (s1[i] * d1[j] + d1[i] * s1[j]) * b1
+                            - d1[i] * d1[j] * b2;
+                    }
+                    imat_tri[k] += wtave * v;
+                    k += 1;
+                }
+            }
+        }
+        let mut imat = vec![0.0; p * p];
+        let mut k = 0;
+        for i in 0..p {
+            for j in i..p {
+                imat[i * p + j] = imat_tri[k];
+                imat[j * p + i] = imat_tri[k];
+                k += 1;
+            }
+        }
+        PassResult { loglik, u, imat }
+    }
+
+    /// Baseline hazard per stratum at `beta` (covariates centred), as R's `agsurv`.
+    fn baseline(&self, beta: &[f64], ties: Ties) -> Vec<BaselineHazard> {
+        let p = self.p;
+        let mut out: Vec<BaselineHazard> = (0..self.n_strata)
+            .map(|_| BaselineHazard {
+                time: vec![],
+                n_risk: vec![],
+                n_event: vec![],
+                cumhaz: vec![],
+                cumvar: vec![],
+                cumxbar: vec![],
+            })
+            .collect();
+        let mut s0 = 0.0;
+        let mut s1 = vec![0.0; p];
+        // increments collected in decreasing time, per stratum
+        let mut incs: Vec<Vec<(f64, f64, f64, f64, f64, Vec<f64>)>> = vec![vec![]; self.n_strata];
+        let mut wcount = 0.0;
+        for g in &self.groups {
+            if g.new_stratum {
+                s0 = 0.0;
+                s1.iter_mut().for_each(|v| *v = 0.0);
+                wcount = 0.0;
+            }
+            let mut d0 = 0.0;
+            let mut d1 = vec![0.0; p];
+            for row in g.start..g.end {
+                let xr = &self.x[row * p..(row + 1) * p];
+                let eta: f64 = xr.iter().zip(beta).map(|(a, b)| a * b).sum();
+                let r = self.w[row] * eta.exp();
+                s0 += r;
+                wcount += self.w[row];
+                for i in 0..p {
+                    s1[i] += r * xr[i];
+                }
+                if self.dead[row] {
+                    d0 += r;
+                    for i in 0..p {
+                        d1[i] += r * xr[i];
+                    }
+                }
+            }
+            if g.n_dead == 0 {
+                continue;
+            }
+            let d = g.n_dead as f64;
+            let nevent = g.dead_weight;
+            let (haz, varhaz, xbar) = if ties == Ties::Efron && g.n_dead > 1 {
+                let mut sum1 = 0.0;
+                let mut sum2 = 0.0;
+                let mut xb = vec![0.0; p];
+                for j in 0..g.n_dead {
+                    let t = j as f64 / d;
+                    let inv = 1.0 / (s0 - t * d0);
+                    sum1 += inv / d;
+                    sum2 += inv * inv / d;
+                    for i in 0..p {
+                        xb[i] += (s1[i] - t * d1[i]) * inv * inv / d;
+                    }
+                }
+                (
+                    nevent * sum1,
+                    nevent * sum2,
+                    xb.into_iter().map(|v| nevent * v).collect(),
+                )
+            } else {
+                (
+                    nevent / s0,
+                    nevent / (s0 * s0),
+                    s1.iter().map(|v| nevent * v / (s0 * s0)).collect(),
+                )
+            };
+            incs[g.stratum].push((g.time, wcount, nevent, haz, varhaz, xbar));
+        }
+        for (s, list) in incs.into_iter().enumerate() {
+            let b = &mut out[s];
+            let mut ch = 0.0;
+            let mut cv = 0.0;
+            let mut cx = vec![0.0; p];
+            for (t, nr, ne, haz, varhaz, xbar) in list.into_iter().rev() {
+                ch += haz;
+                cv += varhaz;
+                for (c, v) in cx.iter_mut().zip(&xbar) {
+                    *c += v;
+                }
+                b.time.push(t);
+                b.n_risk.push(nr);
+                b.n_event.push(ne);
+                b.cumhaz.push(ch);
+                b.cumvar.push(cv);
+                b.cumxbar.push(cx.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Checks that no term is constant or an exact linear combination of others (on the centred
+/// design), naming the culprits. Sequential Gram-Schmidt via an LDL' of the cross-product.
+fn check_design(design: &Design, rs: &RiskSets) -> Result<(), CoxError> {
+    let p = design.p;
+    let n = rs.n;
+    let mut xtx = vec![0.0; p * p];
+    for row in 0..n {
+        let xr = &rs.x[row * p..(row + 1) * p];
+        for i in 0..p {
+            for j in 0..=i {
+                xtx[i * p + j] += xr[i] * xr[j];
+            }
+        }
+    }
+    for i in 0..p {
+        for j in 0..i {
+            xtx[j * p + i] = xtx[i * p + j];
+        }
+    }
+    // constant terms first: zero centred variance
+    for i in 0..p {
+        let scale = rs.means[i].abs().max(1.0);
+        if xtx[i * p + i] <= (1e-12 * scale).powi(2) * n as f64 {
+            return Err(CoxError::ConstantTerm {
+                term: design.names[i].clone(),
+                value: design.row(0)[i],
+            });
+        }
+    }
+    // correlation matrix, then find the first column explained by earlier ones
+    let sd: Vec<f64> = (0..p).map(|i| xtx[i * p + i].sqrt()).collect();
+    let corr: Vec<f64> = (0..p * p)
+        .map(|k| xtx[k] / (sd[k / p] * sd[k % p]))
+        .collect();
+    for j in 1..p {
+        // regress column j on columns 0..j
+        let q = j;
+        let mut sub = vec![0.0; q * q];
+        for a in 0..q {
+            for b in 0..q {
+                sub[a * q + b] = corr[a * p + b];
+            }
+        }
+        let ldl = Ldl::new(&sub, q, 1e-10);
+        let mut rhs: Vec<f64> = (0..q).map(|a| corr[a * p + j]).collect();
+        let explained = {
+            let mut beta = rhs.clone();
+            ldl.solve_in_place(&mut beta);
+            let e: f64 = beta.iter().zip(&rhs).map(|(a, b)| a * b).sum();
+            rhs = beta;
+            e
+        };
+        if 1.0 - explained < 1e-10 {
+            let others: Vec<String> = (0..q)
+                .filter(|&a| rhs[a].abs() > 1e-8)
+                .map(|a| design.names[a].clone())
+                .collect();
+            return Err(CoxError::Collinear {
+                term: design.names[j].clone(),
+                others,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Fits the Cox model by Newton-Raphson exactly as `coxph` (coxfit6): start at beta = 0,
+/// step-halving when the log-likelihood decreases, convergence on the relative change of the
+/// log-likelihood, variance = inverse information at the estimate.
+pub fn fit(
+    design: &Design,
+    surv: &Surv,
+    extras: FitExtras<'_>,
+    opts: &CoxOptions,
+) -> Result<CoxFit, CoxError> {
+    let p = design.p;
+    if design.names.len() != p {
+        return Err(CoxError::NamesMismatch {
+            names: design.names.len(),
+            p,
+        });
+    }
+    let rs = RiskSets::new(design, surv, extras)?;
+    let events = surv.n_events();
+    if events == 0 {
+        return Err(CoxError::NoEvents);
+    }
+    if rs.n <= p {
+        return Err(CoxError::TooFewRows { n: rs.n, p });
+    }
+    check_design(design, &rs)?;
+
+    let ties = opts.ties;
+    let mut beta = vec![0.0; p];
+    let first = rs.pass(&beta, ties);
+    if !first.loglik.is_finite() {
+        return Err(CoxError::NonFiniteLoglik);
+    }
+    let loglik0 = first.loglik;
+    let ldl0 = Ldl::new(&first.imat, p, opts.toler_chol);
+    let mut step = first.u.clone();
+    ldl0.solve_in_place(&mut step);
+    let score_stat: f64 = step.iter().zip(&first.u).map(|(a, b)| a * b).sum();
+
+    let mut best = loglik0;
+    let mut newbeta: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
+    let mut halving = 0usize;
+    let mut converged = false;
+    let mut iterations = 0;
+    let mut last = first;
+    let mut last_ldl = ldl0;
+    if opts.max_iter == 0 {
+        newbeta = beta.clone();
+    }
+    let mut iter = 1;
+    while iter <= opts.max_iter {
+        iterations = iter;
+        let res = rs.pass(&newbeta, ties);
+        let ldl = Ldl::new(&res.imat, p, opts.toler_chol);
+        let finite = res.loglik.is_finite()
+            && res.u.iter().all(|v| v.is_finite())
+            && res.imat.iter().all(|v| v.is_finite());
+        if finite && (1.0 - best / res.loglik).abs() <= opts.eps {
+            best = res.loglik;
+            beta = newbeta.clone();
+            last = res;
+            last_ldl = ldl;
+            converged = true;
+            break;
+        }
+        if !finite || res.loglik < best {
+            halving += 1;
+            let h = halving as f64;
+            for (nb, b) in newbeta.iter_mut().zip(&beta) {
+                *nb = (*nb + h * b) / (h + 1.0);
+            }
+        } else {
+            halving = 0;
+            best = res.loglik;
+            let mut u = res.u.clone();
+            ldl.solve_in_place(&mut u);
+            beta = newbeta.clone();
+            for (nb, s) in newbeta.iter_mut().zip(&u) {
+                *nb += s;
+            }
+            last = res;
+            last_ldl = ldl;
+        }
+        iter += 1;
+    }
+    if !converged && opts.max_iter > 0 {
+        // ran out: report the last good beta, with its information recomputed
+        last = rs.pass(&beta, ties);
+        best = last.loglik;
+        last_ldl = Ldl::new(&last.imat, p, opts.toler_chol);
+    }
+    if opts.max_iter == 0 {
+        converged = true;
+    }
+    let var_flat = last_ldl.inverse();
+    let var: Vec<Vec<f64>> = (0..p).map(|i| var_flat[i * p..(i + 1) * p].to_vec()).collect();
+
+    let mut warnings = Vec::new();
+    if !converged {
+        warnings.push(CoxWarning::NotConverged { iterations });
+    } else if opts.max_iter > 1 {
+        // R: infs <- abs(u %*% var); flag when > eps and > toler.inf * |coef|
+        for j in 0..p {
+            let inf: f64 = (0..p)
+                .map(|i| last.u[i] * var_flat[i * p + j])
+                .sum::<f64>()
+                .abs();
+            if inf > opts.eps && inf > opts.toler_inf * beta[j].abs() {
+                warnings.push(CoxWarning::InfiniteCoefficient {
+                    term: design.names[j].clone(),
+                });
+            }
+        }
+    }
+
+    let df = last_ldl.rank().min(p);
+    let wald_stat = {
+        let vldl = Ldl::new(&var_flat, p, opts.toler_chol);
+        vldl.quad_form_inverse(&beta)
+    };
+    let baseline = rs.baseline(&beta, ties);
+    Ok(CoxFit {
+        terms: design.names.clone(),
+        coef: beta,
+        var,
+        means: rs.means.clone(),
+        loglik: [loglik0, best],
+        likelihood_ratio: ChiSqTest::new(2.0 * (best - loglik0), df),
+        wald: ChiSqTest::new(wald_stat, df),
+        score: ChiSqTest::new(score_stat, df),
+        iterations,
+        converged,
+        ties,
+        conf_level: opts.conf_level,
+        n: rs.n,
+        events,
+        warnings,
+        baseline,
+    })
+}
+
+/// A point of a predicted survival curve, with the standard error of S (as `summary.survfit`)
+/// and log-transformed confidence limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SurvPoint {
+    pub time: f64,
+    pub surv: f64,
+    pub se: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// Median survival time with its confidence limits; `None` where the curve (or limit curve)
+/// never reaches 0.5 ("not reached").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Median {
+    pub median: Option<f64>,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+}
+
+/// R's rule for a quantile of a step curve (survfit's `minmin`): the first time where the curve
+/// is <= 0.5; when it sits exactly at 0.5 (within sqrt(machine eps)) and later drops below, the
+/// midpoint of that time and the time of the next drop.
+pub fn median_of_curve(times: &[f64], values: &[f64]) -> Option<f64> {
+    let tol = f64::EPSILON.sqrt();
+    let keep: Vec<usize> = (0..values.len())
+        .filter(|&i| !values[i].is_nan() && values[i] < 0.5 + tol)
+        .collect();
+    let &first = keep.first()?;
+    let y1 = values[first];
+    if (y1 - 0.5).abs() < tol {
+        if let Some(&next) = keep.iter().find(|&&i| values[i] < y1) {
+            return Some((times[first] + times[next]) / 2.0);
+        }
+    }
+    Some(times[first])
+}
+
+/// Log-transformed limits of a survival probability with standard error `se_h` of the
+/// cumulative hazard; upper capped at 1 (R's `conf.type = "log"`).
+pub fn log_limits(surv: f64, se_h: f64, z: f64) -> (f64, f64) {
+    if surv <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let ls = surv.ln();
+    let lower = (ls - z * se_h).exp();
+    let upper = (ls + z * se_h).exp().min(1.0);
+    (lower, upper)
+}
+
+/// The survival curve of one patient, at every event time of its stratum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientCurve {
+    /// Linear predictor centred at the training means.
+    pub lp: f64,
+    pub time: Vec<f64>,
+    pub surv: Vec<f64>,
+    /// Standard error of the cumulative hazard (log S).
+    pub se_cumhaz: Vec<f64>,
+    pub z: f64,
+}
+
+impl PatientCurve {
+    /// S(t) with standard error and limits at any time (the step value at the last event <= t;
+    /// 1 with se 0 before the first event).
+    pub fn at(&self, t: f64) -> SurvPoint {
+        let k = self.time.partition_point(|&x| x <= t);
+        if k == 0 {
+            return SurvPoint {
+                time: t,
+                surv: 1.0,
+                se: 0.0,
+                lower: 1.0,
+                upper: 1.0,
+            };
+        }
+        let s = self.surv[k - 1];
+        let seh = self.se_cumhaz[k - 1];
+        let (lower, upper) = log_limits(s, seh, self.z);
+        SurvPoint {
+            time: t,
+            surv: s,
+            se: s * seh,
+            lower,
+            upper,
+        }
+    }
+
+    pub fn median(&self) -> Median {
+        let lows: Vec<f64> = (0..self.time.len())
+            .map(|i| log_limits(self.surv[i], self.se_cumhaz[i], self.z).0)
+            .collect();
+        let ups: Vec<f64> = (0..self.time.len())
+            .map(|i| log_limits(self.surv[i], self.se_cumhaz[i], self.z).1)
+            .collect();
+        Median {
+            median: median_of_curve(&self.time, &self.surv),
+            // the lower confidence curve reaches 0.5 first: it gives the lower limit
+            lower: median_of_curve(&self.time, &lows),
+            upper: median_of_curve(&self.time, &ups),
+        }
+    }
+}
+
+impl CoxFit {
+    /// The coefficient table (coef, se, HR with limits at `conf_level`, z, p).
+    pub fn coefficients(&self) -> Vec<CoefRow> {
+        let z = dist::z_for_level(self.conf_level);
+        (0..self.coef.len())
+            .map(|j| {
+                let coef = self.coef[j];
+                let se = self.var[j][j].sqrt();
+                let zstat = coef / se;
+                CoefRow {
+                    term: self.terms[j].clone(),
+                    coef,
+                    se,
+                    hr: coef.exp(),
+                    hr_lower: (coef - z * se).exp(),
+                    hr_upper: (coef + z * se).exp(),
+                    z: zstat,
+                    p: dist::two_sided_p(zstat),
+                }
+            })
+            .collect()
+    }
+
+    /// Linear predictor x'beta centred at the training means (R's `predict(type = "lp")`).
+    pub fn linear_predictor(&self, x: &[f64]) -> f64 {
+        x.iter()
+            .zip(&self.means)
+            .zip(&self.coef)
+            .map(|((v, m), b)| (v - m) * b)
+            .sum()
+    }
+
+    /// Predicted survival curve for covariates `x` (uncentred, one value per term) in stratum
+    /// `stratum`, with the variance of `survfit.coxph` (Tsiatis; including the coefficients'
+    /// variance).
+    pub fn patient_curve(&self, x: &[f64], stratum: usize) -> PatientCurve {
+        let p = self.coef.len();
+        let zc: Vec<f64> = x.iter().zip(&self.means).map(|(v, m)| v - m).collect();
+        let lp = self.linear_predictor(x);
+        let risk = lp.exp();
+        let b = &self.baseline[stratum];
+        let mut surv = Vec::with_capacity(b.time.len());
+        let mut se = Vec::with_capacity(b.time.len());
+        let mut dvec = vec![0.0; p];
+        for k in 0..b.time.len() {
+            let h0 = b.cumhaz[k];
+            surv.push((-h0 * risk).exp());
+            for i in 0..p {
+                dvec[i] = h0 * zc[i] - b.cumxbar[k][i];
+            }
+            let mut q = 0.0;
+            for i in 0..p {
+                let mut row = 0.0;
+                for j in 0..p {
+                    row += self.var[i][j] * dvec[j];
+                }
+                q += dvec[i] * row;
+            }
+            se.push(((b.cumvar[k] + q).max(0.0)).sqrt() * risk);
+        }
+        PatientCurve {
+            lp,
+            time: b.time.clone(),
+            surv,
+            se_cumhaz: se,
+            z: dist::z_for_level(self.conf_level),
+        }
+    }
+}
+
+/// Slow, obviously-correct versions of the likelihood computations, for testing the fast ones.
+pub mod naive {
+    use super::Ties;
+
+    /// Log-likelihood, score and information (row-major) at `beta`, by scanning all rows for
+    /// each distinct event time: O(n^2 p^2). Inputs are in any order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn loglik(
+        x: &[f64],
+        p: usize,
+        time: &[f64],
+        event: &[bool],
+        weights: &[f64],
+        strata: &[usize],
+        beta: &[f64],
+        ties: Ties,
+    ) -> (f64, Vec<f64>, Vec<f64>) {
+        let n = time.len();
+        let row = |i: usize| &x[i * p..(i + 1) * p];
+        let eta: Vec<f64> = (0..n)
+            .map(|i| row(i).iter().zip(beta).map(|(a, b)| a * b).sum())
+            .collect();
+        let mut ll = 0.0;
+        let mut u = vec![0.0; p];
+        let mut info = vec![0.0; p * p];
+        let mut seen: Vec<(usize, f64)> = Vec::new();
+        for i in 0..n {
+            if !event[i] || seen.contains(&(strata[i], time[i])) {
+                continue;
+            }
+            let (s, t) = (strata[i], time[i]);
+            seen.push((s, t));
+            let risk: Vec<usize> = (0..n).filter(|&j| strata[j] == s && time[j] >= t).collect();
+            let deaths: Vec<usize> = risk
+                .iter()
+                .copied()
+                .filter(|&j| event[j] && time[j] == t)
+                .collect();
+            let d = deaths.len();
+            let mean_w = deaths.iter().map(|&j| weights[j]).sum::<f64>() / d as f64;
+            for &j in &deaths {
+                ll += weights[j] * eta[j];
+                for k in 0..p {
+                    u[k] += weights[j] * row(j)[k];
+                }
+            }
+            for m in 0..d {
+                let frac = match ties {
+                    Ties::Efron => m as f64 / d as f64,
+                    Ties::Breslow => 0.0,
+                };
+                // weights of each subject in this term's "risk set"
+                let wt_of = |j: usize| {
+                    let base = weights[j] * eta[j].exp();
+                    if deaths.contains(&j) {
+                        base * (1.0 - frac)
+                    } else {
+                        base
+                    }
+                };
+                let s0: f64 = risk.iter().map(|&j| wt_of(j)).sum();
+                let mut s1 = vec![0.0; p];
+                let mut s2 = vec![0.0; p * p];
+                for &j in &risk {
+                    let wj = wt_of(j);
+                    for a in 0..p {
+                        s1[a] += wj * row(j)[a];
+                        for b in 0..p {
+                            s2[a * p + b] += wj * row(j)[a] * row(j)[b];
+                        }
+                    }
+                }
+                ll -= mean_w * s0.ln();
+                for a in 0..p {
+                    u[a] -= mean_w * s1[a] / s0;
+                    for b in 0..p {
+                        info[a * p + b] +=
+                            mean_w * (s2[a * p + b] / s0 - s1[a] * s1[b] / (s0 * s0));
+                    }
+                }
+            }
+        }
+        (ll, u, info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn design(x: Vec<f64>, p: usize) -> Design {
+        let n = x.len() / p;
+        Design::new(x, n, (0..p).map(|i| format!("x{i}")).collect()).unwrap()
+    }
+
+    #[test]
+    fn pass_matches_naive_on_small_tied_data() {
+        let x = vec![
+            1.0, 0.5, 0.0, 1.5, 1.0, -0.3, 0.0, 2.0, 1.0, 0.1, 0.0, 0.0, 1.0, 1.2,
+        ];
+        let time = vec![5.0, 3.0, 5.0, 2.0, 5.0, 3.0, 8.0];
+        let event = vec![true, true, true, false, true, true, false];
+        let w = vec![1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 3.0];
+        let strata = vec![0; 7];
+        let d = design(x.clone(), 2);
+        let surv = Surv::new(time.clone(), event.clone()).unwrap();
+        let rs = RiskSets::new(
+            &d,
+            &surv,
+            FitExtras {
+                weights: Some(&w),
+                strata: None,
+            },
+        )
+        .unwrap();
+        let beta = [0.3, -0.7];
+        for ties in [Ties::Efron, Ties::Breslow] {
+            let fast = rs.pass(&beta, ties);
+            // naive on centred x (the likelihood is invariant to centring, the score too)
+            let (ll, u, info) = naive::loglik(&x, 2, &time, &event, &w, &strata, &beta, ties);
+            let centred_ll_shift: f64 = {
+                // loglik with centred x differs by sum_deaths w * m'beta - same term in the log
+                // denominators: they cancel exactly, so the values agree
+                0.0
+            };
+            assert!((fast.loglik - ll - centred_ll_shift).abs() < 1e-12 * ll.abs());
+            for k in 0..2 {
+                assert!((fast.u[k] - u[k]).abs() < 1e-12);
+            }
+            for k in 0..4 {
+                assert!((fast.imat[k] - info[k]).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_constant_and_collinear_terms() {
+        let surv = Surv::new(vec![1.0, 2.0, 3.0, 4.0], vec![true, true, false, true]).unwrap();
+        let d = Design::new(
+            vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 3.0],
+            4,
+            vec!["a".into(), "b".into()],
+        )
+        .unwrap();
+        let e = fit(&d, &surv, FitExtras::default(), &CoxOptions::default()).unwrap_err();
+        assert!(matches!(e, CoxError::ConstantTerm { ref term, .. } if term == "a"));
+        let d = Design::new(
+            vec![
+                1.0, 2.0, 0.0, 2.0, 0.0, 2.0, 3.0, 1.0, 7.0, 4.0, 0.0, 8.0,
+            ],
+            4,
+            vec!["a".into(), "b".into(), "c".into()],
+        )
+        .unwrap();
+        let e = fit(&d, &surv, FitExtras::default(), &CoxOptions::default()).unwrap_err();
+        assert_eq!(
+            e,
+            CoxError::Collinear {
+                term: "c".into(),
+                others: vec!["a".into(), "b".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn no_events_is_an_error() {
+        let surv = Surv::new(vec![1.0, 2.0, 3.0], vec![false; 3]).unwrap();
+        let d = design(vec![1.0, 2.0, 0.0], 1);
+        assert_eq!(
+            fit(&d, &surv, FitExtras::default(), &CoxOptions::default()),
+            Err(CoxError::NoEvents)
+        );
+    }
+
+    #[test]
+    fn monotone_likelihood_warns_and_stays_finite() {
+        // group 1 has no events: its coefficient runs to -infinity
+        let time = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let event = vec![true, true, false, true, false, false, false, true];
+        let x = vec![0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0];
+        let surv = Surv::new(time, event).unwrap();
+        let d = design(x, 1);
+        let f = fit(&d, &surv, FitExtras::default(), &CoxOptions::default()).unwrap();
+        assert!(f.coef[0] < -5.0, "{}", f.coef[0]);
+        assert!(f.coef.iter().all(|v| v.is_finite()));
+        assert!(f
+            .warnings
+            .iter()
+            .any(|w| matches!(w, CoxWarning::InfiniteCoefficient { term } if term == "x0")));
+    }
+
+    #[test]
+    fn median_rule_follows_r() {
+        let t = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(median_of_curve(&t, &[0.9, 0.6, 0.4, 0.2]), Some(3.0));
+        assert_eq!(median_of_curve(&t, &[0.9, 0.5, 0.5, 0.2]), Some(3.0));
+        assert_eq!(median_of_curve(&t, &[0.9, 0.8, 0.7, 0.6]), None);
+    }
+}
