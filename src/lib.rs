@@ -1,9 +1,18 @@
 //! prognosis: Cox proportional-hazards models, survival prediction and validation, with results
 //! equal to R's `survival` and `rms`.
 //!
-//! The numerical core ([`surv`], [`cox`], [`linalg`], [`dist`]) takes plain types and does no I/O.
+//! The numerical core ([`surv`], [`cox`], [`km`], [`linalg`], [`dist`]) takes plain types and does
+//! no I/O. [`data`] reads CSV files, [`cohort`] turns them into fit inputs, [`model`] is the model
+//! file, [`report`] renders results, [`output`] writes files atomically.
 
+pub mod cohort;
 pub mod cox;
+pub mod data;
 pub mod dist;
+pub mod km;
 pub mod linalg;
+pub mod model;
+pub mod output;
+pub mod report;
+pub mod simulate;
 pub mod surv;

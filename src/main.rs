@@ -1,1 +1,371 @@
-fn main() {}
+//! The `prognosis` command line: glue between files and the library.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use prognosis::cohort::{self, FitRequest};
+use prognosis::cox::{self, CoxOptions, FitExtras, Ties};
+use prognosis::data::{self, ReadOptions};
+use prognosis::model::ModelFile;
+use prognosis::output::write_atomic;
+use prognosis::report;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "prognosis",
+    version,
+    about = "Survival nomograms and prognosis: Cox models exact as R, from the shell"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a Cox proportional-hazards model to a cohort CSV and print its summary
+    Fit(FitArgs),
+    /// Predict survival for every row of a CSV with a saved model
+    Predict(PredictArgs),
+    /// Score one patient with a saved model: survival at horizons and median survival
+    Score(ScoreArgs),
+    /// Write a simulated cohort shaped like the flagship study (for benchmarks)
+    Simulate(SimulateArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TiesArg {
+    Efron,
+    Breslow,
+}
+
+#[derive(Args)]
+struct ReadArgs {
+    /// A value that means "missing" (repeatable); empty fields and NA always do
+    #[arg(long = "na", value_name = "TOKEN")]
+    na: Vec<String>,
+    /// Field delimiter (default: detected from the header: comma, semicolon or tab)
+    #[arg(long, value_name = "CHAR")]
+    delimiter: Option<char>,
+}
+
+impl ReadArgs {
+    fn options(&self) -> Result<ReadOptions> {
+        let mut o = ReadOptions::default();
+        o.na_tokens.extend(self.na.iter().cloned());
+        if let Some(d) = self.delimiter {
+            if !d.is_ascii() {
+                bail!("--delimiter must be a single ASCII character");
+            }
+            o.delimiter = Some(d as u8);
+        }
+        Ok(o)
+    }
+}
+
+#[derive(Args)]
+struct FitArgs {
+    /// Cohort CSV file (first line: column names)
+    data: PathBuf,
+    /// Column of follow-up times
+    #[arg(long)]
+    time: String,
+    /// Column of event status (1 = event, 0 = censored unless --event-value says otherwise)
+    #[arg(long)]
+    event: String,
+    /// Covariate columns, comma-separated
+    #[arg(long, value_delimiter = ',', required = true)]
+    covariates: Vec<String>,
+    /// Tie handling
+    #[arg(long, value_enum, default_value = "efron")]
+    ties: TiesArg,
+    /// Column whose levels get separate baseline hazards
+    #[arg(long)]
+    strata: Option<String>,
+    /// Column of case weights (positive numbers)
+    #[arg(long)]
+    weights: Option<String>,
+    /// Reference level of a categorical covariate, COL=LEVEL (repeatable)
+    #[arg(long, value_name = "COL=LEVEL")]
+    reference: Vec<String>,
+    /// Treat a numeric-looking covariate as categorical (repeatable)
+    #[arg(long, value_name = "COL")]
+    categorical: Vec<String>,
+    /// Event-column value that means the event (repeatable; default 1)
+    #[arg(long, value_name = "V")]
+    event_value: Vec<String>,
+    /// Event-column value that means censoring (repeatable; default 0, or with --event-value:
+    /// every other value)
+    #[arg(long, value_name = "V")]
+    censor_value: Vec<String>,
+    /// Unit of the time column, e.g. months or days (stored in the model, used for display)
+    #[arg(long)]
+    time_unit: Option<String>,
+    /// Maximum Newton-Raphson iterations
+    #[arg(long, default_value_t = 20)]
+    max_iter: usize,
+    /// Convergence tolerance on the relative change of the log-likelihood
+    #[arg(long, default_value_t = 1e-9)]
+    eps: f64,
+    /// Write the fitted model to this JSON file
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object instead of the table
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Json,
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// CSV of patients (needs the model's covariate columns)
+    data: PathBuf,
+    /// Times at which to predict survival, comma-separated
+    #[arg(long, value_delimiter = ',', required = true)]
+    times: Vec<f64>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Write to this file instead of standard output
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// A covariate value, COL=VALUE (repeat for every covariate)
+    #[arg(long = "set", value_name = "COL=VALUE")]
+    set: Vec<String>,
+    /// Times at which to predict survival (default: 1, 3 and 5 years in the model's time unit)
+    #[arg(long, value_delimiter = ',')]
+    times: Vec<f64>,
+    /// Print JSON instead of the text block
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// Number of patients
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: usize,
+    /// Random seed
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+    /// Output CSV file
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn parse_pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow!("{flag} {item}: expected COL=VALUE"))?;
+        if map.insert(k.trim().to_string(), v.trim().to_string()).is_some() {
+            bail!("{flag} names '{}' twice", k.trim());
+        }
+    }
+    Ok(map)
+}
+
+fn check_times(times: &[f64]) -> Result<()> {
+    if let Some(t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
+        bail!("--times: {t} is not a time >= 0");
+    }
+    Ok(())
+}
+
+fn emit(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(p) => write_atomic(p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn run_fit(a: FitArgs) -> Result<()> {
+    let req = FitRequest {
+        time: a.time,
+        event: a.event,
+        covariates: a.covariates,
+        ties: match a.ties {
+            TiesArg::Efron => Ties::Efron,
+            TiesArg::Breslow => Ties::Breslow,
+        },
+        strata: a.strata,
+        weights: a.weights,
+        reference: parse_pairs(&a.reference, "--reference")?,
+        categorical: a.categorical,
+        event_values: a.event_value,
+        censor_values: a.censor_value,
+        time_unit: a.time_unit,
+    };
+    if let Some(dup) = req
+        .covariates
+        .iter()
+        .enumerate()
+        .find(|(i, c)| req.covariates[..*i].contains(c))
+    {
+        bail!("--covariates names '{}' twice", dup.1);
+    }
+    let table = data::read_csv(&a.data, &req.columns(), &a.read.options()?)?;
+    let prepared = cohort::prepare(&table, &req)?;
+    let opts = CoxOptions {
+        ties: req.ties,
+        max_iter: a.max_iter,
+        eps: a.eps,
+        ..CoxOptions::default()
+    };
+    let extras = FitExtras {
+        weights: prepared.weights.as_deref(),
+        strata: prepared.strata.as_deref(),
+    };
+    let fit = cox::fit(&prepared.design, &prepared.surv, extras, &opts)
+        .map_err(|e| cohort::cox_error(&table, &prepared.spec, e))?;
+    let model = ModelFile::new(&table, &prepared, fit);
+    if let Some(out) = &a.out {
+        model.save(out)?;
+    }
+    for w in &model.fit.warnings {
+        eprintln!("warning: {w}");
+    }
+    if a.json {
+        let j = report::FitJson::new(&model, a.out.as_ref().map(|p| p.display().to_string()));
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        print!("{}", report::fit_summary(&model, &table.path));
+        if let Some(out) = &a.out {
+            println!("Model written to {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+fn run_predict(a: PredictArgs) -> Result<()> {
+    check_times(&a.times)?;
+    let model = ModelFile::load(&a.model)?;
+    let table = data::read_csv(&a.data, &model.input_columns(), &a.read.options()?)?;
+    let preds = model.predict_table(&table, &a.times);
+    let bad = preds.iter().filter(|p| p.problem.is_some()).count();
+    if bad > 0 {
+        eprintln!(
+            "note: {bad} of {} rows could not be scored; their lines are in the output with the reason",
+            preds.len()
+        );
+    }
+    let text = match a.format {
+        Format::Csv => report::predictions_csv(&preds, &a.times),
+        Format::Json => report::predictions_json(&preds),
+    };
+    emit(a.out.as_deref(), &text)
+}
+
+fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
+    let per_year = match unit?.to_ascii_lowercase().trim_end_matches('s') {
+        "day" => 365.25,
+        "week" => 365.25 / 7.0,
+        "month" => 12.0,
+        "year" => 1.0,
+        _ => return None,
+    };
+    Some(
+        [1.0, 3.0, 5.0]
+            .iter()
+            .map(|y| (y * per_year as f64).round())
+            .collect(),
+    )
+}
+
+fn run_score(a: ScoreArgs) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let values = parse_pairs(&a.set, "--set")?;
+    let (x, stratum) =
+        cohort::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
+    let times = if a.times.is_empty() {
+        default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
+            anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
+        })?
+    } else {
+        a.times.clone()
+    };
+    check_times(&times)?;
+    let pred = model.predict(&x, stratum, &times);
+    let warnings = model.range_warnings(&values);
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct ScoreJson<'a> {
+            covariates: &'a BTreeMap<String, String>,
+            lp: f64,
+            survival: &'a [prognosis::cox::SurvPoint],
+            median: &'a prognosis::cox::Median,
+            time_unit: Option<&'a str>,
+            warnings: &'a [String],
+        }
+        let j = ScoreJson {
+            covariates: &values,
+            lp: pred.lp,
+            survival: &pred.survival,
+            median: &pred.median,
+            time_unit: model.spec.time_unit.as_deref(),
+            warnings: &warnings,
+        };
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        let ordered: Vec<(String, String)> = model
+            .input_columns()
+            .iter()
+            .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
+            .collect();
+        print!("{}", report::score_block(&model, &ordered, &pred, &warnings));
+    }
+    Ok(())
+}
+
+fn run_simulate(a: SimulateArgs) -> Result<()> {
+    let text = prognosis::simulate::bone_mets_csv(a.rows, a.seed);
+    emit(Some(&a.out), &text)?;
+    eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Fit(a) => run_fit(a),
+        Command::Predict(a) => run_predict(a),
+        Command::Score(a) => run_score(a),
+        Command::Simulate(a) => run_simulate(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

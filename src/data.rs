@@ -1,0 +1,573 @@
+//! Reading cohorts from CSV: the selected columns, as numbers or as labelled levels, with the file
+//! line of every row so that every later error can name it.
+//!
+//! Quirks of real exports that are handled: a UTF-8 byte-order mark, CRLF line ends, quoted fields,
+//! spaces around values, comma / semicolon / tab delimiters (detected from the header line), and
+//! missing-value tokens (empty field and `NA` by default).
+
+use rustc_hash::FxHashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use thiserror::Error;
+
+/// What went wrong, for callers that branch on it; the message and hint are for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataErrorKind {
+    Io,
+    MalformedCsv,
+    MissingColumn,
+    DuplicateColumn,
+    NotANumber,
+    BadTime,
+    BadEvent,
+    BadWeight,
+    NoRows,
+    NoEvents,
+    TooFewRows,
+    UnknownLevel,
+    UnknownReference,
+    ConstantTerm,
+    Collinear,
+    TooManyLevels,
+    BadOption,
+}
+
+/// An input error that names the file and, where it applies, the line, column and value, with a
+/// hint on what to do.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub struct DataError {
+    pub kind: DataErrorKind,
+    pub path: String,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column '{c}'")?;
+        }
+        if let Some(v) = &self.value {
+            write!(f, ", value '{v}'")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl DataError {
+    pub fn new(kind: DataErrorKind, path: &str, message: impl Into<String>) -> DataError {
+        DataError {
+            kind,
+            path: path.to_string(),
+            line: None,
+            column: None,
+            value: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+    pub fn column(mut self, column: &str) -> Self {
+        self.column = Some(column.to_string());
+        self
+    }
+    pub fn value(mut self, value: &str) -> Self {
+        self.value = Some(value.to_string());
+        self
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// How to read a CSV file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOptions {
+    /// Field values that mean "missing". Default: empty field and `NA`.
+    pub na_tokens: Vec<String>,
+    /// Field delimiter; `None` (default) detects comma, semicolon or tab from the header line.
+    pub delimiter: Option<u8>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            na_tokens: vec![String::new(), "NA".to_string()],
+            delimiter: None,
+        }
+    }
+}
+
+/// Code of a missing value in a [`Column`]'s codes.
+pub const MISSING: u32 = u32::MAX;
+
+/// Above this many distinct values a column whose values are all numbers so far is kept as
+/// numbers only (no table of labels), which bounds memory on continuous columns of large files.
+const LEVEL_CAP: usize = 10_000;
+
+/// One column as read: the distinct labels in order of first appearance, a code per row, and (when
+/// every label is a finite number) the numeric value per row.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    /// Distinct non-missing labels in order of first appearance (empty for a high-cardinality
+    /// numeric column).
+    pub labels: Vec<String>,
+    /// File line of each label's first appearance.
+    pub label_lines: Vec<u64>,
+    /// Per row: index into `labels`, or [`MISSING`]. Empty for a high-cardinality numeric column.
+    pub codes: Vec<u32>,
+    /// Per row: the value when every non-missing value is a finite number (NaN where missing).
+    pub numbers: Option<Vec<f64>>,
+    /// Number of rows where the value is missing.
+    pub missing: usize,
+}
+
+impl Column {
+    pub fn is_numeric(&self) -> bool {
+        self.numbers.is_some()
+    }
+
+    pub fn is_missing(&self, row: usize) -> bool {
+        match &self.numbers {
+            Some(v) => v[row].is_nan(),
+            None => self.codes[row] == MISSING,
+        }
+    }
+
+    /// The label in `row` (None when missing).
+    pub fn label(&self, row: usize) -> Option<String> {
+        if self.codes.is_empty() {
+            let v = self.numbers.as_ref()?[row];
+            return (!v.is_nan()).then(|| format_number(v));
+        }
+        let c = self.codes[row];
+        (c != MISSING).then(|| self.labels[c as usize].clone())
+    }
+}
+
+/// Formats a number as the shortest text that reads back to it ("57", "0.5", "1e-9").
+pub fn format_number(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Parses a finite number; "inf" and "NaN" are not numbers here.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let v: f64 = s.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// The selected columns of a CSV file.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The file as named by the user, for messages.
+    pub path: String,
+    /// All column names of the header.
+    pub header: Vec<String>,
+    pub columns: Vec<Column>,
+    /// File line of each row.
+    pub lines: Vec<u64>,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+impl Table {
+    pub fn n_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+struct Builder {
+    name: String,
+    index: usize,
+    map: FxHashMap<Box<[u8]>, u32>,
+    labels: Vec<String>,
+    label_lines: Vec<u64>,
+    codes: Vec<u32>,
+    all_numeric: bool,
+    /// Set once the column switched to numbers-only mode.
+    numbers_only: Option<Vec<f64>>,
+    missing: usize,
+}
+
+fn detect_delimiter(bytes: &[u8]) -> u8 {
+    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let header = &bytes[..header_end];
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for &b in header {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for c in counts.iter_mut() {
+                if c.0 == b {
+                    c.1 += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|c| c.1)
+        .filter(|c| c.1 > 0)
+        .map_or(b',', |c| c.0)
+}
+
+/// Reads the named columns of a CSV file (the first line is the header). `path_label` is how the
+/// file is named in messages.
+pub fn read_csv(path: &Path, wanted: &[&str], opts: &ReadOptions) -> Result<Table, DataError> {
+    let label = path.display().to_string();
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| {
+            DataError::new(DataErrorKind::Io, &label, format!("cannot read the file: {e}"))
+                .hint("check the path and that the file is readable")
+        })?;
+    read_csv_bytes(&bytes, &label, wanted, opts)
+}
+
+/// As [`read_csv`], from bytes already in memory.
+pub fn read_csv_bytes(
+    bytes: &[u8],
+    label: &str,
+    wanted: &[&str],
+    opts: &ReadOptions,
+) -> Result<Table, DataError> {
+    use sha2::{Digest, Sha256};
+    let sha256 = format!("{:x}", Sha256::digest(bytes));
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(body));
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(body);
+    let header: Vec<String> = rdr
+        .byte_headers()
+        .map_err(|e| csv_error(label, e))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    if header.iter().all(|h| h.is_empty()) {
+        return Err(
+            DataError::new(DataErrorKind::NoRows, label, "the file is empty: no header line")
+                .hint("a cohort file starts with a header line naming its columns"),
+        );
+    }
+    let mut builders = Vec::new();
+    for &w in wanted {
+        if builders.iter().any(|b: &Builder| b.name == w) {
+            continue;
+        }
+        let positions: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.as_str() == w)
+            .map(|(i, _)| i)
+            .collect();
+        match positions.len() {
+            0 => return Err(missing_column(label, w, &header)),
+            1 => {}
+            _ => {
+                return Err(DataError::new(
+                    DataErrorKind::DuplicateColumn,
+                    label,
+                    format!("the header names column '{w}' {} times", positions.len()),
+                )
+                .column(w)
+                .hint("rename the duplicate columns so that each name is used once"))
+            }
+        }
+        builders.push(Builder {
+            name: w.to_string(),
+            index: positions[0],
+            map: FxHashMap::default(),
+            labels: Vec::new(),
+            label_lines: Vec::new(),
+            codes: Vec::new(),
+            all_numeric: true,
+            numbers_only: None,
+            missing: 0,
+        });
+    }
+    let na: Vec<&[u8]> = opts.na_tokens.iter().map(|s| s.as_bytes()).collect();
+    let mut lines = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(label, e)),
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() == 1 && rec[0].is_empty() {
+            continue; // a blank line
+        }
+        lines.push(line);
+        for b in builders.iter_mut() {
+            let field = &rec[b.index];
+            if na.contains(&field) {
+                b.missing += 1;
+                match &mut b.numbers_only {
+                    Some(v) => v.push(f64::NAN),
+                    None => b.codes.push(MISSING),
+                }
+                continue;
+            }
+            if let Some(v) = &mut b.numbers_only {
+                let s = String::from_utf8_lossy(field);
+                match parse_number(&s) {
+                    Some(x) => v.push(x),
+                    None => {
+                        return Err(DataError::new(
+                            DataErrorKind::NotANumber,
+                            label,
+                            format!(
+                                "not a number, in a column with over {LEVEL_CAP} distinct numeric values"
+                            ),
+                        )
+                        .line(line)
+                        .column(&b.name)
+                        .value(&s)
+                        .hint(format!(
+                            "if '{s}' marks a missing value, add --na '{s}'; otherwise correct the value"
+                        )))
+                    }
+                }
+                continue;
+            }
+            let code = match b.map.get(field) {
+                Some(&c) => c,
+                None => {
+                    let s = String::from_utf8_lossy(field).into_owned();
+                    if b.all_numeric && parse_number(&s).is_none() {
+                        b.all_numeric = false;
+                    }
+                    let c = b.labels.len() as u32;
+                    b.map.insert(field.into(), c);
+                    b.labels.push(s);
+                    b.label_lines.push(line);
+                    if b.all_numeric && b.labels.len() > LEVEL_CAP {
+                        // switch to numbers only
+                        let values: Vec<f64> = b
+                            .labels
+                            .iter()
+                            .map(|l| parse_number(l).unwrap_or(f64::NAN))
+                            .collect();
+                        let mut v: Vec<f64> = b
+                            .codes
+                            .iter()
+                            .map(|&c| {
+                                if c == MISSING {
+                                    f64::NAN
+                                } else {
+                                    values[c as usize]
+                                }
+                            })
+                            .collect();
+                        v.push(values[c as usize]);
+                        b.numbers_only = Some(v);
+                        b.codes = Vec::new();
+                        b.map = FxHashMap::default();
+                        continue;
+                    }
+                    c
+                }
+            };
+            b.codes.push(code);
+        }
+    }
+    if lines.is_empty() {
+        return Err(DataError::new(
+            DataErrorKind::NoRows,
+            label,
+            "the file has a header but no data rows",
+        ));
+    }
+    let columns = builders
+        .into_iter()
+        .map(|b| {
+            if let Some(v) = b.numbers_only {
+                return Column {
+                    name: b.name,
+                    labels: Vec::new(),
+                    label_lines: Vec::new(),
+                    codes: Vec::new(),
+                    numbers: Some(v),
+                    missing: b.missing,
+                };
+            }
+            let numbers = b.all_numeric.then(|| {
+                let values: Vec<f64> = b
+                    .labels
+                    .iter()
+                    .map(|l| parse_number(l).unwrap_or(f64::NAN))
+                    .collect();
+                b.codes
+                    .iter()
+                    .map(|&c| {
+                        if c == MISSING {
+                            f64::NAN
+                        } else {
+                            values[c as usize]
+                        }
+                    })
+                    .collect()
+            });
+            Column {
+                name: b.name,
+                labels: b.labels,
+                label_lines: b.label_lines,
+                codes: b.codes,
+                numbers,
+                missing: b.missing,
+            }
+        })
+        .collect();
+    Ok(Table {
+        path: label.to_string(),
+        header,
+        columns,
+        lines,
+        sha256,
+    })
+}
+
+fn missing_column(label: &str, name: &str, header: &[String]) -> DataError {
+    let close: Vec<&String> = header
+        .iter()
+        .filter(|h| h.eq_ignore_ascii_case(name) || h.trim_matches('"') == name)
+        .collect();
+    let mut hint = format!("the columns are: {}", header.join(", "));
+    if let Some(c) = close.first() {
+        hint = format!("did you mean '{c}'? {hint}");
+    }
+    DataError::new(
+        DataErrorKind::MissingColumn,
+        label,
+        format!("there is no column '{name}'"),
+    )
+    .column(name)
+    .hint(hint)
+}
+
+fn csv_error(label: &str, e: csv::Error) -> DataError {
+    let line = e.position().map(|p| p.line());
+    let (message, hint) = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => (
+            format!("malformed CSV line: {len} fields where the header has {expected_len}"),
+            "every line needs as many fields as the header; check for an unquoted delimiter or a missing field",
+        ),
+        csv::ErrorKind::Io(err) => (format!("cannot read the file: {err}"), "check the file"),
+        _ => (format!("malformed CSV: {e}"), "check the quoting on this line"),
+    };
+    let mut err = DataError::new(DataErrorKind::MalformedCsv, label, message).hint(hint);
+    if let Some(l) = line {
+        err = err.line(l);
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, cols: &[&str]) -> Result<Table, DataError> {
+        read_csv_bytes(text.as_bytes(), "t.csv", cols, &ReadOptions::default())
+    }
+
+    #[test]
+    fn reads_numbers_labels_and_missing() {
+        let t = read(
+            "\u{feff}\"a\",\"b\",c\r\n1,x,9\r\n2.5,,9\r\nNA,y,9\r\n",
+            &["a", "b"],
+        )
+        .unwrap();
+        assert_eq!(t.n_rows(), 3);
+        assert_eq!(t.lines, vec![2, 3, 4]);
+        let a = t.column("a").unwrap();
+        assert!(a.is_numeric());
+        assert_eq!(a.missing, 1);
+        assert!(a.is_missing(2));
+        let b = t.column("b").unwrap();
+        assert!(!b.is_numeric());
+        assert_eq!(b.labels, vec!["x", "y"]);
+        assert_eq!(b.label(2).as_deref(), Some("y"));
+        assert!(b.is_missing(1));
+        assert_eq!(t.sha256.len(), 64);
+    }
+
+    #[test]
+    fn detects_semicolons_and_tabs() {
+        let t = read("a;b\n1;2\n", &["b"]).unwrap();
+        assert_eq!(t.column("b").unwrap().numbers.as_ref().unwrap(), &vec![2.0]);
+        let t = read("a\tb\n1\t2\n", &["a"]).unwrap();
+        assert_eq!(t.column("a").unwrap().numbers.as_ref().unwrap(), &vec![1.0]);
+    }
+
+    #[test]
+    fn missing_column_lists_columns() {
+        let e = read("age,time\n1,2\n", &["Age2"]).unwrap_err();
+        assert_eq!(e.kind, DataErrorKind::MissingColumn);
+        assert!(e.to_string().contains("age, time"), "{e}");
+    }
+
+    #[test]
+    fn malformed_line_is_named() {
+        let e = read("a,b\n1,2\n3\n", &["a"]).unwrap_err();
+        assert_eq!(e.kind, DataErrorKind::MalformedCsv);
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn infinity_is_not_a_number() {
+        let t = read("a\ninf\n1\n", &["a"]).unwrap();
+        assert!(!t.column("a").unwrap().is_numeric());
+    }
+
+    #[test]
+    fn many_distinct_numbers_switch_to_numeric_mode() {
+        let mut s = String::from("x\n");
+        for i in 0..(LEVEL_CAP + 50) {
+            s.push_str(&format!("{}.5\n", i));
+        }
+        s.push_str("NA\n");
+        let t = read(&s, &["x"]).unwrap();
+        let c = t.column("x").unwrap();
+        assert!(c.is_numeric());
+        assert_eq!(c.numbers.as_ref().unwrap()[3], 3.5);
+        assert!(c.is_missing(LEVEL_CAP + 50));
+        s.push_str("oops\n");
+        let e = read(&s, &["x"]).unwrap_err();
+        assert_eq!(e.kind, DataErrorKind::NotANumber);
+        assert_eq!(e.value.as_deref(), Some("oops"));
+    }
+}

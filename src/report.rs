@@ -1,0 +1,373 @@
+//! Rendering results for people (text tables) and programs (JSON, CSV). Reads results, computes
+//! nothing statistical.
+
+use crate::cohort::RowCounts;
+use crate::cox::{ChiSqTest, CoefRow, CoxFit, CoxWarning, Median, SurvPoint};
+use crate::data::format_number;
+use crate::model::{ModelFile, RowPrediction};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// A p-value as people read it: 4 significant digits down to 1e-4, then scientific.
+pub fn fmt_p(p: f64) -> String {
+    if p.is_nan() {
+        "NA".into()
+    } else if p >= 1e-4 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+/// A number with `sig` significant digits, without needless exponent.
+pub fn fmt_sig(v: f64, sig: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-4..=6).contains(&mag) {
+        return format!("{:.*e}", sig.saturating_sub(1), v);
+    }
+    let decimals = (sig as i32 - 1 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or("not reached".to_string(), format_number)
+}
+
+/// Lays out rows of cells in aligned columns (first column left-aligned, others right-aligned).
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let ncol = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        for (k, c) in cells.iter().enumerate() {
+            let pad = width[k] - c.chars().count();
+            if k == 0 {
+                out.push_str(c);
+                out.push_str(&" ".repeat(pad));
+            } else {
+                out.push_str("  ");
+                out.push_str(&" ".repeat(pad));
+                out.push_str(c);
+            }
+        }
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    for r in rows {
+        line(r.iter().take(ncol).map(|s| s.as_str()).collect(), &mut out);
+    }
+    out
+}
+
+fn counts_line(counts: &RowCounts) -> String {
+    let miss: Vec<String> = counts
+        .missing
+        .iter()
+        .filter(|m| m.missing > 0)
+        .map(|m| format!("{} {}", m.column, m.missing))
+        .collect();
+    format!(
+        "rows read {}, used {}, dropped {} (missing values: {})",
+        counts.read,
+        counts.used,
+        counts.dropped,
+        if miss.is_empty() {
+            "none".to_string()
+        } else {
+            miss.join(", ")
+        }
+    )
+}
+
+fn test_line(name: &str, t: &ChiSqTest) -> String {
+    format!(
+        "{name:<22}= {} on {} df, p = {}",
+        fmt_sig(t.statistic, 6),
+        t.df,
+        fmt_p(t.p)
+    )
+}
+
+/// The text summary of a fit, in the spirit of R's `summary(coxph)`.
+pub fn fit_summary(model: &ModelFile, data_label: &str) -> String {
+    let f = &model.fit;
+    let mut s = String::new();
+    let strata = model
+        .spec
+        .strata
+        .as_ref()
+        .map_or(String::new(), |st| format!(", strata: {}", st.column));
+    let _ = writeln!(
+        s,
+        "Cox proportional-hazards model  (ties: {}{strata})",
+        f.ties
+    );
+    let _ = writeln!(
+        s,
+        "Outcome: time '{}'{}, event '{}' = {}",
+        model.spec.time,
+        model
+            .spec
+            .time_unit
+            .as_ref()
+            .map_or(String::new(), |u| format!(" ({u})")),
+        model.spec.event,
+        model.spec.event_values.join(" or ")
+    );
+    let _ = writeln!(s, "Data: {data_label}");
+    let _ = writeln!(s, "  {}", counts_line(&model.training.rows));
+    let _ = writeln!(s, "  n = {}, events = {}", f.n, f.events);
+    s.push('\n');
+    let level = format!("{:.0}% CI", f.conf_level * 100.0);
+    let rows: Vec<Vec<String>> = f
+        .coefficients()
+        .iter()
+        .map(|c| {
+            vec![
+                c.term.clone(),
+                fmt_sig(c.coef, 4),
+                fmt_sig(c.hr, 4),
+                fmt_sig(c.se, 4),
+                format!("{:.2}", c.z),
+                fmt_p(c.p),
+                format!("{} to {}", fmt_sig(c.hr_lower, 4), fmt_sig(c.hr_upper, 4)),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["term", "coef", "HR", "se(coef)", "z", "p", &format!("HR {level}")],
+        &rows,
+    ));
+    s.push('\n');
+    let _ = writeln!(s, "{}", test_line("Likelihood ratio test", &f.likelihood_ratio));
+    let _ = writeln!(s, "{}", test_line("Wald test", &f.wald));
+    let _ = writeln!(s, "{}", test_line("Score (logrank) test", &f.score));
+    let _ = writeln!(
+        s,
+        "Log-likelihood: initial {}, final {}; {} iterations{}",
+        fmt_sig(f.loglik[0], 10),
+        fmt_sig(f.loglik[1], 10),
+        f.iterations,
+        if f.converged { "" } else { " (NOT converged)" }
+    );
+    for w in &f.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+/// The `--json` object of `prognosis fit`.
+#[derive(Debug, Serialize)]
+pub struct FitJson<'a> {
+    pub n: usize,
+    pub events: usize,
+    pub dropped: usize,
+    pub rows: &'a RowCounts,
+    pub ties: String,
+    pub strata: Option<&'a str>,
+    pub iterations: usize,
+    pub converged: bool,
+    pub loglik: [f64; 2],
+    pub tests: Tests,
+    pub coefficients: Vec<CoefRow>,
+    pub warnings: Vec<String>,
+    pub model_file: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tests {
+    pub likelihood_ratio: ChiSqTest,
+    pub wald: ChiSqTest,
+    pub score: ChiSqTest,
+}
+
+impl<'a> FitJson<'a> {
+    pub fn new(model: &'a ModelFile, model_file: Option<String>) -> Self {
+        let f: &CoxFit = &model.fit;
+        FitJson {
+            n: f.n,
+            events: f.events,
+            dropped: model.training.rows.dropped,
+            rows: &model.training.rows,
+            ties: f.ties.to_string(),
+            strata: model.spec.strata.as_ref().map(|s| s.column.as_str()),
+            iterations: f.iterations,
+            converged: f.converged,
+            loglik: f.loglik,
+            tests: Tests {
+                likelihood_ratio: f.likelihood_ratio,
+                wald: f.wald,
+                score: f.score,
+            },
+            coefficients: f.coefficients(),
+            warnings: f.warnings.iter().map(CoxWarning::to_string).collect(),
+            model_file,
+        }
+    }
+}
+
+/// Column label of a time in CSV headers ("12", "36.5").
+fn time_label(t: f64) -> String {
+    format_number(t)
+}
+
+fn num(v: f64) -> String {
+    // shortest representation that reads back exactly
+    format!("{v}")
+}
+
+/// Predictions as CSV: one line per input row, in input order; unscorable rows keep their line
+/// with empty numbers and the reason in `problem`.
+pub fn predictions_csv(preds: &[RowPrediction], times: &[f64]) -> String {
+    let mut s = String::from("row,lp");
+    for &t in times {
+        let l = time_label(t);
+        let _ = write!(s, ",surv_{l},se_{l},lower_{l},upper_{l}");
+    }
+    s.push_str(",median,median_lower,median_upper,problem\n");
+    let opt = |v: Option<f64>| v.map_or(String::new(), num);
+    for r in preds {
+        let _ = write!(s, "{}", r.row);
+        match &r.prediction {
+            Some(p) => {
+                let _ = write!(s, ",{}", num(p.lp));
+                for pt in &p.survival {
+                    let _ = write!(
+                        s,
+                        ",{},{},{},{}",
+                        num(pt.surv),
+                        num(pt.se),
+                        num(pt.lower),
+                        num(pt.upper)
+                    );
+                }
+                let _ = write!(
+                    s,
+                    ",{},{},{},",
+                    opt(p.median.median),
+                    opt(p.median.lower),
+                    opt(p.median.upper)
+                );
+            }
+            None => {
+                s.push(',');
+                s.push_str(&",".repeat(4 * times.len()));
+                let problem = r.problem.as_deref().unwrap_or("");
+                let _ = write!(s, ",,,,\"{}\"", problem.replace('"', "\"\""));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[derive(Debug, Serialize)]
+struct RowJson<'a> {
+    row: u64,
+    lp: Option<f64>,
+    survival: Option<&'a [SurvPoint]>,
+    median: Option<&'a Median>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<&'a str>,
+}
+
+/// Predictions as a JSON array, one object per input row.
+pub fn predictions_json(preds: &[RowPrediction]) -> String {
+    let rows: Vec<RowJson> = preds
+        .iter()
+        .map(|r| RowJson {
+            row: r.row,
+            lp: r.prediction.as_ref().map(|p| p.lp),
+            survival: r.prediction.as_ref().map(|p| p.survival.as_slice()),
+            median: r.prediction.as_ref().map(|p| &p.median),
+            problem: r.problem.as_deref(),
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&rows).expect("serialises");
+    s.push('\n');
+    s
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+/// The clinician's block of `prognosis score`.
+pub fn score_block(
+    model: &ModelFile,
+    patient: &[(String, String)],
+    pred: &crate::model::Prediction,
+    warnings: &[String],
+) -> String {
+    let unit = model.spec.time_unit.as_deref().unwrap_or("");
+    let mut s = String::new();
+    let desc: Vec<String> = patient.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let _ = writeln!(s, "Patient: {}", desc.join(", "));
+    let _ = writeln!(
+        s,
+        "Linear predictor: {} (0 = average training patient; hazard ratio {} vs average)",
+        fmt_sig(pred.lp, 4),
+        fmt_sig(pred.lp.exp(), 3)
+    );
+    s.push('\n');
+    let rows: Vec<Vec<String>> = pred
+        .survival
+        .iter()
+        .map(|p| {
+            vec![
+                format!("{} {unit}", format_number(p.time)).trim().to_string(),
+                pct(p.surv),
+                format!("{} to {}", pct(p.lower), pct(p.upper)),
+            ]
+        })
+        .collect();
+    s.push_str(&table(&["survival at", "estimate", "95% CI"], &rows));
+    let m = &pred.median;
+    let _ = writeln!(
+        s,
+        "\nMedian survival: {}{} (95% CI {} to {})",
+        fmt_opt(m.median),
+        if m.median.is_some() && !unit.is_empty() {
+            format!(" {unit}")
+        } else {
+            String::new()
+        },
+        fmt_opt(m.lower),
+        fmt_opt(m.upper)
+    );
+    for w in warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(fmt_p(0.04077), "0.0408");
+        assert_eq!(fmt_p(2.05e-14), "2.05e-14");
+        assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
+        assert_eq!(fmt_sig(-3477.58126, 10), "-3477.581266");
+        assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
+    }
+
+    #[test]
+    fn aligns_tables() {
+        let t = table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
+        assert_eq!(t, "a    bb\nxyz   1\n");
+    }
+}
