@@ -202,7 +202,8 @@ pub struct CoxFit {
     pub coef: Vec<f64>,
     /// Variance matrix of the coefficients (inverse information), row by row.
     pub var: Vec<Vec<f64>>,
-    /// Centring means of the terms (weighted by case weights).
+    /// Centring means of the terms (weighted by case weights); 0 for a term whose values all lie
+    /// in {-1, 0, 1}, as coxph's `nocenter` default.
     pub means: Vec<f64>,
     /// Partial log-likelihood at beta = 0 and at the estimate.
     pub loglik: [f64; 2],
@@ -354,6 +355,13 @@ impl RiskSets {
         }
         for m in &mut means {
             *m /= wsum;
+        }
+        // as coxph's `nocenter = c(-1, 0, 1)`: a column whose values all lie in {-1, 0, 1} (a 0/1
+        // indicator, a dummy) is not centred, so the linear predictor is 0 at its reference value
+        for (j, m) in means.iter_mut().enumerate() {
+            if (0..n).all(|i| matches!(design.x[i * p + j], v if v == 0.0 || v == 1.0 || v == -1.0)) {
+                *m = 0.0;
+            }
         }
 
         let mut order: Vec<usize> = (0..n).collect();
@@ -627,12 +635,24 @@ impl RiskSets {
 fn check_design(design: &Design, rs: &RiskSets) -> Result<(), CoxError> {
     let p = design.p;
     let n = rs.n;
-    let mut xtx = vec![0.0; p * p];
+    // cross-products of deviations from the column means (rs.x is centred except for
+    // indicator columns, so re-centre here)
+    let mut colmean = vec![0.0; p];
     for row in 0..n {
-        let xr = &rs.x[row * p..(row + 1) * p];
+        for (m, v) in colmean.iter_mut().zip(&rs.x[row * p..(row + 1) * p]) {
+            *m += v;
+        }
+    }
+    colmean.iter_mut().for_each(|m| *m /= n as f64);
+    let mut xtx = vec![0.0; p * p];
+    let mut dev = vec![0.0; p];
+    for row in 0..n {
+        for (d, (v, m)) in dev.iter_mut().zip(rs.x[row * p..(row + 1) * p].iter().zip(&colmean)) {
+            *d = v - m;
+        }
         for i in 0..p {
             for j in 0..=i {
-                xtx[i * p + j] += xr[i] * xr[j];
+                xtx[i * p + j] += dev[i] * dev[j];
             }
         }
     }
@@ -686,6 +706,26 @@ fn check_design(design: &Design, rs: &RiskSets) -> Result<(), CoxError> {
         }
     }
     Ok(())
+}
+
+/// The partial log-likelihood, its score vector and information matrix (row-major p x p) at
+/// `beta`, in one O(n p^2) pass after an O(n log n) sort.
+pub fn loglik_at(
+    design: &Design,
+    surv: &Surv,
+    extras: FitExtras<'_>,
+    beta: &[f64],
+    ties: Ties,
+) -> Result<(f64, Vec<f64>, Vec<f64>), CoxError> {
+    if beta.len() != design.p {
+        return Err(CoxError::NamesMismatch {
+            names: beta.len(),
+            p: design.p,
+        });
+    }
+    let rs = RiskSets::new(design, surv, extras)?;
+    let r = rs.pass(beta, ties);
+    Ok((r.loglik, r.u, r.imat))
 }
 
 /// Fits the Cox model by Newton-Raphson exactly as `coxph` (coxfit6): start at beta = 0,
