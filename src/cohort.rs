@@ -49,8 +49,9 @@ impl CovariateSpec {
                 .map(|v| vec![v])
                 .ok_or_else(|| "not a number".to_string()),
             CovariateKind::Categorical { levels, reference } => {
-                let level = match_level(levels, label)
-                    .ok_or_else(|| format!("unknown level; the levels are: {}", levels.join(", ")))?;
+                let level = match_level(levels, label).ok_or_else(|| {
+                    format!("unknown level; the levels are: {}", levels.join(", "))
+                })?;
                 Ok(levels
                     .iter()
                     .filter(|l| *l != reference)
@@ -67,10 +68,7 @@ fn match_level(levels: &[String], label: &str) -> Option<String> {
         return Some(l.clone());
     }
     let v = parse_number(label)?;
-    levels
-        .iter()
-        .find(|l| parse_number(l) == Some(v))
-        .cloned()
+    levels.iter().find(|l| parse_number(l) == Some(v)).cloned()
 }
 
 /// Stratification: the column and its levels (stratum code = index).
@@ -161,8 +159,6 @@ pub struct Prepared {
     /// Table rows used, in order.
     pub rows: Vec<usize>,
     pub counts: RowCounts,
-    /// Raw values per covariate (numeric value or level index) for the used rows, for summaries.
-    pub covariate_values: Vec<Vec<f64>>,
 }
 
 /// Sorts labels as R sorts factor levels of numbers (numerically), others by bytes; numbers first.
@@ -189,10 +185,10 @@ fn first_non_number(col: &Column) -> Option<(String, u64)> {
         .map(|(l, &line)| (l.clone(), line))
 }
 
-fn numeric_column(table: &Table, name: &str, role: &str) -> Result<Vec<f64>, DataError> {
+fn numeric_column<'t>(table: &'t Table, name: &str, role: &str) -> Result<&'t [f64], DataError> {
     let col = table.column(name).expect("column was read");
     match &col.numbers {
-        Some(v) => Ok(v.clone()),
+        Some(v) => Ok(v),
         None => {
             let (value, line) = first_non_number(col).expect("a non-numeric column has a label");
             Err(err(
@@ -325,11 +321,15 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
         }
         if let (Some(w), Some(name)) = (&weights, &req.weights) {
             if !w[i].is_nan() && w[i] <= 0.0 {
-                return Err(err(table, DataErrorKind::BadWeight, "case weights must be positive")
-                    .line(table.lines[i])
-                    .column(name)
-                    .value(&format_number(w[i]))
-                    .hint("remove rows with zero weight or correct the value"));
+                return Err(err(
+                    table,
+                    DataErrorKind::BadWeight,
+                    "case weights must be positive",
+                )
+                .line(table.lines[i])
+                .column(name)
+                .value(&format_number(w[i]))
+                .hint("remove rows with zero weight or correct the value"));
             }
         }
     }
@@ -377,14 +377,18 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
                 return Err(err(
                     table,
                     DataErrorKind::BadOption,
-                    format!("--reference {name}={r}: '{name}' is numeric, it has no reference level"),
+                    format!(
+                        "--reference {name}={r}: '{name}' is numeric, it has no reference level"
+                    ),
                 )
                 .column(name)
-                .hint(format!("add --categorical {name} to treat its values as levels")));
+                .hint(format!(
+                    "add --categorical {name} to treat its values as levels"
+                )));
             }
             CovariateKind::Numeric
         } else {
-            categorical_kind(table, col, &rows, req.reference.get(name))?
+            categorical_kind(table, col, &rows, req.reference.get(name), forced)?
         };
         specs.push(CovariateSpec {
             name: name.clone(),
@@ -432,29 +436,48 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
             DataErrorKind::TooFewRows,
             format!("{m} complete rows are too few for {p} model terms"),
         )
-        .hint(format!(
-            "a Cox model needs more complete rows than terms; use fewer covariates or fewer levels. {}",
-            missing_hint(&counts)
-        )));
+        .hint(
+            format!(
+                "a Cox model needs more complete rows than terms; use fewer covariates or fewer levels. {}",
+                missing_hint(&counts)
+            )
+            .trim_end()
+            .to_string(),
+        ));
     }
-    let mut x = Vec::with_capacity(m * p);
-    let mut covariate_values = vec![Vec::with_capacity(m); spec.covariates.len()];
-    for &i in &rows {
-        for (k, cs) in spec.covariates.iter().enumerate() {
+    // per covariate: its column and, for a categorical one, the dummy values of each label code
+    enum Coder<'a> {
+        Numeric(&'a [f64]),
+        ByCode(&'a [u32], Vec<Vec<f64>>),
+        ByLabel(&'a Column, &'a CovariateSpec),
+    }
+    let coders: Vec<Coder> = spec
+        .covariates
+        .iter()
+        .map(|cs| {
             let col = table.column(&cs.name).expect("column was read");
-            match &cs.kind {
-                CovariateKind::Numeric => {
-                    let v = col.numbers.as_ref().expect("numeric")[i];
-                    x.push(v);
-                    covariate_values[k].push(v);
-                }
-                CovariateKind::Categorical { levels, reference } => {
+            match (&cs.kind, &col.numbers) {
+                (CovariateKind::Numeric, Some(v)) => Coder::Numeric(v),
+                (CovariateKind::Categorical { .. }, _) if !col.codes.is_empty() => Coder::ByCode(
+                    &col.codes,
+                    col.labels
+                        .iter()
+                        .map(|l| cs.encode(l).unwrap_or_default())
+                        .collect(),
+                ),
+                _ => Coder::ByLabel(col, cs),
+            }
+        })
+        .collect();
+    let mut x = Vec::with_capacity(m * p);
+    for &i in &rows {
+        for coder in &coders {
+            match coder {
+                Coder::Numeric(v) => x.push(v[i]),
+                Coder::ByCode(codes, dummies) => x.extend_from_slice(&dummies[codes[i] as usize]),
+                Coder::ByLabel(col, cs) => {
                     let label = col.label(i).expect("complete row");
-                    let li = levels.iter().position(|l| *l == label).expect("level");
-                    covariate_values[k].push(li as f64);
-                    for l in levels.iter().filter(|l| *l != reference) {
-                        x.push(if *l == label { 1.0 } else { 0.0 });
-                    }
+                    x.extend(cs.encode(&label).expect("level of the complete rows"));
                 }
             }
         }
@@ -462,7 +485,9 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
     let design = Design::new(x, m, names).map_err(|e| cox_error(table, &spec, e))?;
     let surv = Surv::new(
         rows.iter().map(|&i| time[i]).collect(),
-        rows.iter().map(|&i| event[i].expect("complete row")).collect(),
+        rows.iter()
+            .map(|&i| event[i].expect("complete row"))
+            .collect(),
     )
     .map_err(|e| surv_error(table, &req.time, &rows, e))?;
     if surv.n_events() == 0 {
@@ -482,12 +507,25 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
         )));
     }
     let weights = weights.map(|w| rows.iter().map(|&i| w[i]).collect());
-    let strata = spec.strata.as_ref().map(|s| {
+    let strata_codes: Option<(&Column, Vec<usize>)> = spec.strata.as_ref().map(|s| {
         let col = table.column(&s.column).expect("column was read");
+        let by_code = col
+            .labels
+            .iter()
+            .map(|l| s.levels.iter().position(|x| x == l).unwrap_or(usize::MAX))
+            .collect();
+        (col, by_code)
+    });
+    let strata = strata_codes.map(|(col, by_code)| {
         rows.iter()
             .map(|&i| {
-                let l = col.label(i).expect("complete row");
-                s.levels.iter().position(|x| *x == l).expect("level")
+                if col.codes.is_empty() {
+                    let l = col.label(i).expect("complete row");
+                    let s = spec.strata.as_ref().expect("strata");
+                    s.levels.iter().position(|x| *x == l).expect("level")
+                } else {
+                    by_code[col.codes[i] as usize]
+                }
             })
             .collect()
     });
@@ -499,7 +537,6 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
         strata,
         rows,
         counts,
-        covariate_values,
     })
 }
 
@@ -546,17 +583,34 @@ fn categorical_kind(
     col: &Column,
     rows: &[usize],
     reference: Option<&String>,
+    forced: bool,
 ) -> Result<CovariateKind, DataError> {
     let mut levels = used_labels(col, rows);
     // a mostly numeric column with a stray label: say so rather than make dozens of dummies
     let n_numeric = levels.iter().filter(|l| parse_number(l).is_some()).count();
-    if !col.is_numeric() && n_numeric > 10 {
+    // rows (of the complete cases) whose label is not a number
+    let non_numeric_rows = if col.codes.is_empty() {
+        0
+    } else {
+        let label_is_number: Vec<bool> = col
+            .labels
+            .iter()
+            .map(|l| parse_number(l).is_some())
+            .collect();
+        rows.iter()
+            .filter(|&&i| !label_is_number[col.codes[i] as usize])
+            .count()
+    };
+    let rare_text = n_numeric > 0 && (non_numeric_rows as f64) < 0.05 * rows.len() as f64;
+    if !forced && !col.is_numeric() && (n_numeric > 10 || rare_text) {
         if let Some((value, line)) = first_non_number(col) {
             return Err(err(
                 table,
                 DataErrorKind::NotANumber,
                 format!(
-                    "not a number in a column whose other {n_numeric} distinct values are numbers"
+                    "not a number in a column whose other {n_numeric} distinct values are numbers \
+                     ({non_numeric_rows} of {} complete rows hold text)",
+                    rows.len()
                 ),
             )
             .line(line)
@@ -615,11 +669,15 @@ fn categorical_kind(
 fn surv_error(table: &Table, time_col: &str, rows: &[usize], e: SurvError) -> DataError {
     match e {
         SurvError::NonFiniteTime { index, value } | SurvError::NegativeTime { index, value } => {
-            err(table, DataErrorKind::BadTime, "follow-up time must be a finite number >= 0")
-                .line(table.lines[rows[index]])
-                .column(time_col)
-                .value(&value.to_string())
-                .hint("correct the value or mark it missing")
+            err(
+                table,
+                DataErrorKind::BadTime,
+                "follow-up time must be a finite number >= 0",
+            )
+            .line(table.lines[rows[index]])
+            .column(time_col)
+            .value(&value.to_string())
+            .hint("correct the value or mark it missing")
         }
         other => err(table, DataErrorKind::BadTime, other.to_string()),
     }
@@ -817,7 +875,12 @@ mod tests {
         assert_eq!(p.counts.used, 5);
         assert_eq!(p.counts.dropped, 1);
         assert_eq!(
-            p.counts.missing.iter().find(|m| m.column == "age").unwrap().missing,
+            p.counts
+                .missing
+                .iter()
+                .find(|m| m.column == "age")
+                .unwrap()
+                .missing,
             1
         );
         assert_eq!(p.design.names, vec!["age", "grp=b", "grp=c"]);
@@ -879,7 +942,10 @@ mod tests {
         let mut r = req(&["x"]);
         r.event_values = vec!["Dead".into()];
         r.censor_values = vec!["Alive".into()];
-        let t = table("t,e,x\n1,Dead,1\n2,Alive,0\n3,Dead,0\n4,Alive,1\n", &r.columns());
+        let t = table(
+            "t,e,x\n1,Dead,1\n2,Alive,0\n3,Dead,0\n4,Alive,1\n",
+            &r.columns(),
+        );
         let p = prepare(&t, &r).unwrap();
         assert_eq!(p.surv.event(), &[true, false, true, false]);
         let t = table("t,e,x\n1,Dead,1\n2,Lost,0\n", &r.columns());
@@ -893,11 +959,18 @@ mod tests {
         let p = prepare(&t, &r).unwrap();
         let mut v = BTreeMap::new();
         v.insert("age".to_string(), "60".to_string());
-        assert!(encode_patient(&p.spec, &v).unwrap_err().contains("--set grp="));
+        assert!(encode_patient(&p.spec, &v)
+            .unwrap_err()
+            .contains("--set grp="));
         v.insert("grp".to_string(), "c".to_string());
-        assert_eq!(encode_patient(&p.spec, &v).unwrap(), (vec![60.0, 0.0, 1.0], 0));
+        assert_eq!(
+            encode_patient(&p.spec, &v).unwrap(),
+            (vec![60.0, 0.0, 1.0], 0)
+        );
         v.insert("grp".to_string(), "z".to_string());
-        assert!(encode_patient(&p.spec, &v).unwrap_err().contains("one of: a, b, c"));
+        assert!(encode_patient(&p.spec, &v)
+            .unwrap_err()
+            .contains("one of: a, b, c"));
         let rows = encode_rows(&t, &p.spec);
         assert!(matches!(rows[2], EncodedRow::Problem(_)));
         assert_eq!(

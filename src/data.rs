@@ -215,7 +215,10 @@ struct Builder {
 }
 
 fn detect_delimiter(bytes: &[u8]) -> u8 {
-    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     let header = &bytes[..header_end];
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut quoted = false;
@@ -245,8 +248,12 @@ pub fn read_csv(path: &Path, wanted: &[&str], opts: &ReadOptions) -> Result<Tabl
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| {
-            DataError::new(DataErrorKind::Io, &label, format!("cannot read the file: {e}"))
-                .hint("check the path and that the file is readable")
+            DataError::new(
+                DataErrorKind::Io,
+                &label,
+                format!("cannot read the file: {e}"),
+            )
+            .hint("check the path and that the file is readable")
         })?;
     read_csv_bytes(&bytes, &label, wanted, opts)
 }
@@ -265,20 +272,21 @@ pub fn read_csv_bytes(
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
-        .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(body);
     let header: Vec<String> = rdr
         .byte_headers()
-        .map_err(|e| csv_error(label, e))?
+        .map_err(|e| csv_error(label, body, e))?
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_string())
         .collect();
     if header.iter().all(|h| h.is_empty()) {
-        return Err(
-            DataError::new(DataErrorKind::NoRows, label, "the file is empty: no header line")
-                .hint("a cohort file starts with a header line naming its columns"),
-        );
+        return Err(DataError::new(
+            DataErrorKind::NoRows,
+            label,
+            "the file is empty: no header line",
+        )
+        .hint("a cohort file starts with a header line naming its columns"));
     }
     let mut builders = Vec::new();
     for &w in wanted {
@@ -323,15 +331,19 @@ pub fn read_csv_bytes(
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(label, e)),
+            Err(e) => return Err(csv_error(label, body, e)),
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        // with CRLF line ends a record's position is the '\n' that ends the previous line
+        let line = rec.position().map_or(0, |p| {
+            let at_newline = body.get(p.byte() as usize) == Some(&b'\n');
+            p.line() + u64::from(at_newline)
+        });
         if rec.len() == 1 && rec[0].is_empty() {
             continue; // a blank line
         }
         lines.push(line);
         for b in builders.iter_mut() {
-            let field = &rec[b.index];
+            let field = rec[b.index].trim_ascii();
             if na.contains(&field) {
                 b.missing += 1;
                 match &mut b.numbers_only {
@@ -477,8 +489,10 @@ fn missing_column(label: &str, name: &str, header: &[String]) -> DataError {
     .hint(hint)
 }
 
-fn csv_error(label: &str, e: csv::Error) -> DataError {
-    let line = e.position().map(|p| p.line());
+fn csv_error(label: &str, body: &[u8], e: csv::Error) -> DataError {
+    let line = e
+        .position()
+        .map(|p| p.line() + u64::from(body.get(p.byte() as usize) == Some(&b'\n')));
     let (message, hint) = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

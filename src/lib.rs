@@ -5,6 +5,10 @@
 //! no I/O. [`data`] reads CSV files, [`cohort`] turns them into fit inputs, [`model`] is the model
 //! file, [`report`] renders results, [`output`] writes files atomically.
 
+// Input errors carry the file, line, column, value and a hint for people; they are returned on
+// cold paths only, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod cohort;
 pub mod cox;
 pub mod data;

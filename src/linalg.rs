@@ -26,13 +26,17 @@ impl Ldl {
                 f[i * p + j] = a[i * p + j];
             }
         }
-        let maxdiag = (0..p).map(|i| f[i * p + i]).fold(0.0_f64, |m, d| {
-            if d.is_finite() && d > m {
-                d
-            } else {
-                m
-            }
-        });
+        let maxdiag =
+            (0..p).map(|i| f[i * p + i]).fold(
+                0.0_f64,
+                |m, d| {
+                    if d.is_finite() && d > m {
+                        d
+                    } else {
+                        m
+                    }
+                },
+            );
         let eps = if maxdiag == 0.0 {
             toler
         } else {

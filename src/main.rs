@@ -23,6 +23,8 @@ struct Cli {
     command: Command,
 }
 
+// parsed once per run: the size difference between variants does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Fit a Cox proportional-hazards model to a cohort CSV and print its summary
@@ -180,7 +182,10 @@ fn parse_pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, String>>
         let (k, v) = item
             .split_once('=')
             .ok_or_else(|| anyhow!("{flag} {item}: expected COL=VALUE"))?;
-        if map.insert(k.trim().to_string(), v.trim().to_string()).is_some() {
+        if map
+            .insert(k.trim().to_string(), v.trim().to_string())
+            .is_some()
+        {
             bail!("{flag} names '{}' twice", k.trim());
         }
     }
@@ -194,14 +199,23 @@ fn check_times(times: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn emit(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
         Some(p) => write_atomic(p, text.as_bytes())
             .with_context(|| format!("cannot write {}", p.display())),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        None => stdout(text),
     }
 }
 
@@ -230,8 +244,12 @@ fn run_fit(a: FitArgs) -> Result<()> {
     {
         bail!("--covariates names '{}' twice", dup.1);
     }
+    let timing = std::env::var_os("PROGNOSIS_TIMING").is_some();
+    let t0 = std::time::Instant::now();
     let table = data::read_csv(&a.data, &req.columns(), &a.read.options()?)?;
+    let t_read = t0.elapsed();
     let prepared = cohort::prepare(&table, &req)?;
+    let t_prep = t0.elapsed();
     let opts = CoxOptions {
         ties: req.ties,
         max_iter: a.max_iter,
@@ -244,7 +262,17 @@ fn run_fit(a: FitArgs) -> Result<()> {
     };
     let fit = cox::fit(&prepared.design, &prepared.surv, extras, &opts)
         .map_err(|e| cohort::cox_error(&table, &prepared.spec, e))?;
+    let t_fit = t0.elapsed();
     let model = ModelFile::new(&table, &prepared, fit);
+    if timing {
+        eprintln!(
+            "timing: read {:.3} s, prepare {:.3} s, fit {:.3} s, model summary {:.3} s",
+            t_read.as_secs_f64(),
+            (t_prep - t_read).as_secs_f64(),
+            (t_fit - t_prep).as_secs_f64(),
+            (t0.elapsed() - t_fit).as_secs_f64()
+        );
+    }
     if let Some(out) = &a.out {
         model.save(out)?;
     }
@@ -253,14 +281,14 @@ fn run_fit(a: FitArgs) -> Result<()> {
     }
     if a.json {
         let j = report::FitJson::new(&model, a.out.as_ref().map(|p| p.display().to_string()));
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
     } else {
-        print!("{}", report::fit_summary(&model, &table.path));
+        let mut text = report::fit_summary(&model, &table.path);
         if let Some(out) = &a.out {
-            println!("Model written to {}", out.display());
+            text.push_str(&format!("Model written to {}\n", out.display()));
         }
+        stdout(&text)
     }
-    Ok(())
 }
 
 fn run_predict(a: PredictArgs) -> Result<()> {
@@ -283,7 +311,7 @@ fn run_predict(a: PredictArgs) -> Result<()> {
 }
 
 fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
-    let per_year = match unit?.to_ascii_lowercase().trim_end_matches('s') {
+    let per_year: f64 = match unit?.to_ascii_lowercase().trim_end_matches('s') {
         "day" => 365.25,
         "week" => 365.25 / 7.0,
         "month" => 12.0,
@@ -293,7 +321,7 @@ fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
     Some(
         [1.0, 3.0, 5.0]
             .iter()
-            .map(|y| (y * per_year as f64).round())
+            .map(|y| (y * per_year).round())
             .collect(),
     )
 }
@@ -301,8 +329,7 @@ fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
 fn run_score(a: ScoreArgs) -> Result<()> {
     let model = ModelFile::load(&a.model)?;
     let values = parse_pairs(&a.set, "--set")?;
-    let (x, stratum) =
-        cohort::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
+    let (x, stratum) = cohort::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
     let times = if a.times.is_empty() {
         default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
             anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
@@ -334,16 +361,15 @@ fn run_score(a: ScoreArgs) -> Result<()> {
             time_unit: model.spec.time_unit.as_deref(),
             warnings: &warnings,
         };
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
     } else {
         let ordered: Vec<(String, String)> = model
             .input_columns()
             .iter()
             .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
             .collect();
-        print!("{}", report::score_block(&model, &ordered, &pred, &warnings));
+        stdout(&report::score_block(&model, &ordered, &pred, &warnings))
     }
-    Ok(())
 }
 
 fn run_simulate(a: SimulateArgs) -> Result<()> {

@@ -20,11 +20,8 @@ pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Error)]
 pub enum ModelError {
-    #[error("{path}: cannot read the model file: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read the model file: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}: the model file is damaged or truncated ({detail})\n  hint: fit the model again or restore the file from a copy")]
     Damaged { path: String, detail: String },
     #[error("{path}: not a prognosis model file (format '{found}')\n  hint: pass a file written by `prognosis fit --out`")]
@@ -39,11 +36,8 @@ pub enum ModelError {
     Checksum { path: String },
     #[error("{path}: the model file is inconsistent: {detail}\n  hint: fit the model again or restore the file from a copy")]
     Inconsistent { path: String, detail: String },
-    #[error("cannot write the model file {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot write the model file {path}: {error}")]
+    Write { path: String, error: std::io::Error },
 }
 
 /// A quantile of an observed distribution.
@@ -121,89 +115,151 @@ pub struct ModelFile {
     pub checksum: String,
 }
 
-/// R's default (type 7) quantile of sorted data.
-pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    if n == 1 {
-        return sorted[0];
-    }
-    let h = (n - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 const SUMMARY_PROBS: [f64; 11] = [
     0.01, 0.025, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.975, 0.99,
 ];
 
-fn summarise(prepared: &Prepared) -> Vec<CovariateSummary> {
-    prepared
-        .spec
-        .covariates
-        .iter()
-        .zip(&prepared.covariate_values)
-        .map(|(cs, vals)| match &cs.kind {
-            CovariateKind::Numeric => {
-                let n = vals.len();
-                let mut s = vals.clone();
-                s.sort_by(|a, b| a.total_cmp(b));
-                let mean = s.iter().sum::<f64>() / n as f64;
-                let sd = if n > 1 {
-                    (s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-                } else {
-                    0.0
-                };
-                let mut distinct = s.clone();
-                distinct.dedup();
-                CovariateSummary::Numeric {
-                    name: cs.name.clone(),
-                    n,
-                    min: s[0],
-                    max: s[n - 1],
-                    mean,
-                    sd,
-                    n_distinct: distinct.len(),
-                    values: (distinct.len() <= 10).then_some(distinct),
-                    quantiles: SUMMARY_PROBS
-                        .iter()
-                        .map(|&p| Quantile {
-                            p,
-                            value: quantile_sorted(&s, p),
-                        })
-                        .collect(),
-                }
-            }
-            CovariateKind::Categorical { levels, .. } => {
-                let mut counts = vec![0usize; levels.len()];
-                for &v in vals {
-                    counts[v as usize] += 1;
-                }
-                CovariateSummary::Categorical {
-                    name: cs.name.clone(),
-                    n: vals.len(),
-                    levels: levels
-                        .iter()
-                        .zip(counts)
-                        .map(|(l, n)| LevelCount {
-                            level: l.clone(),
-                            n,
-                        })
-                        .collect(),
-                }
-            }
-        })
+/// Distinct values with their counts, increasing.
+fn value_counts(mut values: Vec<f64>) -> Vec<(f64, usize)> {
+    values.sort_unstable_by(|a, b| a.total_cmp(b));
+    values
+        .chunk_by(|a, b| a == b)
+        .map(|g| (g[0], g.len()))
         .collect()
 }
 
+/// Distinct values of a table column over `rows`, counted through the column's label codes when
+/// it has them (O(n)), else by sorting.
+fn column_counts(col: &crate::data::Column, rows: &[usize]) -> Vec<(f64, usize)> {
+    let numbers = col.numbers.as_ref().expect("numeric column");
+    if col.codes.is_empty() {
+        return value_counts(rows.iter().map(|&i| numbers[i]).collect());
+    }
+    let mut per_code = vec![0usize; col.labels.len()];
+    for &i in rows {
+        per_code[col.codes[i] as usize] += 1;
+    }
+    let mut pairs: Vec<(f64, usize)> = col
+        .labels
+        .iter()
+        .zip(per_code)
+        .filter(|(_, c)| *c > 0)
+        .map(|(l, c)| (crate::data::parse_number(l).expect("numeric label"), c))
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // labels "1" and "1.0" are one value
+    let mut out: Vec<(f64, usize)> = Vec::with_capacity(pairs.len());
+    for (v, c) in pairs {
+        match out.last_mut() {
+            Some(last) if last.0 == v => last.1 += c,
+            _ => out.push((v, c)),
+        }
+    }
+    out
+}
+
+/// R's type-7 quantile from sorted value counts.
+fn quantile_counts(counts: &[(f64, usize)], n: usize, p: f64) -> f64 {
+    let nth = |k: usize| {
+        let mut seen = 0;
+        for &(v, c) in counts {
+            seen += c;
+            if k < seen {
+                return v;
+            }
+        }
+        counts[counts.len() - 1].0
+    };
+    let h = (n - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let (a, b) = (nth(lo), nth((lo + 1).min(n - 1)));
+    a + (h - lo as f64) * (b - a)
+}
+
+fn summarise(table: &Table, prepared: &Prepared) -> Vec<CovariateSummary> {
+    let d = &prepared.design;
+    let p = d.p;
+    let n = d.n;
+    let mut offset = 0;
+    let mut out = Vec::new();
+    for cs in &prepared.spec.covariates {
+        let width = cs.terms().len();
+        match &cs.kind {
+            CovariateKind::Numeric => {
+                let counts = column_counts(
+                    table.column(&cs.name).expect("column was read"),
+                    &prepared.rows,
+                );
+                let mean = counts.iter().map(|&(v, c)| v * c as f64).sum::<f64>() / n as f64;
+                let sd = if n > 1 {
+                    (counts
+                        .iter()
+                        .map(|&(v, c)| (v - mean).powi(2) * c as f64)
+                        .sum::<f64>()
+                        / (n - 1) as f64)
+                        .sqrt()
+                } else {
+                    0.0
+                };
+                out.push(CovariateSummary::Numeric {
+                    name: cs.name.clone(),
+                    n,
+                    min: counts[0].0,
+                    max: counts[counts.len() - 1].0,
+                    mean,
+                    sd,
+                    n_distinct: counts.len(),
+                    values: (counts.len() <= 10).then(|| counts.iter().map(|c| c.0).collect()),
+                    quantiles: SUMMARY_PROBS
+                        .iter()
+                        .map(|&q| Quantile {
+                            p: q,
+                            value: quantile_counts(&counts, n, q),
+                        })
+                        .collect(),
+                });
+            }
+            CovariateKind::Categorical { levels, reference } => {
+                let others: Vec<&String> = levels.iter().filter(|l| *l != reference).collect();
+                let mut per_dummy = vec![0usize; width];
+                for i in 0..n {
+                    for (k, c) in per_dummy.iter_mut().enumerate() {
+                        if d.x[i * p + offset + k] == 1.0 {
+                            *c += 1;
+                        }
+                    }
+                }
+                let n_reference = n - per_dummy.iter().sum::<usize>();
+                out.push(CovariateSummary::Categorical {
+                    name: cs.name.clone(),
+                    n,
+                    levels: levels
+                        .iter()
+                        .map(|l| LevelCount {
+                            level: l.clone(),
+                            n: if l == reference {
+                                n_reference
+                            } else {
+                                per_dummy[others.iter().position(|o| *o == l).expect("level")]
+                            },
+                        })
+                        .collect(),
+                });
+            }
+        }
+        offset += width;
+    }
+    out
+}
+
 fn follow_up(prepared: &Prepared) -> FollowUp {
-    let mut t = prepared.surv.time().to_vec();
-    t.sort_by(|a, b| a.total_cmp(b));
     let (times, s) = km::product_limit(&prepared.surv, true);
+    let counts = value_counts(prepared.surv.time().to_vec());
+    let n = prepared.surv.len();
     FollowUp {
-        min: t[0],
-        max: t[t.len() - 1],
-        median_observed: quantile_sorted(&t, 0.5),
+        min: counts[0].0,
+        max: counts[counts.len() - 1].0,
+        median_observed: quantile_counts(&counts, n, 0.5),
         median_reverse_km: crate::cox::median_of_curve(&times, &s),
     }
 }
@@ -219,7 +275,7 @@ impl ModelFile {
             format_version: FORMAT_VERSION,
             prognosis_version: env!("CARGO_PKG_VERSION").to_string(),
             spec: prepared.spec.clone(),
-            covariates: summarise(prepared),
+            covariates: summarise(table, prepared),
             training: TrainingSummary {
                 file,
                 sha256: table.sha256.clone(),
@@ -250,10 +306,10 @@ impl ModelFile {
 
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        crate::output::write_atomic(path, self.to_json().as_bytes()).map_err(|source| {
+        crate::output::write_atomic(path, self.to_json().as_bytes()).map_err(|error| {
             ModelError::Write {
                 path: path.display().to_string(),
-                source,
+                error,
             }
         })
     }
@@ -261,9 +317,9 @@ impl ModelFile {
     /// Reads and checks a model file.
     pub fn load(path: &Path) -> Result<ModelFile, ModelError> {
         let label = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+        let bytes = std::fs::read(path).map_err(|error| ModelError::Io {
             path: label.clone(),
-            source,
+            error,
         })?;
         Self::from_slice(&bytes, &label)
     }
@@ -299,8 +355,7 @@ impl ModelFile {
                 writer,
             });
         }
-        let m: ModelFile =
-            serde_json::from_value(value).map_err(|e| damaged(format!("{e}")))?;
+        let m: ModelFile = serde_json::from_value(value).map_err(|e| damaged(format!("{e}")))?;
         if m.checksum != m.compute_checksum() {
             return Err(ModelError::Checksum {
                 path: label.to_string(),
@@ -322,7 +377,9 @@ impl ModelFile {
             return Err("the fit's terms differ from the specification's".into());
         }
         if f.coef.len() != p || f.means.len() != p || f.var.len() != p {
-            return Err("coefficient, mean and variance sizes differ from the number of terms".into());
+            return Err(
+                "coefficient, mean and variance sizes differ from the number of terms".into(),
+            );
         }
         if f.var.iter().any(|r| r.len() != p) {
             return Err("the variance matrix is not square".into());
@@ -345,7 +402,10 @@ impl ModelFile {
             {
                 return Err("baseline hazard columns have different lengths".into());
             }
-            if b.time.windows(2).any(|w| !(w[0] < w[1])) {
+            if b.time
+                .windows(2)
+                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+            {
                 return Err("baseline hazard times are not increasing".into());
             }
         }
@@ -398,7 +458,10 @@ impl ModelFile {
     }
 
     /// Warnings for numeric values outside the training range.
-    pub fn range_warnings(&self, values: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    pub fn range_warnings(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         for s in &self.covariates {
             if let CovariateSummary::Numeric { name, min, max, .. } = s {

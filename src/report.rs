@@ -146,11 +146,23 @@ pub fn fit_summary(model: &ModelFile, data_label: &str) -> String {
         })
         .collect();
     s.push_str(&table(
-        &["term", "coef", "HR", "se(coef)", "z", "p", &format!("HR {level}")],
+        &[
+            "term",
+            "coef",
+            "HR",
+            "se(coef)",
+            "z",
+            "p",
+            &format!("HR {level}"),
+        ],
         &rows,
     ));
     s.push('\n');
-    let _ = writeln!(s, "{}", test_line("Likelihood ratio test", &f.likelihood_ratio));
+    let _ = writeln!(
+        s,
+        "{}",
+        test_line("Likelihood ratio test", &f.likelihood_ratio)
+    );
     let _ = writeln!(s, "{}", test_line("Wald test", &f.wald));
     let _ = writeln!(s, "{}", test_line("Score (logrank) test", &f.score));
     let _ = writeln!(
@@ -316,9 +328,9 @@ pub fn score_block(
     let _ = writeln!(s, "Patient: {}", desc.join(", "));
     let _ = writeln!(
         s,
-        "Linear predictor: {} (0 = average training patient; hazard ratio {} vs average)",
-        fmt_sig(pred.lp, 4),
-        fmt_sig(pred.lp.exp(), 3)
+        "Linear predictor: {} (as R's predict(type = \"lp\"): continuous covariates centred at \
+         their training means, 0/1 covariates at 0)",
+        fmt_sig(pred.lp, 4)
     );
     s.push('\n');
     let rows: Vec<Vec<String>> = pred
@@ -326,7 +338,9 @@ pub fn score_block(
         .iter()
         .map(|p| {
             vec![
-                format!("{} {unit}", format_number(p.time)).trim().to_string(),
+                format!("{} {unit}", format_number(p.time))
+                    .trim()
+                    .to_string(),
                 pct(p.surv),
                 format!("{} to {}", pct(p.lower), pct(p.upper)),
             ]
@@ -361,7 +375,7 @@ mod tests {
         assert_eq!(fmt_p(0.04077), "0.0408");
         assert_eq!(fmt_p(2.05e-14), "2.05e-14");
         assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
-        assert_eq!(fmt_sig(-3477.58126, 10), "-3477.581266");
+        assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
         assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
     }
 

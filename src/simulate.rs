@@ -22,10 +22,13 @@ pub fn bone_mets_csv(n: usize, seed: u64) -> String {
         let mut x = [0.0; 7];
         x[0] = age;
         for k in 0..6 {
-            x[k + 1] = if rng.random::<f64>() < probs[k] { 1.0 } else { 0.0 };
+            x[k + 1] = if rng.random::<f64>() < probs[k] {
+                1.0
+            } else {
+                0.0
+            };
         }
-        let lp: f64 = LOG_HR[0] * (age - 58.0)
-            + (1..7).map(|k| LOG_HR[k] * x[k]).sum::<f64>();
+        let lp: f64 = LOG_HR[0] * (age - 58.0) + (1..7).map(|k| LOG_HR[k] * x[k]).sum::<f64>();
         let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
         let t_event = 52.0 * (-u.ln() / lp.exp()).powf(1.0 / 1.05);
         let t_cens = rng.random::<f64>() * 107.0;

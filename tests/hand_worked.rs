@@ -29,14 +29,22 @@ fn prepared() -> cohort::Prepared {
         covariates: vec!["x".into()],
         ..Default::default()
     };
-    let table = read_csv_bytes(DATA.as_bytes(), "hand.csv", &req.columns(), &ReadOptions::default())
-        .unwrap();
+    let table = read_csv_bytes(
+        DATA.as_bytes(),
+        "hand.csv",
+        &req.columns(),
+        &ReadOptions::default(),
+    )
+    .unwrap();
     cohort::prepare(&table, &req).unwrap()
 }
 
 #[track_caller]
 fn eq(got: f64, want: f64) {
-    assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "got {got}, want {want}");
+    assert!(
+        (got - want).abs() <= 1e-14 * want.abs().max(1.0),
+        "got {got}, want {want}"
+    );
 }
 
 #[test]
@@ -51,8 +59,14 @@ fn missing_row_is_dropped_and_counted() {
 #[test]
 fn breslow_at_zero() {
     let p = prepared();
-    let (ll, u, i) =
-        cox::loglik_at(&p.design, &p.surv, FitExtras::default(), &[0.0], Ties::Breslow).unwrap();
+    let (ll, u, i) = cox::loglik_at(
+        &p.design,
+        &p.surv,
+        FitExtras::default(),
+        &[0.0],
+        Ties::Breslow,
+    )
+    .unwrap();
     eq(ll, -(180f64.ln()));
     eq(u[0], -41.0 / 60.0);
     eq(i[0], 3139.0 / 3600.0);
@@ -61,8 +75,14 @@ fn breslow_at_zero() {
 #[test]
 fn efron_at_zero() {
     let p = prepared();
-    let (ll, u, i) =
-        cox::loglik_at(&p.design, &p.surv, FitExtras::default(), &[0.0], Ties::Efron).unwrap();
+    let (ll, u, i) = cox::loglik_at(
+        &p.design,
+        &p.surv,
+        FitExtras::default(),
+        &[0.0],
+        Ties::Efron,
+    )
+    .unwrap();
     eq(ll, -(120f64.ln()));
     eq(u[0], -23.0 / 30.0);
     eq(i[0], 3014.0 / 3600.0);

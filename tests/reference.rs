@@ -143,12 +143,22 @@ fn check_fit(case: &Case, ties: Ties) {
     let ll = nums(&r["loglik"]);
     close(f.loglik[0], ll[0], REL, &what("initial loglik"));
     close(f.loglik[1], ll[1], REL, &what("final loglik"));
-    assert_eq!(f.iterations as u64, r["iter"].as_u64().unwrap(), "{}", what("iterations"));
+    assert_eq!(
+        f.iterations as u64,
+        r["iter"].as_u64().unwrap(),
+        "{}",
+        what("iterations")
+    );
     assert!(f.converged);
     assert!(f.warnings.is_empty(), "{:?}", f.warnings);
 
     let lr = nums(&r["lr_test"]);
-    close(f.likelihood_ratio.statistic, lr[0], REL, &what("LR statistic"));
+    close(
+        f.likelihood_ratio.statistic,
+        lr[0],
+        REL,
+        &what("LR statistic"),
+    );
     assert_eq!(f.likelihood_ratio.df, lr[1]);
     close(f.likelihood_ratio.p, lr[2], REL, &what("LR p"));
     let sc = nums(&r["score_test"]);
@@ -180,7 +190,12 @@ fn check_fit(case: &Case, ties: Ties) {
         let (x, stratum) = cohort::encode_patient(&case.prepared.spec, &values).unwrap();
         // R's lp here is predict(reference = "zero"): x'beta uncentred
         let lp0: f64 = x.iter().zip(&f.coef).map(|(a, b)| a * b).sum();
-        close(lp0, prof["lp"].as_f64().unwrap(), REL, &what(&format!("profile {pi} lp")));
+        close(
+            lp0,
+            prof["lp"].as_f64().unwrap(),
+            REL,
+            &what(&format!("profile {pi} lp")),
+        );
         let curve = f.patient_curve(&x, stratum);
         let times = nums(&prof["times"]);
         let surv = nums(&prof["surv"]);
@@ -279,7 +294,12 @@ fn centred_linear_predictors_match_r() {
             let curve = f.patient_curve(x, 0);
             for &(k, t) in &surv_cols {
                 let want: f64 = rec[k].parse().unwrap();
-                close(curve.at(t).surv, want, REL, &format!("{name} row {i} S({t})"));
+                close(
+                    curve.at(t).surv,
+                    want,
+                    REL,
+                    &format!("{name} row {i} S({t})"),
+                );
             }
             n += 1;
         }
