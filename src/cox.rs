@@ -283,6 +283,14 @@ pub(crate) struct RiskSets {
     n_strata: usize,
 }
 
+/// Buffers reused by every pass (allocating 3 n-vectors per iteration would cost page faults).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    eta: Vec<f64>,
+    r: Vec<f64>,
+    omega: Vec<f64>,
+}
+
 /// Sums of one pass at a given beta.
 #[derive(Debug, Clone)]
 pub(crate) struct PassResult {
@@ -295,10 +303,6 @@ pub(crate) struct PassResult {
 /// Rows per parallel work unit. Fixed, so that sums are added in the same order whatever the
 /// number of threads (results are reproducible to the last bit).
 const CHUNK: usize = 1 << 15;
-
-fn tri_len(p: usize) -> usize {
-    p * (p + 1) / 2
-}
 
 impl RiskSets {
     pub(crate) fn new(
@@ -441,56 +445,56 @@ impl RiskSets {
 
     /// Risk scores w_i exp(x_i'beta) and linear predictors in sorted order (parallel, chunked so
     /// that the result does not depend on the number of threads).
-    fn risk_scores(&self, beta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    fn risk_scores(&self, beta: &[f64], eta: &mut Vec<f64>, r: &mut Vec<f64>) {
         let p = self.p;
-        let mut eta = vec![0.0; self.n];
-        let mut r = vec![0.0; self.n];
+        eta.resize(self.n, 0.0);
+        r.resize(self.n, 0.0);
         eta.par_chunks_mut(CHUNK)
             .zip(r.par_chunks_mut(CHUNK))
             .enumerate()
             .for_each(|(c, (eta_c, r_c))| {
                 let base = c * CHUNK;
-                for (k, (e, rr)) in eta_c.iter_mut().zip(r_c.iter_mut()).enumerate() {
-                    let row = base + k;
-                    let xr = &self.x[row * p..(row + 1) * p];
+                let xs = &self.x[base * p..(base + eta_c.len()) * p];
+                let ws = &self.w[base..base + eta_c.len()];
+                for (((e, rr), xr), &wt) in eta_c
+                    .iter_mut()
+                    .zip(r_c.iter_mut())
+                    .zip(xs.chunks_exact(p))
+                    .zip(ws)
+                {
                     let v: f64 = xr.iter().zip(beta).map(|(a, b)| a * b).sum();
                     *e = v;
-                    *rr = self.w[row] * v.exp();
+                    *rr = wt * v.exp();
                 }
             });
-        (eta, r)
     }
 
-    /// sum_i omega_i x_i x_i' (upper triangle, packed), in parallel chunks summed in order.
+    /// sum_i omega_i x_i x_i' (full p x p, row-major), in parallel chunks summed in order.
     fn weighted_gram(&self, omega: &[f64]) -> Vec<f64> {
         let p = self.p;
-        let tl = tri_len(p);
         let partial: Vec<Vec<f64>> = omega
             .par_chunks(CHUNK)
             .enumerate()
             .map(|(c, om)| {
-                let mut g = vec![0.0; tl];
+                let mut g = vec![0.0; p * p];
                 let base = c * CHUNK;
-                for (k, &o) in om.iter().enumerate() {
+                let xs = &self.x[base * p..(base + om.len()) * p];
+                for (&o, xr) in om.iter().zip(xs.chunks_exact(p)) {
                     if o == 0.0 {
                         continue;
                     }
-                    let row = base + k;
-                    let xr = &self.x[row * p..(row + 1) * p];
-                    let mut idx = 0;
-                    for i in 0..p {
-                        let oxi = o * xr[i];
-                        let gi = &mut g[idx..idx + (p - i)];
-                        for (gv, &xj) in gi.iter_mut().zip(&xr[i..]) {
+                    // full rows of fixed length p vectorise better than the triangle
+                    for (gi, &xi) in g.chunks_exact_mut(p).zip(xr) {
+                        let oxi = o * xi;
+                        for (gv, &xj) in gi.iter_mut().zip(xr) {
                             *gv += oxi * xj;
                         }
-                        idx += p - i;
                     }
                 }
                 g
             })
             .collect();
-        let mut g = vec![0.0; tl];
+        let mut g = vec![0.0; p * p];
         for part in partial {
             for (a, b) in g.iter_mut().zip(part) {
                 *a += b;
@@ -507,9 +511,10 @@ impl RiskSets {
     /// risk, sum_g c_g S2(t_g) = sum_i r_i C(t_i) x_i x_i' with C(t) the sum of c_g over event
     /// groups at or before t: the n p^2 part becomes one weighted Gram matrix, computed in
     /// parallel, and the scan itself is O(n p).
-    pub(crate) fn pass(&self, beta: &[f64], ties: Ties) -> PassResult {
+    pub(crate) fn pass(&self, beta: &[f64], ties: Ties, scratch: &mut Scratch) -> PassResult {
         let p = self.p;
-        let (eta, r) = self.risk_scores(beta);
+        let Scratch { eta, r, omega } = scratch;
+        self.risk_scores(beta, eta, r);
         let mut loglik = 0.0;
         let mut u = vec![0.0; p];
         let mut imat = vec![0.0; p * p];
@@ -584,7 +589,7 @@ impl RiskSets {
             coef[gi] = (wtave * a0, wtave * a1);
         }
         // omega_i = r_i C(t_i) - [i died in an Efron group] r_i wtave a1
-        let mut omega = vec![0.0; self.n];
+        omega.resize(self.n, 0.0);
         let mut cum = 0.0;
         for (gi, g) in self.groups.iter().enumerate().rev() {
             let last_of_stratum = self.groups.get(gi + 1).is_none_or(|next| next.new_stratum);
@@ -601,13 +606,11 @@ impl RiskSets {
                 omega[row] = o;
             }
         }
-        let gram = self.weighted_gram(&omega);
-        let mut k = 0;
+        let gram = self.weighted_gram(omega);
         for i in 0..p {
             for j in i..p {
-                imat[i * p + j] += gram[k];
+                imat[i * p + j] += gram[i * p + j];
                 imat[j * p + i] = imat[i * p + j];
-                k += 1;
             }
         }
         PassResult { loglik, u, imat }
@@ -731,15 +734,11 @@ fn check_design(design: &Design, rs: &RiskSets) -> Result<(), CoxError> {
     let gram = rs.weighted_gram(&vec![1.0; n]);
     let mut xtx = vec![0.0; p * p];
     let mut raw_diag = vec![0.0; p];
-    let mut k = 0;
     for i in 0..p {
         for j in i..p {
-            xtx[j * p + i] = gram[k] - n as f64 * colmean[i] * colmean[j];
-            if i == j {
-                raw_diag[i] = gram[k];
-            }
-            k += 1;
+            xtx[j * p + i] = gram[i * p + j] - n as f64 * colmean[i] * colmean[j];
         }
+        raw_diag[i] = gram[i * p + i];
     }
     for i in 0..p {
         for j in 0..i {
@@ -809,7 +808,7 @@ pub fn loglik_at(
         });
     }
     let rs = RiskSets::new(design, surv, extras)?;
-    let r = rs.pass(beta, ties);
+    let r = rs.pass(beta, ties, &mut Scratch::default());
     Ok((r.loglik, r.u, r.imat))
 }
 
@@ -841,7 +840,8 @@ pub fn fit(
 
     let ties = opts.ties;
     let mut beta = vec![0.0; p];
-    let first = rs.pass(&beta, ties);
+    let mut scratch = Scratch::default();
+    let first = rs.pass(&beta, ties, &mut scratch);
     if !first.loglik.is_finite() {
         return Err(CoxError::NonFiniteLoglik);
     }
@@ -864,7 +864,7 @@ pub fn fit(
     let mut iter = 1;
     while iter <= opts.max_iter {
         iterations = iter;
-        let res = rs.pass(&newbeta, ties);
+        let res = rs.pass(&newbeta, ties, &mut scratch);
         let ldl = Ldl::new(&res.imat, p, opts.toler_chol);
         let finite = res.loglik.is_finite()
             && res.u.iter().all(|v| v.is_finite())
@@ -899,7 +899,7 @@ pub fn fit(
     }
     if !converged && opts.max_iter > 0 {
         // ran out: report the last good beta, with its information recomputed
-        last = rs.pass(&beta, ties);
+        last = rs.pass(&beta, ties, &mut scratch);
         best = last.loglik;
         last_ldl = Ldl::new(&last.imat, p, opts.toler_chol);
     }
@@ -1244,7 +1244,7 @@ mod tests {
         .unwrap();
         let beta = [0.3, -0.7];
         for ties in [Ties::Efron, Ties::Breslow] {
-            let fast = rs.pass(&beta, ties);
+            let fast = rs.pass(&beta, ties, &mut Scratch::default());
             // naive on centred x (the likelihood is invariant to centring, the score too)
             let (ll, u, info) = naive::loglik(&x, 2, &time, &event, &w, &strata, &beta, ties);
             // centring shifts every linear predictor by m'beta in the numerators and the log
