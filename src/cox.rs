@@ -278,17 +278,18 @@ pub(crate) struct RiskSets {
     x: Vec<f64>,
     w: Vec<f64>,
     dead: Vec<bool>,
+    /// Tied set of each sorted row.
+    gid: Vec<u32>,
     groups: Vec<Group>,
     means: Vec<f64>,
     n_strata: usize,
 }
 
-/// Buffers reused by every pass (allocating 3 n-vectors per iteration would cost page faults).
+/// Buffers reused by every pass (allocating n-vectors per iteration would cost page faults).
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     eta: Vec<f64>,
     r: Vec<f64>,
-    omega: Vec<f64>,
 }
 
 /// Sums of one pass at a given beta.
@@ -298,6 +299,97 @@ pub(crate) struct PassResult {
     pub u: Vec<f64>,
     /// Information matrix, row-major p x p, full.
     pub imat: Vec<f64>,
+}
+
+/// Row order by stratum and decreasing time. When every time is a whole number within a modest
+/// range (months or days, as registries record them) a counting sort, O(n) and stable; otherwise
+/// a parallel comparison sort. The order within a tied set does not change any result beyond
+/// rounding.
+fn sort_order(time: &[f64], strata: Option<&[usize]>) -> Vec<usize> {
+    let n = time.len();
+    let stratum = |i: usize| strata.map_or(0, |s| s[i]);
+    let (lo, hi) = time
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
+    let n_strata = strata.map_or(1, |s| s.iter().copied().max().unwrap_or(0) + 1);
+    let span = hi - lo + 1.0;
+    let whole = time.iter().all(|t| t.fract() == 0.0);
+    if whole && span * (n_strata as f64) <= (4 * n).max(1 << 16) as f64 {
+        let span = span as usize;
+        // bucket: stratum-major, then decreasing time
+        let bucket = |i: usize| stratum(i) * span + (hi - time[i]) as usize;
+        let mut start = vec![0usize; span * n_strata + 1];
+        for i in 0..n {
+            start[bucket(i) + 1] += 1;
+        }
+        for k in 1..start.len() {
+            start[k] += start[k - 1];
+        }
+        let mut order = vec![0usize; n];
+        for i in 0..n {
+            let slot = &mut start[bucket(i)];
+            order[*slot] = i;
+            *slot += 1;
+        }
+        return order;
+    }
+    let mut keyed: Vec<(usize, u64, u32)> = (0..n)
+        .map(|i| {
+            // order-preserving map of f64 to u64, inverted for decreasing time
+            let b = time[i].to_bits();
+            let k = if b >> 63 == 1 { !b } else { b | (1 << 63) };
+            (stratum(i), !k, i as u32)
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|k| k.2 as usize).collect()
+}
+
+/// Adds sum_k omega(k) x_k x_k' to the row-major p x p matrix `g` (upper triangle only; the
+/// caller mirrors it). Specialised for p up to 16 so that the loops unroll into registers.
+fn gram_kernel(p: usize, xs: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]) {
+    fn fixed<const P: usize>(xs: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]) {
+        let mut acc = [[0.0f64; P]; P];
+        for (k, xr) in xs.chunks_exact(P).enumerate() {
+            let o = omega(k);
+            if o == 0.0 {
+                continue;
+            }
+            let xr: &[f64; P] = xr.try_into().expect("row of P values");
+            for i in 0..P {
+                let oxi = o * xr[i];
+                for j in i..P {
+                    acc[i][j] += oxi * xr[j];
+                }
+            }
+        }
+        for i in 0..P {
+            for j in i..P {
+                g[i * P + j] += acc[i][j];
+            }
+        }
+    }
+    macro_rules! dispatch {
+        ($($n:literal)*) => {
+            match p {
+                $($n => return fixed::<$n>(xs, omega, g),)*
+                _ => {}
+            }
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    for (k, xr) in xs.chunks_exact(p).enumerate() {
+        let o = omega(k);
+        if o == 0.0 {
+            continue;
+        }
+        for i in 0..p {
+            let oxi = o * xr[i];
+            for j in i..p {
+                g[i * p + j] += oxi * xr[j];
+            }
+        }
+    }
 }
 
 /// Rows per parallel work unit. Fixed, so that sums are added in the same order whatever the
@@ -375,45 +467,49 @@ impl RiskSets {
             *m = if *nc { 0.0 } else { *m / wsum };
         }
 
-        // one sort by (stratum, decreasing time), on packed keys
-        let mut keyed: Vec<(u32, u64, u32)> = (0..n)
-            .map(|i| {
-                // order-preserving map of f64 to u64, inverted for decreasing time
-                let b = time[i].to_bits();
-                let k = if b >> 63 == 1 { !b } else { b | (1 << 63) };
-                (strata_of(i) as u32, !k, i as u32)
-            })
-            .collect();
-        keyed.par_sort_unstable();
-        let order: Vec<usize> = keyed.iter().map(|k| k.2 as usize).collect();
-        drop(keyed);
+        // one sort by (stratum, decreasing time)
+        let order = sort_order(time, extras.strata);
         let mut x = vec![0.0; n * p];
+        let mut w = vec![0.0; n];
+        let mut dead = vec![false; n];
+        let mut stime = vec![0.0; n];
+        let mut sstrata = vec![0usize; n];
         x.par_chunks_mut(p * CHUNK)
+            .zip(w.par_chunks_mut(CHUNK))
+            .zip(dead.par_chunks_mut(CHUNK))
+            .zip(stime.par_chunks_mut(CHUNK))
+            .zip(sstrata.par_chunks_mut(CHUNK))
             .enumerate()
-            .for_each(|(c, block)| {
-                for (k, dst) in block.chunks_exact_mut(p).enumerate() {
-                    let src = design.row(order[c * CHUNK + k]);
-                    for ((d, v), m) in dst.iter_mut().zip(src).zip(&means) {
+            .for_each(|(c, ((((xb, wb), db), tb), sb))| {
+                let ord = &order[c * CHUNK..c * CHUNK + wb.len()];
+                for (k, &i) in ord.iter().enumerate() {
+                    let src = design.row(i);
+                    for ((d, v), m) in xb[k * p..(k + 1) * p].iter_mut().zip(src).zip(&means) {
                         *d = v - m;
                     }
+                    wb[k] = weight_of(i);
+                    db[k] = event[i];
+                    tb[k] = time[i];
+                    sb[k] = strata_of(i);
                 }
             });
-        let w: Vec<f64> = order.iter().map(|&i| weight_of(i)).collect();
-        let dead: Vec<bool> = order.iter().map(|&i| event[i]).collect();
+        drop(order);
         let mut groups = Vec::new();
+        let mut gid = vec![0u32; n];
         let mut start = 0;
         let mut prev_stratum = usize::MAX;
         while start < n {
-            let t = time[order[start]];
-            let s = strata_of(order[start]);
+            let t = stime[start];
+            let s = sstrata[start];
             let mut end = start;
             let mut n_dead = 0;
             let mut dead_weight = 0.0;
-            while end < n && time[order[end]] == t && strata_of(order[end]) == s {
+            while end < n && stime[end] == t && sstrata[end] == s {
                 if dead[end] {
                     n_dead += 1;
                     dead_weight += w[end];
                 }
+                gid[end] = groups.len() as u32;
                 end += 1;
             }
             groups.push(Group {
@@ -437,6 +533,7 @@ impl RiskSets {
             x,
             w,
             dead,
+            gid,
             groups,
             means,
             n_strata,
@@ -469,28 +566,25 @@ impl RiskSets {
             });
     }
 
-    /// sum_i omega_i x_i x_i' (full p x p, row-major), in parallel chunks summed in order.
-    fn weighted_gram(&self, omega: &[f64]) -> Vec<f64> {
+    /// sum_i omega_i x_i x_i' (full p x p, row-major) with omega_i = r_i (c_g - [i died] e_g) for
+    /// the row's tied set g, in parallel chunks summed in order.
+    fn weighted_gram(&self, r: &[f64], c: &[f64], e: &[f64]) -> Vec<f64> {
         let p = self.p;
-        let partial: Vec<Vec<f64>> = omega
+        let partial: Vec<Vec<f64>> = r
             .par_chunks(CHUNK)
             .enumerate()
-            .map(|(c, om)| {
+            .map(|(k, rc)| {
                 let mut g = vec![0.0; p * p];
-                let base = c * CHUNK;
-                let xs = &self.x[base * p..(base + om.len()) * p];
-                for (&o, xr) in om.iter().zip(xs.chunks_exact(p)) {
-                    if o == 0.0 {
-                        continue;
-                    }
-                    // full rows of fixed length p vectorise better than the triangle
-                    for (gi, &xi) in g.chunks_exact_mut(p).zip(xr) {
-                        let oxi = o * xi;
-                        for (gv, &xj) in gi.iter_mut().zip(xr) {
-                            *gv += oxi * xj;
-                        }
-                    }
-                }
+                let base = k * CHUNK;
+                let len = rc.len();
+                let xs = &self.x[base * p..(base + len) * p];
+                let gids = &self.gid[base..base + len];
+                let dead = &self.dead[base..base + len];
+                let omega = |k: usize| {
+                    let gi = gids[k] as usize;
+                    rc[k] * (c[gi] - if dead[k] { e[gi] } else { 0.0 })
+                };
+                gram_kernel(p, xs, omega, &mut g);
                 g
             })
             .collect();
@@ -513,7 +607,7 @@ impl RiskSets {
     /// parallel, and the scan itself is O(n p).
     pub(crate) fn pass(&self, beta: &[f64], ties: Ties, scratch: &mut Scratch) -> PassResult {
         let p = self.p;
-        let Scratch { eta, r, omega } = scratch;
+        let Scratch { eta, r } = scratch;
         self.risk_scores(beta, eta, r);
         let mut loglik = 0.0;
         let mut u = vec![0.0; p];
@@ -521,36 +615,46 @@ impl RiskSets {
         let mut s0 = 0.0;
         let mut s1 = vec![0.0; p];
         let mut d1 = vec![0.0; p];
-        // per group: (wtave * a0, wtave * a1)
-        let mut coef = vec![(0.0, 0.0); self.groups.len()];
+        let ng = self.groups.len();
+        // per group: wtave * a0 (cumulated below) and wtave * a1
+        let mut c = vec![0.0; ng];
+        let mut e = vec![0.0; ng];
         for (gi, g) in self.groups.iter().enumerate() {
             if g.new_stratum {
                 s0 = 0.0;
                 s1.iter_mut().for_each(|v| *v = 0.0);
             }
-            let mut d0 = 0.0;
-            if g.n_dead > 0 {
-                d1.iter_mut().for_each(|v| *v = 0.0);
-            }
-            for row in g.start..g.end {
-                let xr = &self.x[row * p..(row + 1) * p];
-                let rr = r[row];
-                s0 += rr;
-                for (s, &xv) in s1.iter_mut().zip(xr) {
-                    *s += rr * xv;
-                }
-                if self.dead[row] {
-                    let wt = self.w[row];
-                    loglik += wt * eta[row];
-                    d0 += rr;
-                    for i in 0..p {
-                        u[i] += wt * xr[i];
-                        d1[i] += rr * xr[i];
+            let xs = &self.x[g.start * p..g.end * p];
+            let rs = &r[g.start..g.end];
+            if g.n_dead == 0 {
+                for (&rr, xr) in rs.iter().zip(xs.chunks_exact(p)) {
+                    s0 += rr;
+                    for (sv, &xv) in s1.iter_mut().zip(xr) {
+                        *sv += rr * xv;
                     }
                 }
-            }
-            if g.n_dead == 0 {
                 continue;
+            }
+            let mut d0 = 0.0;
+            d1.iter_mut().for_each(|v| *v = 0.0);
+            let ds = &self.dead[g.start..g.end];
+            let ws = &self.w[g.start..g.end];
+            let es = &eta[g.start..g.end];
+            for ((((&rr, xr), &dead), &wt), &et) in
+                rs.iter().zip(xs.chunks_exact(p)).zip(ds).zip(ws).zip(es)
+            {
+                s0 += rr;
+                for (sv, &xv) in s1.iter_mut().zip(xr) {
+                    *sv += rr * xv;
+                }
+                if dead {
+                    loglik += wt * et;
+                    d0 += rr;
+                    for ((uv, dv), &xv) in u.iter_mut().zip(d1.iter_mut()).zip(xr) {
+                        *uv += wt * xv;
+                        *dv += rr * xv;
+                    }
+                }
             }
             let d = g.n_dead;
             let efron = ties == Ties::Efron && d > 1;
@@ -586,27 +690,19 @@ impl RiskSets {
                     imat[i * p + j] -= wtave * v;
                 }
             }
-            coef[gi] = (wtave * a0, wtave * a1);
+            c[gi] = wtave * a0;
+            e[gi] = wtave * a1;
         }
-        // omega_i = r_i C(t_i) - [i died in an Efron group] r_i wtave a1
-        omega.resize(self.n, 0.0);
+        // C(t_g): sum of wtave * a0 over event groups at or before t_g, within the stratum
         let mut cum = 0.0;
-        for (gi, g) in self.groups.iter().enumerate().rev() {
-            let last_of_stratum = self.groups.get(gi + 1).is_none_or(|next| next.new_stratum);
-            if last_of_stratum {
+        for gi in (0..ng).rev() {
+            if self.groups.get(gi + 1).is_none_or(|next| next.new_stratum) {
                 cum = 0.0;
             }
-            cum += coef[gi].0;
-            let a1w = coef[gi].1;
-            for row in g.start..g.end {
-                let mut o = r[row] * cum;
-                if a1w != 0.0 && self.dead[row] {
-                    o -= r[row] * a1w;
-                }
-                omega[row] = o;
-            }
+            cum += c[gi];
+            c[gi] = cum;
         }
-        let gram = self.weighted_gram(omega);
+        let gram = self.weighted_gram(r, &c, &e);
         for i in 0..p {
             for j in i..p {
                 imat[i * p + j] += gram[i * p + j];
@@ -616,8 +712,9 @@ impl RiskSets {
         PassResult { loglik, u, imat }
     }
 
-    /// Baseline hazard per stratum at `beta` (covariates centred), as R's `agsurv`.
-    fn baseline(&self, beta: &[f64], ties: Ties) -> Vec<BaselineHazard> {
+    /// Baseline hazard per stratum, as R's `agsurv`, from the risk scores `r` (sorted order) at
+    /// the estimate.
+    fn baseline(&self, r: &[f64], ties: Ties) -> Vec<BaselineHazard> {
         let p = self.p;
         let mut out: Vec<BaselineHazard> = (0..self.n_strata)
             .map(|_| BaselineHazard {
@@ -634,6 +731,7 @@ impl RiskSets {
         // increments collected in decreasing time, per stratum
         let mut incs: Vec<Vec<Increment>> = vec![vec![]; self.n_strata];
         let mut wcount = 0.0;
+        let mut d1 = vec![0.0; p];
         for g in &self.groups {
             if g.new_stratum {
                 s0 = 0.0;
@@ -641,20 +739,23 @@ impl RiskSets {
                 wcount = 0.0;
             }
             let mut d0 = 0.0;
-            let mut d1 = vec![0.0; p];
-            for row in g.start..g.end {
-                let xr = &self.x[row * p..(row + 1) * p];
-                let eta: f64 = xr.iter().zip(beta).map(|(a, b)| a * b).sum();
-                let r = self.w[row] * eta.exp();
-                s0 += r;
-                wcount += self.w[row];
-                for i in 0..p {
-                    s1[i] += r * xr[i];
+            d1.iter_mut().for_each(|v| *v = 0.0);
+            let xs = &self.x[g.start * p..g.end * p];
+            for (((&rr, xr), &dead), &wt) in r[g.start..g.end]
+                .iter()
+                .zip(xs.chunks_exact(p))
+                .zip(&self.dead[g.start..g.end])
+                .zip(&self.w[g.start..g.end])
+            {
+                s0 += rr;
+                wcount += wt;
+                for (sv, &xv) in s1.iter_mut().zip(xr) {
+                    *sv += rr * xv;
                 }
-                if self.dead[row] {
-                    d0 += r;
-                    for i in 0..p {
-                        d1[i] += r * xr[i];
+                if dead {
+                    d0 += rr;
+                    for (dv, &xv) in d1.iter_mut().zip(xr) {
+                        *dv += rr * xv;
                     }
                 }
             }
@@ -731,7 +832,8 @@ fn check_design(design: &Design, rs: &RiskSets) -> Result<(), CoxError> {
         }
     }
     colmean.iter_mut().for_each(|m| *m /= n as f64);
-    let gram = rs.weighted_gram(&vec![1.0; n]);
+    let ng = rs.groups.len();
+    let gram = rs.weighted_gram(&vec![1.0; n], &vec![1.0; ng], &vec![0.0; ng]);
     let mut xtx = vec![0.0; p * p];
     let mut raw_diag = vec![0.0; p];
     for i in 0..p {
@@ -836,8 +938,6 @@ pub fn fit(
     if rs.n <= p {
         return Err(CoxError::TooFewRows { n: rs.n, p });
     }
-    check_design(design, &rs)?;
-
     let ties = opts.ties;
     let mut beta = vec![0.0; p];
     let mut scratch = Scratch::default();
@@ -847,6 +947,12 @@ pub fn fit(
     }
     let loglik0 = first.loglik;
     let ldl0 = Ldl::new(&first.imat, p, opts.toler_chol);
+    // The information at beta = 0 is a weighted within-risk-set covariance: it is singular when a
+    // term is constant or collinear with others, so the design is examined (to name the terms)
+    // when it is, and always on small data where the check costs nothing.
+    if ldl0.rank() < p || rs.n <= 100_000 {
+        check_design(design, &rs)?;
+    }
     let mut step = first.u.clone();
     ldl0.solve_in_place(&mut step);
     let score_stat: f64 = step.iter().zip(&first.u).map(|(a, b)| a * b).sum();
@@ -934,7 +1040,8 @@ pub fn fit(
         let vldl = Ldl::new(&var_flat, p, opts.toler_chol);
         vldl.quad_form_inverse(&beta)
     };
-    let baseline = rs.baseline(&beta, ties);
+    // scratch.r holds the risk scores at the final beta: the last pass was evaluated there
+    let baseline = rs.baseline(&scratch.r, ties);
     Ok(CoxFit {
         terms: design.names.clone(),
         coef: beta,
