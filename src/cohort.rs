@@ -206,6 +206,22 @@ fn numeric_column<'t>(table: &'t Table, name: &str, role: &str) -> Result<&'t [f
     }
 }
 
+/// The labels meaning event and censoring: as given; the event defaults to "1", and censoring to
+/// "0" when neither is given, to every other label when only the event labels are given.
+fn event_coding(event_values: &[String], censor_values: &[String]) -> (Vec<String>, Vec<String>) {
+    let ev = if event_values.is_empty() {
+        vec!["1".to_string()]
+    } else {
+        event_values.to_vec()
+    };
+    let cens = if censor_values.is_empty() && event_values.is_empty() {
+        vec!["0".to_string()]
+    } else {
+        censor_values.to_vec()
+    };
+    (ev, cens)
+}
+
 /// Maps each row's event label to Some(true/false) (None when missing), checking every label.
 fn event_column(
     table: &Table,
@@ -214,11 +230,7 @@ fn event_column(
     censor_values: &[String],
 ) -> Result<Vec<Option<bool>>, DataError> {
     let col = table.column(name).expect("column was read");
-    let (ev, cens): (Vec<String>, Vec<String>) = if event_values.is_empty() {
-        (vec!["1".into()], vec!["0".into()])
-    } else {
-        (event_values.to_vec(), censor_values.to_vec())
-    };
+    let (ev, cens) = event_coding(event_values, censor_values);
     let matches = |set: &[String], label: &str| match_level(set, label).is_some();
     let n = table.n_rows();
     if col.codes.is_empty() {
@@ -410,16 +422,8 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
     let spec = ModelSpec {
         time: req.time.clone(),
         event: req.event.clone(),
-        event_values: if req.event_values.is_empty() {
-            vec!["1".into()]
-        } else {
-            req.event_values.clone()
-        },
-        censor_values: if req.event_values.is_empty() {
-            vec!["0".into()]
-        } else {
-            req.censor_values.clone()
-        },
+        event_values: event_coding(&req.event_values, &req.censor_values).0,
+        censor_values: event_coding(&req.event_values, &req.censor_values).1,
         covariates: specs,
         strata: strata_spec,
         weights: req.weights.clone(),
@@ -616,10 +620,14 @@ fn categorical_kind(
             .line(line)
             .column(&col.name)
             .value(&value)
-            .hint(format!(
-                "if '{value}' marks a missing value, add --na '{value}'; to use the column as levels, add --categorical {}",
-                col.name
-            )));
+            .hint(if levels.len() <= MAX_LEVELS {
+                format!(
+                    "if '{value}' marks a missing value, add --na '{value}'; to use the column as levels, add --categorical {}",
+                    col.name
+                )
+            } else {
+                format!("if '{value}' marks a missing value, add --na '{value}'; otherwise correct it")
+            }));
         }
     }
     if levels.len() > MAX_LEVELS {

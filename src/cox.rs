@@ -310,7 +310,9 @@ fn sort_order(time: &[f64], strata: Option<&[usize]>) -> Vec<usize> {
     let stratum = |i: usize| strata.map_or(0, |s| s[i]);
     let (lo, hi) = time
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| {
+            (a.min(t), b.max(t))
+        });
     let n_strata = strata.map_or(1, |s| s.iter().copied().max().unwrap_or(0) + 1);
     let span = hi - lo + 1.0;
     let whole = time.iter().all(|t| t.fract() == 0.0);
@@ -1009,16 +1011,13 @@ pub fn fit(
         best = last.loglik;
         last_ldl = Ldl::new(&last.imat, p, opts.toler_chol);
     }
-    if opts.max_iter == 0 {
-        converged = true;
-    }
     let var_flat = last_ldl.inverse();
     let var: Vec<Vec<f64>> = (0..p)
         .map(|i| var_flat[i * p..(i + 1) * p].to_vec())
         .collect();
 
     let mut warnings = Vec::new();
-    if !converged {
+    if !converged && opts.max_iter > 0 {
         warnings.push(CoxWarning::NotConverged { iterations });
     } else if opts.max_iter > 1 {
         // R: infs <- abs(u %*% var); flag when > eps and > toler.inf * |coef|

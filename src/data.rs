@@ -326,6 +326,7 @@ pub fn read_csv_bytes(
     }
     let na: Vec<&[u8]> = opts.na_tokens.iter().map(|s| s.as_bytes()).collect();
     let mut lines = Vec::new();
+    let mut lines_at = LineCounter::default();
     let mut rec = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -333,11 +334,9 @@ pub fn read_csv_bytes(
             Ok(true) => {}
             Err(e) => return Err(csv_error(label, body, e)),
         }
-        // with CRLF line ends a record's position is the '\n' that ends the previous line
-        let line = rec.position().map_or(0, |p| {
-            let at_newline = body.get(p.byte() as usize) == Some(&b'\n');
-            p.line() + u64::from(at_newline)
-        });
+        let line = rec
+            .position()
+            .map_or(0, |p| lines_at.line_of(body, p.byte() as usize));
         if rec.len() == 1 && rec[0].is_empty() {
             continue; // a blank line
         }
@@ -471,6 +470,36 @@ pub fn read_csv_bytes(
     })
 }
 
+/// File line numbers of record starts. The csv reader's own line count is off after blank lines
+/// and with CRLF line ends (a record's position can be the line end before it), so lines are
+/// counted here: the record starts at the first byte at or after its position that is not a line
+/// end, and its line is 1 + the number of '\n' before that byte. Positions come in increasing
+/// order, so the count carries on from the previous call (O(file size) in all).
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_of(&mut self, body: &[u8], pos: usize) -> u64 {
+        let mut start = pos.min(body.len());
+        while start < body.len() && (body[start] == b'\n' || body[start] == b'\r') {
+            start += 1;
+        }
+        if start < self.offset {
+            self.offset = 0;
+            self.newlines = 0;
+        }
+        self.newlines += body[self.offset..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.offset = start;
+        self.newlines + 1
+    }
+}
+
 fn missing_column(label: &str, name: &str, header: &[String]) -> DataError {
     let close: Vec<&String> = header
         .iter()
@@ -492,7 +521,7 @@ fn missing_column(label: &str, name: &str, header: &[String]) -> DataError {
 fn csv_error(label: &str, body: &[u8], e: csv::Error) -> DataError {
     let line = e
         .position()
-        .map(|p| p.line() + u64::from(body.get(p.byte() as usize) == Some(&b'\n')));
+        .map(|p| LineCounter::default().line_of(body, p.byte() as usize));
     let (message, hint) = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -537,6 +566,16 @@ mod tests {
         assert_eq!(b.label(2).as_deref(), Some("y"));
         assert!(b.is_missing(1));
         assert_eq!(t.sha256.len(), 64);
+    }
+
+    #[test]
+    fn line_numbers_survive_blank_lines_and_crlf() {
+        let t = read("a\r\n1\r\n\r\n2\r\n\r\n\r\n3\r\n", &["a"]).unwrap();
+        assert_eq!(t.lines, vec![2, 4, 7]);
+        let t = read("a\n1\n\n\n2\n", &["a"]).unwrap();
+        assert_eq!(t.lines, vec![2, 5]);
+        let e = read("a,b\n1,2\n\n\n3\n", &["a"]).unwrap_err();
+        assert_eq!(e.line, Some(5));
     }
 
     #[test]

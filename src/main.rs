@@ -77,9 +77,12 @@ struct FitArgs {
     /// Column of event status (1 = event, 0 = censored unless --event-value says otherwise)
     #[arg(long)]
     event: String,
-    /// Covariate columns, comma-separated
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// Covariate columns, comma-separated (spaces around names are ignored)
+    #[arg(long, value_delimiter = ',', required_unless_present = "covariate")]
     covariates: Vec<String>,
+    /// One covariate column, taken whole (repeatable): for names that contain a comma
+    #[arg(long, value_name = "COL")]
+    covariate: Vec<String>,
     /// Tie handling
     #[arg(long, value_enum, default_value = "efron")]
     ties: TiesArg,
@@ -220,10 +223,20 @@ fn emit(out: Option<&Path>, text: &str) -> Result<()> {
 }
 
 fn run_fit(a: FitArgs) -> Result<()> {
+    let covariates: Vec<String> = a
+        .covariates
+        .iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .chain(a.covariate.iter().cloned())
+        .collect();
+    if let Some(s) = a.strata.as_ref().filter(|s| covariates.contains(s)) {
+        bail!("'{s}' is both a covariate and the strata column: a stratified factor has no coefficient; drop it from --covariates");
+    }
     let req = FitRequest {
         time: a.time,
         event: a.event,
-        covariates: a.covariates,
+        covariates,
         ties: match a.ties {
             TiesArg::Efron => Ties::Efron,
             TiesArg::Breslow => Ties::Breslow,
@@ -276,10 +289,11 @@ fn run_fit(a: FitArgs) -> Result<()> {
     if let Some(out) = &a.out {
         model.save(out)?;
     }
-    for w in &model.fit.warnings {
-        eprintln!("warning: {w}");
-    }
     if a.json {
+        // the text summary lists warnings itself; with JSON they also go to the terminal
+        for w in &model.fit.warnings {
+            eprintln!("warning: {w}");
+        }
         let j = report::FitJson::new(&model, a.out.as_ref().map(|p| p.display().to_string()));
         stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
     } else {
@@ -296,6 +310,18 @@ fn run_predict(a: PredictArgs) -> Result<()> {
     let model = ModelFile::load(&a.model)?;
     let table = data::read_csv(&a.data, &model.input_columns(), &a.read.options()?)?;
     let preds = model.predict_table(&table, &a.times);
+    let strata_used: Vec<usize> = match &model.spec.strata {
+        Some(s) => (0..s.levels.len()).collect(),
+        None => vec![0],
+    };
+    let mut horizon: Vec<String> = strata_used
+        .iter()
+        .flat_map(|&s| model.horizon_warnings(s, &a.times))
+        .collect();
+    horizon.dedup();
+    for w in horizon {
+        eprintln!("warning: {w}");
+    }
     let bad = preds.iter().filter(|p| p.problem.is_some()).count();
     if bad > 0 {
         eprintln!(
@@ -339,11 +365,12 @@ fn run_score(a: ScoreArgs) -> Result<()> {
     };
     check_times(&times)?;
     let pred = model.predict(&x, stratum, &times);
-    let warnings = model.range_warnings(&values);
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
+    let mut warnings = model.range_warnings(&values);
+    warnings.extend(model.horizon_warnings(stratum, &times));
     if a.json {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
         #[derive(serde::Serialize)]
         struct ScoreJson<'a> {
             covariates: &'a BTreeMap<String, String>,

@@ -330,6 +330,13 @@ impl ModelFile {
             path: label.to_string(),
             detail,
         };
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err(ModelError::WrongFormat {
+                path: label.to_string(),
+                found: "not JSON".to_string(),
+            });
+        }
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| damaged(format!("JSON error: {e}")))?;
         let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
@@ -454,6 +461,29 @@ impl ModelFile {
             .iter()
             .map(|c| c.name.as_str())
             .chain(self.spec.strata.as_ref().map(|s| s.column.as_str()))
+            .collect()
+    }
+
+    /// Warnings for horizons past the last event time of a stratum, where the curve is flat (as
+    /// R's `summary(survfit, extend = TRUE)`) and says nothing about later events.
+    pub fn horizon_warnings(&self, stratum: usize, times: &[f64]) -> Vec<String> {
+        let b = &self.fit.baseline[stratum];
+        let Some(&last) = b.time.last() else {
+            return Vec::new();
+        };
+        let unit = self.spec.time_unit.as_deref().unwrap_or("");
+        times
+            .iter()
+            .filter(|&&t| t > last)
+            .map(|&t| {
+                format!(
+                    "time {} is after the last event time in the training data ({} {unit}): \
+                     the predicted survival there is carried forward from that time",
+                    crate::data::format_number(t),
+                    crate::data::format_number(last)
+                )
+                .replace(" )", ")")
+            })
             .collect()
     }
 

@@ -8,14 +8,17 @@ use crate::model::{ModelFile, RowPrediction};
 use serde::Serialize;
 use std::fmt::Write;
 
-/// A p-value as people read it: 4 significant digits down to 1e-4, then scientific.
+/// A p-value as people read it: 4 decimals down to 0.001, then 3 significant digits in
+/// scientific notation, and below 2e-16 (the double-precision epsilon) "<2e-16", as R prints it.
 pub fn fmt_p(p: f64) -> String {
     if p.is_nan() {
         "NA".into()
-    } else if p >= 1e-4 {
+    } else if p >= 1e-3 {
         format!("{p:.4}")
-    } else {
+    } else if p >= 2e-16 {
         format!("{p:.2e}")
+    } else {
+        "<2e-16".into()
     }
 }
 
@@ -167,10 +170,11 @@ pub fn fit_summary(model: &ModelFile, data_label: &str) -> String {
     let _ = writeln!(s, "{}", test_line("Score (logrank) test", &f.score));
     let _ = writeln!(
         s,
-        "Log-likelihood: initial {}, final {}; {} iterations{}",
+        "Log-likelihood: initial {}, final {}; {} iteration{}{}",
         fmt_sig(f.loglik[0], 10),
         fmt_sig(f.loglik[1], 10),
         f.iterations,
+        if f.iterations == 1 { "" } else { "s" },
         if f.converged { "" } else { " (NOT converged)" }
     );
     for w in &f.warnings {
@@ -374,6 +378,8 @@ mod tests {
     fn formats_numbers() {
         assert_eq!(fmt_p(0.04077), "0.0408");
         assert_eq!(fmt_p(2.05e-14), "2.05e-14");
+        assert_eq!(fmt_p(0.000756), "7.56e-4");
+        assert_eq!(fmt_p(0.0), "<2e-16");
         assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
         assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
         assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
