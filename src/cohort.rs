@@ -185,10 +185,10 @@ fn first_non_number(col: &Column) -> Option<(String, u64)> {
         .map(|(l, &line)| (l.clone(), line))
 }
 
-fn numeric_column<'t>(table: &'t Table, name: &str, role: &str) -> Result<&'t [f64], DataError> {
+fn numeric_column(table: &Table, name: &str, role: &str) -> Result<Vec<f64>, DataError> {
     let col = table.column(name).expect("column was read");
     match &col.numbers {
-        Some(v) => Ok(v),
+        Some(_) => Ok(col.values()),
         None => {
             let (value, line) = first_non_number(col).expect("a non-numeric column has a label");
             Err(err(
@@ -235,13 +235,13 @@ fn event_column(
     let n = table.n_rows();
     if col.codes.is_empty() {
         // a numbers-only column: events are 0/1 numbers
-        let v = col.numbers.as_ref().expect("numbers-only column");
         return (0..n)
             .map(|i| {
-                if v[i].is_nan() {
+                let v = col.value(i);
+                if v.is_nan() {
                     return Ok(None);
                 }
-                let label = format_number(v[i]);
+                let label = format_number(v);
                 if matches(&ev, &label) {
                     Ok(Some(true))
                 } else if cens.is_empty() || matches(&cens, &label) {
@@ -451,7 +451,7 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
     }
     // per covariate: its column and, for a categorical one, the dummy values of each label code
     enum Coder<'a> {
-        Numeric(&'a [f64]),
+        Numeric(&'a Column),
         ByCode(&'a [u32], Vec<Vec<f64>>),
         ByLabel(&'a Column, &'a CovariateSpec),
     }
@@ -461,7 +461,7 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
         .map(|cs| {
             let col = table.column(&cs.name).expect("column was read");
             match (&cs.kind, &col.numbers) {
-                (CovariateKind::Numeric, Some(v)) => Coder::Numeric(v),
+                (CovariateKind::Numeric, Some(_)) => Coder::Numeric(col),
                 (CovariateKind::Categorical { .. }, _) if !col.codes.is_empty() => Coder::ByCode(
                     &col.codes,
                     col.labels
@@ -477,7 +477,7 @@ pub fn prepare(table: &Table, req: &FitRequest) -> Result<Prepared, DataError> {
     for &i in &rows {
         for coder in &coders {
             match coder {
-                Coder::Numeric(v) => x.push(v[i]),
+                Coder::Numeric(col) => x.push(col.value(i)),
                 Coder::ByCode(codes, dummies) => x.extend_from_slice(&dummies[codes[i] as usize]),
                 Coder::ByLabel(col, cs) => {
                     let label = col.label(i).expect("complete row");
@@ -560,8 +560,7 @@ fn missing_hint(counts: &RowCounts) -> String {
 
 fn used_labels(col: &Column, rows: &[usize]) -> Vec<String> {
     if col.codes.is_empty() {
-        let v = col.numbers.as_ref().expect("numbers-only column");
-        let mut seen: Vec<f64> = rows.iter().map(|&i| v[i]).collect();
+        let mut seen: Vec<f64> = rows.iter().map(|&i| col.value(i)).collect();
         seen.sort_by(|a, b| a.total_cmp(b));
         seen.dedup();
         return seen.into_iter().map(format_number).collect();

@@ -131,9 +131,8 @@ fn value_counts(mut values: Vec<f64>) -> Vec<(f64, usize)> {
 /// Distinct values of a table column over `rows`, counted through the column's label codes when
 /// it has them (O(n)), else by sorting.
 fn column_counts(col: &crate::data::Column, rows: &[usize]) -> Vec<(f64, usize)> {
-    let numbers = col.numbers.as_ref().expect("numeric column");
     if col.codes.is_empty() {
-        return value_counts(rows.iter().map(|&i| numbers[i]).collect());
+        return value_counts(rows.iter().map(|&i| col.value(i)).collect());
     }
     let mut per_code = vec![0usize; col.labels.len()];
     for &i in rows {
