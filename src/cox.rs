@@ -256,7 +256,8 @@ pub struct FitExtras<'a> {
     pub strata: Option<&'a [usize]>,
 }
 
-/// A tied set: rows `start..end` of the sorted data share one time within one stratum.
+/// A tied set: the rows that share one time within one stratum (rows `start..end` of the sorted
+/// layout; `start` and `end` are unused in the bucketed layout).
 #[derive(Debug, Clone, Copy)]
 struct Group {
     start: usize,
@@ -269,17 +270,35 @@ struct Group {
     stratum: usize,
 }
 
-/// The data sorted by stratum and decreasing time, covariates centred, ready for repeated passes.
+/// How the rows are held for the repeated passes.
 #[derive(Debug, Clone)]
-pub(crate) struct RiskSets {
+enum Layout<'a> {
+    /// Rows copied in order of stratum and decreasing time, covariates centred. Used when there
+    /// are many distinct times.
+    Sorted {
+        x: Vec<f64>,
+        w: Vec<f64>,
+        dead: Vec<bool>,
+        gid: Vec<u32>,
+        zeros: Vec<f64>,
+    },
+    /// Rows left in input order, each labelled with its tied set; covariates centred on the fly.
+    /// Used when times are whole numbers with few distinct values (months, days): no copy of the
+    /// design, and per-set sums small enough to accumulate per thread.
+    Bucketed {
+        x: &'a [f64],
+        w: Option<&'a [f64]>,
+        dead: &'a [bool],
+        gid: Vec<u32>,
+    },
+}
+
+/// The data ready for repeated passes over the risk sets.
+#[derive(Debug, Clone)]
+pub(crate) struct RiskSets<'a> {
     n: usize,
     p: usize,
-    /// Centred covariates in sorted order, row-major.
-    x: Vec<f64>,
-    w: Vec<f64>,
-    dead: Vec<bool>,
-    /// Tied set of each sorted row.
-    gid: Vec<u32>,
+    layout: Layout<'a>,
     groups: Vec<Group>,
     means: Vec<f64>,
     n_strata: usize,
@@ -301,11 +320,35 @@ pub(crate) struct PassResult {
     pub imat: Vec<f64>,
 }
 
-/// Row order by stratum and decreasing time. When every time is a whole number within a modest
-/// range (months or days, as registries record them) a counting sort, O(n) and stable; otherwise
-/// a parallel comparison sort. The order within a tied set does not change any result beyond
-/// rounding.
-fn sort_order(time: &[f64], strata: Option<&[usize]>) -> Vec<usize> {
+/// The sums of one tied set at a given beta: over all its rows (`s0`, `s1`, `wsum`) and over its
+/// events (`d0`, `d1`, and `ll` = sum w eta, `ux` = sum w x of the events).
+struct SetSums<'s> {
+    s0: f64,
+    s1: &'s [f64],
+    d0: f64,
+    d1: &'s [f64],
+    wsum: f64,
+    ll: f64,
+    ux: &'s [f64],
+}
+
+/// Most values accumulated per thread in the bucketed layout (sets x (3p + 4)).
+const MAX_BUCKET_VALUES: usize = 1 << 19;
+
+/// Rows per parallel work unit. Fixed, so that sums are added in the same order whatever the
+/// number of threads (results are reproducible to the last bit).
+const CHUNK: usize = 1 << 15;
+
+/// Pieces of the bucketed per-set accumulation (fixed, for reproducibility).
+const PIECES: usize = 4;
+
+/// Tied sets by counting when every time is a whole number in a modest range: the set of each
+/// row (sets ordered by stratum, then decreasing time) and the sets' times and strata.
+fn bucket_sets(
+    time: &[f64],
+    strata: Option<&[usize]>,
+    max_sets: usize,
+) -> Option<(Vec<u32>, Vec<(usize, f64)>)> {
     let n = time.len();
     let stratum = |i: usize| strata.map_or(0, |s| s[i]);
     let (lo, hi) = time
@@ -315,53 +358,65 @@ fn sort_order(time: &[f64], strata: Option<&[usize]>) -> Vec<usize> {
         });
     let n_strata = strata.map_or(1, |s| s.iter().copied().max().unwrap_or(0) + 1);
     let span = hi - lo + 1.0;
-    let whole = time.iter().all(|t| t.fract() == 0.0);
-    if whole && span * (n_strata as f64) <= (4 * n).max(1 << 16) as f64 {
-        let span = span as usize;
-        // bucket: stratum-major, then decreasing time
-        let bucket = |i: usize| stratum(i) * span + (hi - time[i]) as usize;
-        let mut start = vec![0usize; span * n_strata + 1];
-        for i in 0..n {
-            start[bucket(i) + 1] += 1;
-        }
-        for k in 1..start.len() {
-            start[k] += start[k - 1];
-        }
-        let mut order = vec![0usize; n];
-        for i in 0..n {
-            let slot = &mut start[bucket(i)];
-            order[*slot] = i;
-            *slot += 1;
-        }
-        return order;
+    if !time.iter().all(|t| t.fract() == 0.0)
+        || span * (n_strata as f64) > (4 * n).max(1 << 16) as f64
+    {
+        return None;
     }
-    let mut keyed: Vec<(usize, u64, u32)> = (0..n)
+    let span = span as usize;
+    let bucket = |i: usize| stratum(i) * span + (hi - time[i]) as usize;
+    let mut set_of_bucket = vec![u32::MAX; span * n_strata];
+    for i in 0..n {
+        set_of_bucket[bucket(i)] = 0;
+    }
+    let mut sets = Vec::new();
+    for (b, s) in set_of_bucket.iter_mut().enumerate() {
+        if *s == 0 {
+            *s = sets.len() as u32;
+            sets.push((b / span, hi - (b % span) as f64));
+        }
+    }
+    if sets.len() > max_sets {
+        return None;
+    }
+    let gid = (0..n).map(|i| set_of_bucket[bucket(i)]).collect();
+    Some((gid, sets))
+}
+
+/// Row order by stratum and decreasing time (a parallel comparison sort on packed keys).
+fn sort_order(time: &[f64], strata: Option<&[usize]>) -> Vec<usize> {
+    let mut keyed: Vec<(usize, u64, u32)> = (0..time.len())
         .map(|i| {
             // order-preserving map of f64 to u64, inverted for decreasing time
             let b = time[i].to_bits();
             let k = if b >> 63 == 1 { !b } else { b | (1 << 63) };
-            (stratum(i), !k, i as u32)
+            (strata.map_or(0, |s| s[i]), !k, i as u32)
         })
         .collect();
     keyed.par_sort_unstable();
     keyed.into_iter().map(|k| k.2 as usize).collect()
 }
 
-/// Adds sum_k omega(k) x_k x_k' to the row-major p x p matrix `g` (upper triangle only; the
-/// caller mirrors it). Specialised for p up to 16 so that the loops unroll into registers.
-fn gram_kernel(p: usize, xs: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]) {
-    fn fixed<const P: usize>(xs: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]) {
+/// Adds sum_k omega(k) (x_k - c)(x_k - c)' to the row-major p x p matrix `g` (upper triangle
+/// only; the caller mirrors it). Specialised for p up to 16 so that the loops unroll into
+/// registers.
+fn gram_kernel(p: usize, xs: &[f64], c: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]) {
+    fn fixed<const P: usize>(xs: &[f64], c: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]) {
+        let c: &[f64; P] = c.try_into().expect("P centres");
         let mut acc = [[0.0f64; P]; P];
         for (k, xr) in xs.chunks_exact(P).enumerate() {
             let o = omega(k);
             if o == 0.0 {
                 continue;
             }
-            let xr: &[f64; P] = xr.try_into().expect("row of P values");
+            let mut xc = [0.0f64; P];
             for i in 0..P {
-                let oxi = o * xr[i];
+                xc[i] = xr[i] - c[i];
+            }
+            for i in 0..P {
+                let oxi = o * xc[i];
                 for j in i..P {
-                    acc[i][j] += oxi * xr[j];
+                    acc[i][j] += oxi * xc[j];
                 }
             }
         }
@@ -374,36 +429,89 @@ fn gram_kernel(p: usize, xs: &[f64], omega: impl Fn(usize) -> f64, g: &mut [f64]
     macro_rules! dispatch {
         ($($n:literal)*) => {
             match p {
-                $($n => return fixed::<$n>(xs, omega, g),)*
+                $($n => return fixed::<$n>(xs, c, omega, g),)*
                 _ => {}
             }
         };
     }
     dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    let mut xc = vec![0.0; p];
     for (k, xr) in xs.chunks_exact(p).enumerate() {
         let o = omega(k);
         if o == 0.0 {
             continue;
         }
+        for ((d, v), m) in xc.iter_mut().zip(xr).zip(c) {
+            *d = v - m;
+        }
         for i in 0..p {
-            let oxi = o * xr[i];
+            let oxi = o * xc[i];
             for j in i..p {
-                g[i * p + j] += oxi * xr[j];
+                g[i * p + j] += oxi * xc[j];
             }
         }
     }
 }
 
-/// Rows per parallel work unit. Fixed, so that sums are added in the same order whatever the
-/// number of threads (results are reproducible to the last bit).
-const CHUNK: usize = 1 << 15;
+/// What one tied set adds to the log-likelihood, score and information (the rank-one part; the
+/// n p^2 part goes through the Gram matrix), given the risk-set sums `s0`, `s1` (the set included)
+/// and the set's event sums. Returns (wtave * A0, wtave * A1) for the Gram weights.
+#[allow(clippy::too_many_arguments)]
+fn set_terms(
+    g: &Group,
+    ties: Ties,
+    s0: f64,
+    s1: &[f64],
+    d0: f64,
+    d1: &[f64],
+    loglik: &mut f64,
+    u: &mut [f64],
+    imat: &mut [f64],
+) -> (f64, f64) {
+    let p = s1.len();
+    let d = g.n_dead;
+    let efron = ties == Ties::Efron && d > 1;
+    let wtave = g.dead_weight / d as f64;
+    // sums over the d Efron terms j = 0..d-1 with t_j = j/d (all 0 for Breslow)
+    let (mut a0, mut a1, mut b0, mut b1, mut b2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    if efron {
+        for j in 0..d {
+            let t = j as f64 / d as f64;
+            let den = s0 - t * d0;
+            *loglik -= wtave * den.ln();
+            let inv = 1.0 / den;
+            a0 += inv;
+            a1 += t * inv;
+            b0 += inv * inv;
+            b1 += t * inv * inv;
+            b2 += t * t * inv * inv;
+        }
+    } else {
+        *loglik -= g.dead_weight * s0.ln();
+        a0 = d as f64 / s0;
+        b0 = d as f64 / (s0 * s0);
+    }
+    for i in 0..p {
+        u[i] -= wtave * (s1[i] * a0 - d1[i] * a1);
+    }
+    for i in 0..p {
+        for j in i..p {
+            let mut v = s1[i] * s1[j] * b0;
+            if efron {
+                v += -(s1[i] * d1[j] + d1[i] * s1[j]) * b1 + d1[i] * d1[j] * b2;
+            }
+            imat[i * p + j] -= wtave * v;
+        }
+    }
+    (wtave * a0, wtave * a1)
+}
 
-impl RiskSets {
+impl<'a> RiskSets<'a> {
     pub(crate) fn new(
-        design: &Design,
-        surv: &Surv,
-        extras: FitExtras<'_>,
-    ) -> Result<RiskSets, CoxError> {
+        design: &'a Design,
+        surv: &'a Surv,
+        extras: FitExtras<'a>,
+    ) -> Result<RiskSets<'a>, CoxError> {
         let n = design.n;
         let p = design.p;
         if surv.len() != n {
@@ -468,21 +576,57 @@ impl RiskSets {
         for (m, nc) in means.iter_mut().zip(&nocenter) {
             *m = if *nc { 0.0 } else { *m / wsum };
         }
+        let n_strata = extras
+            .strata
+            .map_or(1, |s| s.iter().copied().max().map_or(1, |m| m + 1));
+        let new_group = |k: usize, (stratum, t): (usize, f64), prev: Option<&Group>| Group {
+            start: k,
+            end: k,
+            new_stratum: prev.is_none_or(|g| g.stratum != stratum),
+            n_dead: 0,
+            dead_weight: 0.0,
+            time: t,
+            stratum,
+        };
 
-        // one sort by (stratum, decreasing time)
+        let max_sets = MAX_BUCKET_VALUES / (3 * p + 4);
+        if let Some((gid, sets)) = bucket_sets(time, extras.strata, max_sets) {
+            let mut groups: Vec<Group> = Vec::with_capacity(sets.len());
+            for (k, &set) in sets.iter().enumerate() {
+                let g = new_group(k, set, groups.last());
+                groups.push(g);
+            }
+            for i in 0..n {
+                if event[i] {
+                    let g = &mut groups[gid[i] as usize];
+                    g.n_dead += 1;
+                    g.dead_weight += weight_of(i);
+                }
+            }
+            return Ok(RiskSets {
+                n,
+                p,
+                layout: Layout::Bucketed {
+                    x: &design.x,
+                    w: extras.weights,
+                    dead: event,
+                    gid,
+                },
+                groups,
+                means,
+                n_strata,
+            });
+        }
+
         let order = sort_order(time, extras.strata);
         let mut x = vec![0.0; n * p];
         let mut w = vec![0.0; n];
         let mut dead = vec![false; n];
-        let mut stime = vec![0.0; n];
-        let mut sstrata = vec![0usize; n];
         x.par_chunks_mut(p * CHUNK)
             .zip(w.par_chunks_mut(CHUNK))
             .zip(dead.par_chunks_mut(CHUNK))
-            .zip(stime.par_chunks_mut(CHUNK))
-            .zip(sstrata.par_chunks_mut(CHUNK))
             .enumerate()
-            .for_each(|(c, ((((xb, wb), db), tb), sb))| {
+            .for_each(|(c, ((xb, wb), db))| {
                 let ord = &order[c * CHUNK..c * CHUNK + wb.len()];
                 for (k, &i) in ord.iter().enumerate() {
                     let src = design.row(i);
@@ -491,61 +635,64 @@ impl RiskSets {
                     }
                     wb[k] = weight_of(i);
                     db[k] = event[i];
-                    tb[k] = time[i];
-                    sb[k] = strata_of(i);
                 }
             });
-        drop(order);
-        let mut groups = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let mut gid = vec![0u32; n];
-        let mut start = 0;
-        let mut prev_stratum = usize::MAX;
-        while start < n {
-            let t = stime[start];
-            let s = sstrata[start];
-            let mut end = start;
-            let mut n_dead = 0;
-            let mut dead_weight = 0.0;
-            while end < n && stime[end] == t && sstrata[end] == s {
-                if dead[end] {
-                    n_dead += 1;
-                    dead_weight += w[end];
-                }
-                gid[end] = groups.len() as u32;
-                end += 1;
+        for (k, &i) in order.iter().enumerate() {
+            let key = (strata_of(i), time[i]);
+            let same = groups
+                .last()
+                .is_some_and(|g| g.stratum == key.0 && g.time == key.1);
+            if !same {
+                let g = new_group(k, key, groups.last());
+                groups.push(g);
             }
-            groups.push(Group {
-                start,
-                end,
-                new_stratum: s != prev_stratum,
-                n_dead,
-                dead_weight,
-                time: t,
-                stratum: s,
-            });
-            prev_stratum = s;
-            start = end;
+            let g = groups.last_mut().expect("a group");
+            g.end = k + 1;
+            if dead[k] {
+                g.n_dead += 1;
+                g.dead_weight += w[k];
+            }
+            gid[k] = (groups.len() - 1) as u32;
         }
-        let n_strata = extras
-            .strata
-            .map_or(1, |s| s.iter().copied().max().map_or(1, |m| m + 1));
         Ok(RiskSets {
             n,
             p,
-            x,
-            w,
-            dead,
-            gid,
+            layout: Layout::Sorted {
+                x,
+                w,
+                dead,
+                gid,
+                zeros: vec![0.0; p],
+            },
             groups,
             means,
             n_strata,
         })
     }
 
-    /// Risk scores w_i exp(x_i'beta) and linear predictors in sorted order (parallel, chunked so
-    /// that the result does not depend on the number of threads).
+    /// The rows as the passes see them: covariates, the centre to subtract, weights, events and
+    /// tied sets, in the layout's order.
+    fn rows(&self) -> (&[f64], &[f64], Option<&[f64]>, &[bool], &[u32]) {
+        match &self.layout {
+            Layout::Sorted {
+                x,
+                w,
+                dead,
+                gid,
+                zeros,
+            } => (x, zeros, Some(w), dead, gid),
+            Layout::Bucketed { x, w, dead, gid } => (x, &self.means, *w, dead, gid),
+        }
+    }
+
+    /// Linear predictors (centred) and risk scores w exp(eta) in the layout's order (parallel,
+    /// chunked so that the result does not depend on the number of threads).
     fn risk_scores(&self, beta: &[f64], eta: &mut Vec<f64>, r: &mut Vec<f64>) {
         let p = self.p;
+        let (x, centre, w, _, _) = self.rows();
+        let shift: f64 = centre.iter().zip(beta).map(|(m, b)| m * b).sum();
         eta.resize(self.n, 0.0);
         r.resize(self.n, 0.0);
         eta.par_chunks_mut(CHUNK)
@@ -553,25 +700,128 @@ impl RiskSets {
             .enumerate()
             .for_each(|(c, (eta_c, r_c))| {
                 let base = c * CHUNK;
-                let xs = &self.x[base * p..(base + eta_c.len()) * p];
-                let ws = &self.w[base..base + eta_c.len()];
-                for (((e, rr), xr), &wt) in eta_c
+                let xs = &x[base * p..(base + eta_c.len()) * p];
+                for (k, ((e, rr), xr)) in eta_c
                     .iter_mut()
                     .zip(r_c.iter_mut())
                     .zip(xs.chunks_exact(p))
-                    .zip(ws)
+                    .enumerate()
                 {
-                    let v: f64 = xr.iter().zip(beta).map(|(a, b)| a * b).sum();
+                    let v: f64 = xr.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>() - shift;
                     *e = v;
-                    *rr = wt * v.exp();
+                    *rr = w.map_or(1.0, |w| w[base + k]) * v.exp();
                 }
             });
     }
 
-    /// sum_i omega_i x_i x_i' (full p x p, row-major) with omega_i = r_i (c_g - [i died] e_g) for
-    /// the row's tied set g, in parallel chunks summed in order.
+    /// Calls `f(set, sums)` for every tied set in order (stratum, decreasing time).
+    fn for_each_set(&self, eta: &[f64], r: &[f64], mut f: impl FnMut(usize, &SetSums)) {
+        let p = self.p;
+        let ng = self.groups.len();
+        match &self.layout {
+            Layout::Sorted { x, w, dead, .. } => {
+                let mut s1 = vec![0.0; p];
+                let mut d1 = vec![0.0; p];
+                let mut ux = vec![0.0; p];
+                for (gi, g) in self.groups.iter().enumerate() {
+                    let (mut s0, mut d0, mut wsum, mut ll) = (0.0, 0.0, 0.0, 0.0);
+                    s1.iter_mut().for_each(|v| *v = 0.0);
+                    d1.iter_mut().for_each(|v| *v = 0.0);
+                    ux.iter_mut().for_each(|v| *v = 0.0);
+                    let xs = &x[g.start * p..g.end * p];
+                    for (k, xr) in (g.start..g.end).zip(xs.chunks_exact(p)) {
+                        let rr = r[k];
+                        s0 += rr;
+                        wsum += w[k];
+                        for (sv, &xv) in s1.iter_mut().zip(xr) {
+                            *sv += rr * xv;
+                        }
+                        if dead[k] {
+                            d0 += rr;
+                            ll += w[k] * eta[k];
+                            for ((dv, uv), &xv) in d1.iter_mut().zip(ux.iter_mut()).zip(xr) {
+                                *dv += rr * xv;
+                                *uv += w[k] * xv;
+                            }
+                        }
+                    }
+                    let sums = SetSums {
+                        s0,
+                        s1: &s1,
+                        d0,
+                        d1: &d1,
+                        wsum,
+                        ll,
+                        ux: &ux,
+                    };
+                    f(gi, &sums);
+                }
+            }
+            Layout::Bucketed { x, w, dead, gid } => {
+                // per piece, per set: s0, d0, wsum, ll, then s1, d1, ux (p each)
+                let width = 3 * p + 4;
+                let piece = self.n.div_ceil(PIECES).max(1);
+                let means = &self.means;
+                let parts: Vec<Vec<f64>> = (0..self.n.div_ceil(piece))
+                    .into_par_iter()
+                    .map(|k| {
+                        let mut acc = vec![0.0; ng * width];
+                        let mut xc = vec![0.0; p];
+                        for i in k * piece..((k + 1) * piece).min(self.n) {
+                            let a = &mut acc[gid[i] as usize * width..][..width];
+                            let rr = r[i];
+                            let wt = w.map_or(1.0, |w| w[i]);
+                            for ((c, v), m) in xc.iter_mut().zip(&x[i * p..(i + 1) * p]).zip(means)
+                            {
+                                *c = v - m;
+                            }
+                            a[0] += rr;
+                            a[2] += wt;
+                            for (sv, &xv) in a[4..4 + p].iter_mut().zip(&xc) {
+                                *sv += rr * xv;
+                            }
+                            if dead[i] {
+                                a[1] += rr;
+                                a[3] += wt * eta[i];
+                                let (d1, ux) = a[4 + p..].split_at_mut(p);
+                                for ((dv, uv), &xv) in d1.iter_mut().zip(ux.iter_mut()).zip(&xc) {
+                                    *dv += rr * xv;
+                                    *uv += wt * xv;
+                                }
+                            }
+                        }
+                        acc
+                    })
+                    .collect();
+                let mut acc = vec![0.0; width];
+                for gi in 0..ng {
+                    acc.iter_mut().for_each(|v| *v = 0.0);
+                    for part in &parts {
+                        for (a, b) in acc.iter_mut().zip(&part[gi * width..(gi + 1) * width]) {
+                            *a += b;
+                        }
+                    }
+                    let sums = SetSums {
+                        s0: acc[0],
+                        d0: acc[1],
+                        wsum: acc[2],
+                        ll: acc[3],
+                        s1: &acc[4..4 + p],
+                        d1: &acc[4 + p..4 + 2 * p],
+                        ux: &acc[4 + 2 * p..4 + 3 * p],
+                    };
+                    f(gi, &sums);
+                }
+            }
+        }
+    }
+
+    /// sum_i omega_i (x_i - centre)(x_i - centre)' (full p x p, row-major) with
+    /// omega_i = r_i (c_g - [i an event] e_g) for the row's tied set g, in parallel chunks summed
+    /// in order.
     fn weighted_gram(&self, r: &[f64], c: &[f64], e: &[f64]) -> Vec<f64> {
         let p = self.p;
+        let (x, centre, _, dead, gid) = self.rows();
         let partial: Vec<Vec<f64>> = r
             .par_chunks(CHUNK)
             .enumerate()
@@ -579,14 +829,14 @@ impl RiskSets {
                 let mut g = vec![0.0; p * p];
                 let base = k * CHUNK;
                 let len = rc.len();
-                let xs = &self.x[base * p..(base + len) * p];
-                let gids = &self.gid[base..base + len];
-                let dead = &self.dead[base..base + len];
+                let xs = &x[base * p..(base + len) * p];
+                let gids = &gid[base..base + len];
+                let dead = &dead[base..base + len];
                 let omega = |k: usize| {
                     let gi = gids[k] as usize;
                     rc[k] * (c[gi] - if dead[k] { e[gi] } else { 0.0 })
                 };
-                gram_kernel(p, xs, omega, &mut g);
+                gram_kernel(p, xs, centre, omega, &mut g);
                 g
             })
             .collect();
@@ -599,14 +849,13 @@ impl RiskSets {
         g
     }
 
-    /// Log-likelihood, score and information at `beta`: O(n p^2), one sorted scan plus two
-    /// parallel passes.
+    /// Log-likelihood, score and information at `beta`: O(n p^2), one pass over the tied sets
+    /// (O(n p)) and one parallel weighted Gram matrix.
     ///
-    /// The information is sum over event groups of wtave * [a0 S2 - a1 D2 - (rank-one terms in
-    /// S1, D1)], with S2 the risk-set sum of r x x'. Since S2 at a group is a sum over the rows at
-    /// risk, sum_g c_g S2(t_g) = sum_i r_i C(t_i) x_i x_i' with C(t) the sum of c_g over event
-    /// groups at or before t: the n p^2 part becomes one weighted Gram matrix, computed in
-    /// parallel, and the scan itself is O(n p).
+    /// The information is sum over event sets of wtave * [A0 S2 - A1 D2 - (rank-one terms in S1,
+    /// D1)], with S2 the risk-set sum of r x x'. Since S2 at a set is a sum over the rows at risk,
+    /// sum_g c_g S2(t_g) = sum_i r_i C(t_i) x_i x_i' with C(t) the sum of c_g over event sets at or
+    /// before t: the n p^2 part becomes one weighted Gram matrix.
     pub(crate) fn pass(&self, beta: &[f64], ties: Ties, scratch: &mut Scratch) -> PassResult {
         let p = self.p;
         let Scratch { eta, r } = scratch;
@@ -616,86 +865,40 @@ impl RiskSets {
         let mut imat = vec![0.0; p * p];
         let mut s0 = 0.0;
         let mut s1 = vec![0.0; p];
-        let mut d1 = vec![0.0; p];
         let ng = self.groups.len();
-        // per group: wtave * a0 (cumulated below) and wtave * a1
+        // per set: wtave * A0 (cumulated below) and wtave * A1
         let mut c = vec![0.0; ng];
         let mut e = vec![0.0; ng];
-        for (gi, g) in self.groups.iter().enumerate() {
+        self.for_each_set(eta, r, |gi, sums| {
+            let g = &self.groups[gi];
             if g.new_stratum {
                 s0 = 0.0;
                 s1.iter_mut().for_each(|v| *v = 0.0);
             }
-            let xs = &self.x[g.start * p..g.end * p];
-            let rs = &r[g.start..g.end];
+            s0 += sums.s0;
+            for (a, b) in s1.iter_mut().zip(sums.s1) {
+                *a += b;
+            }
             if g.n_dead == 0 {
-                for (&rr, xr) in rs.iter().zip(xs.chunks_exact(p)) {
-                    s0 += rr;
-                    for (sv, &xv) in s1.iter_mut().zip(xr) {
-                        *sv += rr * xv;
-                    }
-                }
-                continue;
+                return;
             }
-            let mut d0 = 0.0;
-            d1.iter_mut().for_each(|v| *v = 0.0);
-            let ds = &self.dead[g.start..g.end];
-            let ws = &self.w[g.start..g.end];
-            let es = &eta[g.start..g.end];
-            for ((((&rr, xr), &dead), &wt), &et) in
-                rs.iter().zip(xs.chunks_exact(p)).zip(ds).zip(ws).zip(es)
-            {
-                s0 += rr;
-                for (sv, &xv) in s1.iter_mut().zip(xr) {
-                    *sv += rr * xv;
-                }
-                if dead {
-                    loglik += wt * et;
-                    d0 += rr;
-                    for ((uv, dv), &xv) in u.iter_mut().zip(d1.iter_mut()).zip(xr) {
-                        *uv += wt * xv;
-                        *dv += rr * xv;
-                    }
-                }
+            loglik += sums.ll;
+            for (a, b) in u.iter_mut().zip(sums.ux) {
+                *a += b;
             }
-            let d = g.n_dead;
-            let efron = ties == Ties::Efron && d > 1;
-            let wtave = g.dead_weight / d as f64;
-            // sums over the d Efron terms j = 0..d-1 with t_j = j/d (all 0 for Breslow)
-            let (mut a0, mut a1, mut b0, mut b1, mut b2) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            if efron {
-                for j in 0..d {
-                    let t = j as f64 / d as f64;
-                    let den = s0 - t * d0;
-                    loglik -= wtave * den.ln();
-                    let inv = 1.0 / den;
-                    a0 += inv;
-                    a1 += t * inv;
-                    b0 += inv * inv;
-                    b1 += t * inv * inv;
-                    b2 += t * t * inv * inv;
-                }
-            } else {
-                loglik -= g.dead_weight * s0.ln();
-                a0 = d as f64 / s0;
-                b0 = d as f64 / (s0 * s0);
-            }
-            for i in 0..p {
-                u[i] -= wtave * (s1[i] * a0 - d1[i] * a1);
-            }
-            for i in 0..p {
-                for j in i..p {
-                    let mut v = s1[i] * s1[j] * b0;
-                    if efron {
-                        v += -(s1[i] * d1[j] + d1[i] * s1[j]) * b1 + d1[i] * d1[j] * b2;
-                    }
-                    imat[i * p + j] -= wtave * v;
-                }
-            }
-            c[gi] = wtave * a0;
-            e[gi] = wtave * a1;
-        }
-        // C(t_g): sum of wtave * a0 over event groups at or before t_g, within the stratum
+            (c[gi], e[gi]) = set_terms(
+                g,
+                ties,
+                s0,
+                &s1,
+                sums.d0,
+                sums.d1,
+                &mut loglik,
+                &mut u,
+                &mut imat,
+            );
+        });
+        // C(t_g): sum of wtave * A0 over event sets at or before t_g, within the stratum
         let mut cum = 0.0;
         for gi in (0..ng).rev() {
             if self.groups.get(gi + 1).is_none_or(|next| next.new_stratum) {
@@ -714,9 +917,9 @@ impl RiskSets {
         PassResult { loglik, u, imat }
     }
 
-    /// Baseline hazard per stratum, as R's `agsurv`, from the risk scores `r` (sorted order) at
-    /// the estimate.
-    fn baseline(&self, r: &[f64], ties: Ties) -> Vec<BaselineHazard> {
+    /// Baseline hazard per stratum, as R's `agsurv`, from the linear predictors and risk scores
+    /// at the estimate.
+    fn baseline(&self, eta: &[f64], r: &[f64], ties: Ties) -> Vec<BaselineHazard> {
         let p = self.p;
         let mut out: Vec<BaselineHazard> = (0..self.n_strata)
             .map(|_| BaselineHazard {
@@ -730,40 +933,25 @@ impl RiskSets {
             .collect();
         let mut s0 = 0.0;
         let mut s1 = vec![0.0; p];
+        let mut wcount = 0.0;
         // increments collected in decreasing time, per stratum
         let mut incs: Vec<Vec<Increment>> = vec![vec![]; self.n_strata];
-        let mut wcount = 0.0;
-        let mut d1 = vec![0.0; p];
-        for g in &self.groups {
+        self.for_each_set(eta, r, |gi, sums| {
+            let g = &self.groups[gi];
             if g.new_stratum {
                 s0 = 0.0;
                 s1.iter_mut().for_each(|v| *v = 0.0);
                 wcount = 0.0;
             }
-            let mut d0 = 0.0;
-            d1.iter_mut().for_each(|v| *v = 0.0);
-            let xs = &self.x[g.start * p..g.end * p];
-            for (((&rr, xr), &dead), &wt) in r[g.start..g.end]
-                .iter()
-                .zip(xs.chunks_exact(p))
-                .zip(&self.dead[g.start..g.end])
-                .zip(&self.w[g.start..g.end])
-            {
-                s0 += rr;
-                wcount += wt;
-                for (sv, &xv) in s1.iter_mut().zip(xr) {
-                    *sv += rr * xv;
-                }
-                if dead {
-                    d0 += rr;
-                    for (dv, &xv) in d1.iter_mut().zip(xr) {
-                        *dv += rr * xv;
-                    }
-                }
+            s0 += sums.s0;
+            wcount += sums.wsum;
+            for (a, b) in s1.iter_mut().zip(sums.s1) {
+                *a += b;
             }
             if g.n_dead == 0 {
-                continue;
+                return;
             }
+            let (d0, d1) = (sums.d0, sums.d1);
             let d = g.n_dead as f64;
             let nevent = g.dead_weight;
             let (haz, varhaz, xbar) = if ties == Ties::Efron && g.n_dead > 1 {
@@ -775,8 +963,8 @@ impl RiskSets {
                     let inv = 1.0 / (s0 - t * d0);
                     sum1 += inv / d;
                     sum2 += inv * inv / d;
-                    for i in 0..p {
-                        xb[i] += (s1[i] - t * d1[i]) * inv * inv / d;
+                    for ((x, s), dd) in xb.iter_mut().zip(&s1).zip(d1) {
+                        *x += (s - t * dd) * inv * inv / d;
                     }
                 }
                 (
@@ -792,7 +980,7 @@ impl RiskSets {
                 )
             };
             incs[g.stratum].push((g.time, wcount, nevent, haz, varhaz, xbar));
-        }
+        });
         for (s, list) in incs.into_iter().enumerate() {
             let b = &mut out[s];
             let mut ch = 0.0;
@@ -821,28 +1009,31 @@ impl RiskSets {
 type Increment = (f64, f64, f64, f64, f64, Vec<f64>);
 
 /// Checks that no term is constant or an exact linear combination of others (on the centred
-/// design), naming the culprits. Sequential Gram-Schmidt via an LDL' of the cross-product.
-fn check_design(design: &Design, rs: &RiskSets) -> Result<(), CoxError> {
+/// design), naming the culprits. Sequential Gram-Schmidt via an LDL' of the correlation matrix.
+/// O(n p^2), serial: it runs on small data or when the information is singular.
+fn check_design(design: &Design) -> Result<(), CoxError> {
     let p = design.p;
-    let n = rs.n;
-    // cross-products of deviations from the column means: sum x x' - n m m' (rs.x is centred
-    // except for indicator columns, which keeps the cancellation harmless)
+    let n = design.n;
     let mut colmean = vec![0.0; p];
-    for row in rs.x.chunks_exact(p) {
+    for row in design.x.chunks_exact(p) {
         for (m, v) in colmean.iter_mut().zip(row) {
             *m += v;
         }
     }
     colmean.iter_mut().for_each(|m| *m /= n as f64);
-    let ng = rs.groups.len();
-    let gram = rs.weighted_gram(&vec![1.0; n], &vec![1.0; ng], &vec![0.0; ng]);
     let mut xtx = vec![0.0; p * p];
     let mut raw_diag = vec![0.0; p];
-    for i in 0..p {
-        for j in i..p {
-            xtx[j * p + i] = gram[i * p + j] - n as f64 * colmean[i] * colmean[j];
+    let mut dev = vec![0.0; p];
+    for row in design.x.chunks_exact(p) {
+        for ((d, v), m) in dev.iter_mut().zip(row).zip(&colmean) {
+            *d = v - m;
         }
-        raw_diag[i] = gram[i * p + i];
+        for i in 0..p {
+            raw_diag[i] += row[i] * row[i];
+            for j in 0..=i {
+                xtx[i * p + j] += dev[i] * dev[j];
+            }
+        }
     }
     for i in 0..p {
         for j in 0..i {
@@ -953,7 +1144,7 @@ pub fn fit(
     // term is constant or collinear with others, so the design is examined (to name the terms)
     // when it is, and always on small data where the check costs nothing.
     if ldl0.rank() < p || rs.n <= 100_000 {
-        check_design(design, &rs)?;
+        check_design(design)?;
     }
     let mut step = first.u.clone();
     ldl0.solve_in_place(&mut step);
@@ -1040,7 +1231,7 @@ pub fn fit(
         vldl.quad_form_inverse(&beta)
     };
     // scratch.r holds the risk scores at the final beta: the last pass was evaluated there
-    let baseline = rs.baseline(&scratch.r, ties);
+    let baseline = rs.baseline(&scratch.eta, &scratch.r, ties);
     Ok(CoxFit {
         terms: design.names.clone(),
         coef: beta,

@@ -27,16 +27,23 @@ fn data() -> impl Strategy<Value = Data> {
             prop::collection::vec(0.2f64..3.0, n),
             prop::collection::vec(0usize..3, n),
             prop::collection::vec(-1.0f64..1.0, p),
+            // whole-number times take the bucketed layout, fractional ones the sorted layout
+            any::<bool>(),
         )
-            .prop_map(move |(x, t, event, weights, strata, beta)| Data {
-                p,
-                x,
-                time: t.into_iter().map(f64::from).collect(),
-                event,
-                weights,
-                strata,
-                beta,
-            })
+            .prop_map(
+                move |(x, t, event, weights, strata, beta, fractional)| Data {
+                    p,
+                    x,
+                    time: t
+                        .into_iter()
+                        .map(|v| f64::from(v) + if fractional { 0.5 } else { 0.0 })
+                        .collect(),
+                    event,
+                    weights,
+                    strata,
+                    beta,
+                },
+            )
     })
 }
 
