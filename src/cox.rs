@@ -332,6 +332,15 @@ struct SetSums<'s> {
     ux: &'s [f64],
 }
 
+/// Covariates (row-major), the centre to subtract from them, case weights, events and tied sets.
+struct RowsView<'r> {
+    x: &'r [f64],
+    centre: &'r [f64],
+    w: Option<&'r [f64]>,
+    dead: &'r [bool],
+    gid: &'r [u32],
+}
+
 /// Most values accumulated per thread in the bucketed layout (sets x (3p + 4)).
 const MAX_BUCKET_VALUES: usize = 1 << 19;
 
@@ -342,13 +351,16 @@ const CHUNK: usize = 1 << 15;
 /// Pieces of the bucketed per-set accumulation (fixed, for reproducibility).
 const PIECES: usize = 4;
 
+/// A tied set's stratum and time.
+type SetKey = (usize, f64);
+
 /// Tied sets by counting when every time is a whole number in a modest range: the set of each
 /// row (sets ordered by stratum, then decreasing time) and the sets' times and strata.
 fn bucket_sets(
     time: &[f64],
     strata: Option<&[usize]>,
     max_sets: usize,
-) -> Option<(Vec<u32>, Vec<(usize, f64)>)> {
+) -> Option<(Vec<u32>, Vec<SetKey>)> {
     let n = time.len();
     let stratum = |i: usize| strata.map_or(0, |s| s[i]);
     let (lo, hi) = time
@@ -672,9 +684,8 @@ impl<'a> RiskSets<'a> {
         })
     }
 
-    /// The rows as the passes see them: covariates, the centre to subtract, weights, events and
-    /// tied sets, in the layout's order.
-    fn rows(&self) -> (&[f64], &[f64], Option<&[f64]>, &[bool], &[u32]) {
+    /// The rows as the passes see them, in the layout's order.
+    fn rows(&self) -> RowsView<'_> {
         match &self.layout {
             Layout::Sorted {
                 x,
@@ -682,8 +693,20 @@ impl<'a> RiskSets<'a> {
                 dead,
                 gid,
                 zeros,
-            } => (x, zeros, Some(w), dead, gid),
-            Layout::Bucketed { x, w, dead, gid } => (x, &self.means, *w, dead, gid),
+            } => RowsView {
+                x,
+                centre: zeros,
+                w: Some(w),
+                dead,
+                gid,
+            },
+            Layout::Bucketed { x, w, dead, gid } => RowsView {
+                x,
+                centre: &self.means,
+                w: *w,
+                dead,
+                gid,
+            },
         }
     }
 
@@ -691,7 +714,7 @@ impl<'a> RiskSets<'a> {
     /// chunked so that the result does not depend on the number of threads).
     fn risk_scores(&self, beta: &[f64], eta: &mut Vec<f64>, r: &mut Vec<f64>) {
         let p = self.p;
-        let (x, centre, w, _, _) = self.rows();
+        let RowsView { x, centre, w, .. } = self.rows();
         let shift: f64 = centre.iter().zip(beta).map(|(m, b)| m * b).sum();
         eta.resize(self.n, 0.0);
         r.resize(self.n, 0.0);
@@ -821,7 +844,13 @@ impl<'a> RiskSets<'a> {
     /// in order.
     fn weighted_gram(&self, r: &[f64], c: &[f64], e: &[f64]) -> Vec<f64> {
         let p = self.p;
-        let (x, centre, _, dead, gid) = self.rows();
+        let RowsView {
+            x,
+            centre,
+            dead,
+            gid,
+            ..
+        } = self.rows();
         let partial: Vec<Vec<f64>> = r
             .par_chunks(CHUNK)
             .enumerate()
