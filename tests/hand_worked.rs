@@ -57,35 +57,18 @@ fn missing_row_is_dropped_and_counted() {
 }
 
 #[test]
-fn breslow_at_zero() {
+fn likelihood_score_and_information_at_zero() {
     let p = prepared();
-    let (ll, u, i) = cox::loglik_at(
-        &p.design,
-        &p.surv,
-        FitExtras::default(),
-        &[0.0],
-        Ties::Breslow,
-    )
-    .unwrap();
-    eq(ll, -(180f64.ln()));
-    eq(u[0], -41.0 / 60.0);
-    eq(i[0], 3139.0 / 3600.0);
-}
-
-#[test]
-fn efron_at_zero() {
-    let p = prepared();
-    let (ll, u, i) = cox::loglik_at(
-        &p.design,
-        &p.surv,
-        FitExtras::default(),
-        &[0.0],
-        Ties::Efron,
-    )
-    .unwrap();
-    eq(ll, -(120f64.ln()));
-    eq(u[0], -23.0 / 30.0);
-    eq(i[0], 3014.0 / 3600.0);
+    for (ties, ll, u, info) in [
+        (Ties::Breslow, -(180f64.ln()), -41.0 / 60.0, 3139.0 / 3600.0),
+        (Ties::Efron, -(120f64.ln()), -23.0 / 30.0, 3014.0 / 3600.0),
+    ] {
+        let (got_ll, got_u, got_i) =
+            cox::loglik_at(&p.design, &p.surv, FitExtras::default(), &[0.0], ties).unwrap();
+        eq(got_ll, ll);
+        eq(got_u[0], u);
+        eq(got_i[0], info);
+    }
 }
 
 #[test]
