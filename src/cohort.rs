@@ -719,6 +719,17 @@ pub fn cox_error(table: &Table, spec: &ModelSpec, e: CoxError) -> DataError {
         )
         .column(&column_of(&term))
         .hint("the model cannot separate these effects: leave one of them out"),
+        CoxError::NotEstimable { terms } => err(
+            table,
+            DataErrorKind::Collinear,
+            format!(
+                "{} cannot be estimated: collinear with other terms within strata, or varying only \
+                 among rows with no event at risk",
+                terms.join(", ")
+            ),
+        )
+        .column(&column_of(&terms[0]))
+        .hint("leave the covariate out, or stratify differently"),
         CoxError::NoEvents => err(table, DataErrorKind::NoEvents, "no events among the complete rows"),
         CoxError::TooFewRows { n, p } => err(
             table,

@@ -10,7 +10,7 @@
 //! See `docs/methods-cox.md` for the formulas and references.
 
 use crate::dist;
-use crate::linalg::Ldl;
+use crate::linalg::{Ldl, ScaledLdl};
 use crate::surv::Surv;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -111,6 +111,17 @@ pub enum CoxError {
     Collinear { term: String, others: Vec<String> },
     #[error("the log-likelihood is not finite at the initial values")]
     NonFiniteLoglik,
+    #[error("the model has no terms: give at least one covariate")]
+    NoTerms,
+    #[error("stratum code {code} in row {index} is not below the number of rows")]
+    StratumCode { index: usize, code: usize },
+    #[error(
+        "{} cannot be estimated: the information is singular in {} direction (collinear with other \
+         terms within strata, or varying only among rows with no event at risk)",
+        terms.iter().map(|t| format!("term '{t}'")).collect::<Vec<_>>().join(", "),
+        if terms.len() == 1 { "its" } else { "their" }
+    )]
+    NotEstimable { terms: Vec<String> },
 }
 
 /// Something the user should know about a fit that did complete.
@@ -301,6 +312,8 @@ pub(crate) struct RiskSets<'a> {
     layout: Layout<'a>,
     groups: Vec<Group>,
     means: Vec<f64>,
+    /// Scale of each term for the Cholesky tolerance, as coxfit6.
+    scale: Vec<f64>,
     n_strata: usize,
 }
 
@@ -557,6 +570,9 @@ impl<'a> RiskSets<'a> {
                     n,
                 });
             }
+            if let Some((index, &code)) = s.iter().enumerate().find(|(_, &c)| c >= n) {
+                return Err(CoxError::StratumCode { index, code });
+            }
         }
         if let Some(pos) = design.x.iter().position(|v| !v.is_finite()) {
             return Err(CoxError::NonFiniteCovariate {
@@ -588,6 +604,19 @@ impl<'a> RiskSets<'a> {
         for (m, nc) in means.iter_mut().zip(&nocenter) {
             *m = if *nc { 0.0 } else { *m / wsum };
         }
+        // coxfit6's scaling of centred columns: 1 / (weighted mean absolute deviation)
+        let mut absdev = vec![0.0; p];
+        for (i, row) in design.x.chunks_exact(p).enumerate() {
+            let wi = weight_of(i);
+            for ((a, &v), m) in absdev.iter_mut().zip(row).zip(&means) {
+                *a += wi * (v - m).abs();
+            }
+        }
+        let scale: Vec<f64> = absdev
+            .iter()
+            .zip(&nocenter)
+            .map(|(&a, &nc)| if nc || a <= 0.0 { 1.0 } else { wsum / a })
+            .collect();
         let n_strata = extras
             .strata
             .map_or(1, |s| s.iter().copied().max().map_or(1, |m| m + 1));
@@ -626,6 +655,7 @@ impl<'a> RiskSets<'a> {
                 },
                 groups,
                 means,
+                scale,
                 n_strata,
             });
         }
@@ -680,6 +710,7 @@ impl<'a> RiskSets<'a> {
             },
             groups,
             means,
+            scale,
             n_strata,
         })
     }
@@ -1051,14 +1082,12 @@ fn check_design(design: &Design) -> Result<(), CoxError> {
     }
     colmean.iter_mut().for_each(|m| *m /= n as f64);
     let mut xtx = vec![0.0; p * p];
-    let mut raw_diag = vec![0.0; p];
     let mut dev = vec![0.0; p];
     for row in design.x.chunks_exact(p) {
         for ((d, v), m) in dev.iter_mut().zip(row).zip(&colmean) {
             *d = v - m;
         }
         for i in 0..p {
-            raw_diag[i] += row[i] * row[i];
             for j in 0..=i {
                 xtx[i * p + j] += dev[i] * dev[j];
             }
@@ -1069,13 +1098,13 @@ fn check_design(design: &Design) -> Result<(), CoxError> {
             xtx[j * p + i] = xtx[i * p + j];
         }
     }
-    // constant terms first: zero centred variance
+    // constant terms first: every value equal
     for i in 0..p {
-        // relative to the raw sum of squares, far above its rounding error
-        if xtx[i * p + i] <= 1e-9 * raw_diag[i].max(f64::MIN_POSITIVE) {
+        let first = design.x[i];
+        if design.x.chunks_exact(p).all(|row| row[i] == first) {
             return Err(CoxError::ConstantTerm {
                 term: design.names[i].clone(),
-                value: design.row(0)[i],
+                value: first,
             });
         }
     }
@@ -1152,6 +1181,9 @@ pub fn fit(
             p,
         });
     }
+    if p == 0 {
+        return Err(CoxError::NoTerms);
+    }
     let rs = RiskSets::new(design, surv, extras)?;
     let events = surv.n_events();
     if events == 0 {
@@ -1168,15 +1200,24 @@ pub fn fit(
         return Err(CoxError::NonFiniteLoglik);
     }
     let loglik0 = first.loglik;
-    let ldl0 = Ldl::new(&first.imat, p, opts.toler_chol);
+    let ldl0 = ScaledLdl::new(&first.imat, &rs.scale, opts.toler_chol);
     // The information at beta = 0 is a weighted within-risk-set covariance: it is singular when a
     // term is constant or collinear with others, so the design is examined (to name the terms)
-    // when it is, and always on small data where the check costs nothing.
+    // when it is, and always on small data where the check costs nothing. A singular direction
+    // the design check does not explain (collinear within strata, say) cannot be estimated.
     if ldl0.rank() < p || rs.n <= 100_000 {
         check_design(design)?;
     }
-    let mut step = first.u.clone();
-    ldl0.solve_in_place(&mut step);
+    if ldl0.rank() < p {
+        return Err(CoxError::NotEstimable {
+            terms: ldl0
+                .zeroed()
+                .into_iter()
+                .map(|j| design.names[j].clone())
+                .collect(),
+        });
+    }
+    let step = ldl0.solve(&first.u);
     let score_stat: f64 = step.iter().zip(&first.u).map(|(a, b)| a * b).sum();
 
     let mut best = loglik0;
@@ -1193,7 +1234,7 @@ pub fn fit(
     while iter <= opts.max_iter {
         iterations = iter;
         let res = rs.pass(&newbeta, ties, &mut scratch);
-        let ldl = Ldl::new(&res.imat, p, opts.toler_chol);
+        let ldl = ScaledLdl::new(&res.imat, &rs.scale, opts.toler_chol);
         let finite = res.loglik.is_finite()
             && res.u.iter().all(|v| v.is_finite())
             && res.imat.iter().all(|v| v.is_finite());
@@ -1214,8 +1255,7 @@ pub fn fit(
         } else {
             halving = 0;
             best = res.loglik;
-            let mut u = res.u.clone();
-            ldl.solve_in_place(&mut u);
+            let u = ldl.solve(&res.u);
             beta = newbeta.clone();
             for (nb, s) in newbeta.iter_mut().zip(&u) {
                 *nb += s;
@@ -1229,7 +1269,7 @@ pub fn fit(
         // ran out: report the last good beta, with its information recomputed
         last = rs.pass(&beta, ties, &mut scratch);
         best = last.loglik;
-        last_ldl = Ldl::new(&last.imat, p, opts.toler_chol);
+        last_ldl = ScaledLdl::new(&last.imat, &rs.scale, opts.toler_chol);
     }
     let var_flat = last_ldl.inverse();
     let var: Vec<Vec<f64>> = (0..p)
@@ -1237,9 +1277,10 @@ pub fn fit(
         .collect();
 
     let mut warnings = Vec::new();
-    if !converged && opts.max_iter > 0 {
+    if !converged && opts.max_iter > 1 {
+        // as coxph.fit: no complaint when at most one iteration was asked for
         warnings.push(CoxWarning::NotConverged { iterations });
-    } else if opts.max_iter > 1 {
+    } else if converged && opts.max_iter > 1 {
         // R: infs <- abs(u %*% var); flag when > eps and > toler.inf * |coef|
         for j in 0..p {
             let inf: f64 = (0..p)

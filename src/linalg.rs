@@ -70,6 +70,13 @@ impl Ldl {
         self.rank
     }
 
+    /// Indices of the zeroed (singular) directions.
+    pub fn zeroed(&self) -> Vec<usize> {
+        (0..self.p)
+            .filter(|&i| self.f[i * self.p + i] == 0.0)
+            .collect()
+    }
+
     /// Solves A y = b in place; components in zeroed directions are 0.
     pub fn solve_in_place(&self, y: &mut [f64]) {
         let p = self.p;
@@ -136,6 +143,51 @@ impl Ldl {
     }
 }
 
+/// An LDL' factorisation of S A S with S = diag(s): R's coxfit6 scales each covariate by the
+/// reciprocal of its mean absolute deviation before the Cholesky step, so that the pivot
+/// tolerance does not depend on the covariates' units. Solutions and the inverse are returned on
+/// the original scale.
+#[derive(Debug, Clone)]
+pub struct ScaledLdl {
+    ldl: Ldl,
+    s: Vec<f64>,
+}
+
+impl ScaledLdl {
+    pub fn new(a: &[f64], s: &[f64], toler: f64) -> ScaledLdl {
+        let p = s.len();
+        let scaled: Vec<f64> = (0..p * p).map(|k| a[k] * s[k / p] * s[k % p]).collect();
+        ScaledLdl {
+            ldl: Ldl::new(&scaled, p, toler),
+            s: s.to_vec(),
+        }
+    }
+
+    pub fn rank(&self) -> usize {
+        self.ldl.rank()
+    }
+
+    pub fn zeroed(&self) -> Vec<usize> {
+        self.ldl.zeroed()
+    }
+
+    /// A^- y.
+    pub fn solve(&self, y: &[f64]) -> Vec<f64> {
+        let mut a: Vec<f64> = y.iter().zip(&self.s).map(|(v, s)| v * s).collect();
+        self.ldl.solve_in_place(&mut a);
+        a.iter().zip(&self.s).map(|(v, s)| v * s).collect()
+    }
+
+    /// The (generalised) inverse of A, row-major.
+    pub fn inverse(&self) -> Vec<f64> {
+        let p = self.s.len();
+        let inv = self.ldl.inverse();
+        (0..p * p)
+            .map(|k| inv[k] * self.s[k / p] * self.s[k % p])
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +211,21 @@ mod tests {
         for i in 0..3 {
             let v: f64 = (0..3).map(|k| a[i * 3 + k] * y[k]).sum();
             assert!((v - b[i]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn scaling_makes_the_tolerance_unit_free() {
+        // a well-conditioned problem written in very different units
+        let a = [1e10, 1e1, 1e1, 1e-6];
+        let plain = Ldl::new(&a, 2, 1.8e-12);
+        assert_eq!(plain.rank(), 1, "unscaled, the small direction is lost");
+        let scaled = ScaledLdl::new(&a, &[1e-5, 1e3], 1.8e-12);
+        assert_eq!(scaled.rank(), 2);
+        let y = scaled.solve(&[1.0, 1.0]);
+        for i in 0..2 {
+            let v: f64 = (0..2).map(|k| a[i * 2 + k] * y[k]).sum();
+            assert!((v - 1.0).abs() < 1e-6, "{v}");
         }
     }
 

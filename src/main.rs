@@ -230,6 +230,9 @@ fn run_fit(a: FitArgs) -> Result<()> {
         .filter(|c| !c.is_empty())
         .chain(a.covariate.iter().cloned())
         .collect();
+    if covariates.is_empty() {
+        bail!("no covariates: name at least one with --covariates A,B,... or --covariate A");
+    }
     if let Some(s) = a.strata.as_ref().filter(|s| covariates.contains(s)) {
         bail!("'{s}' is both a covariate and the strata column: a stratified factor has no coefficient; drop it from --covariates");
     }

@@ -1,13 +1,21 @@
 //! Edge cases of the Cox fit, checked against the direct O(n^2) reference `cox::naive::loglik`
 //! (the partial likelihood, its score and information do not depend on centring, so the fast
-//! passes must agree with it on the raw covariates).
+//! passes must agree with it; it is given mean-shifted columns to keep its own rounding small),
+//! against an independent coxfit6-style pass for data too large for it, and against coxfit6's
+//! Newton-Raphson loop written out on the direct likelihood.
+//!
+//! The defects these tests first found (a null model panicking, a nearly constant column called
+//! constant, a unit-dependent Cholesky tolerance, a term not estimable within strata reported as
+//! 0 +- 0) are fixed; the tests keep them fixed.
 //!
 //! Both layouts of the risk sets are exercised: whole-number times in a modest range are counted
 //! into tied sets (bucketed), anything else (fractional times, huge spans) is sorted. Many tests
 //! fit the same data twice, once in each layout, by adding 0.5 to every time (which keeps their
 //! order, so the likelihood is the same).
 
-use prognosis::cox::{self, naive, CoxError, CoxFit, CoxOptions, CoxWarning, Design, FitExtras, Ties};
+use prognosis::cox::{
+    self, naive, CoxError, CoxFit, CoxOptions, CoxWarning, Design, FitExtras, Ties,
+};
 use prognosis::surv::Surv;
 
 // ---------------------------------------------------------------------------------------------
@@ -107,16 +115,7 @@ impl Data {
             .enumerate()
             .map(|(k, v)| v - means[k % p])
             .collect();
-        naive::loglik(
-            &xc,
-            self.p,
-            &self.time,
-            &self.event,
-            &w,
-            &s,
-            beta,
-            ties,
-        )
+        naive::loglik(&xc, self.p, &self.time, &self.event, &w, &s, beta, ties)
     }
 
     /// The same data with every time moved by +0.5: same order, so the same likelihood, but the
@@ -309,7 +308,10 @@ fn same_baseline(a: &CoxFit, b: &CoxFit, shift: f64, rel: f64) {
             close(ha.cumhaz[k], hb.cumhaz[k], rel, "cumhaz");
             close(ha.cumvar[k], hb.cumvar[k], rel, "cumvar");
             for (xa, xb) in ha.cumxbar[k].iter().zip(&hb.cumxbar[k]) {
-                assert!((xa - xb).abs() <= rel * (1.0 + xa.abs()), "cumxbar {xa} vs {xb}");
+                assert!(
+                    (xa - xb).abs() <= rel * (1.0 + xa.abs()),
+                    "cumxbar {xa} vs {xb}"
+                );
             }
         }
     }
@@ -322,10 +324,15 @@ fn check_baseline(d: &Data, f: &CoxFit, rel: f64) {
     let (n, p) = (d.n(), d.p);
     let w = |i: usize| d.weights.as_ref().map_or(1.0, |w| w[i]);
     let s = |i: usize| d.strata.as_ref().map_or(0, |s| s[i]);
-    let zc = |i: usize| -> Vec<f64> {
-        (0..p).map(|j| d.x[i * p + j] - f.means[j]).collect()
+    let zc = |i: usize| -> Vec<f64> { (0..p).map(|j| d.x[i * p + j] - f.means[j]).collect() };
+    let r = |i: usize| {
+        w(i) * zc(i)
+            .iter()
+            .zip(&f.coef)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            .exp()
     };
-    let r = |i: usize| w(i) * zc(i).iter().zip(&f.coef).map(|(a, b)| a * b).sum::<f64>().exp();
     let n_strata = (0..n).map(s).max().unwrap() + 1;
     assert_eq!(f.baseline.len(), n_strata);
     for (st, b) in f.baseline.iter().enumerate() {
@@ -370,7 +377,12 @@ fn check_baseline(d: &Data, f: &CoxFit, rel: f64) {
                     *c += nevent * (a - tj * b2) / (den * den) / m as f64;
                 }
             }
-            close(b.n_risk[k], risk.iter().map(|&i| w(i)).sum(), 1e-12, "n_risk");
+            close(
+                b.n_risk[k],
+                risk.iter().map(|&i| w(i)).sum(),
+                1e-12,
+                "n_risk",
+            );
             close(b.n_event[k], nevent, 1e-12, "n_event");
             close(b.cumhaz[k], ch, rel, "cumhaz");
             close(b.cumvar[k], cv, rel, "cumvar");
@@ -445,7 +457,14 @@ fn noncontiguous_strata_codes_equal_contiguous_ones() {
     for whole in [true, false] {
         let gap = strata_data(&mut rng, 150, whole, &[0, 2]);
         let dense = Data {
-            strata: Some(gap.strata.as_ref().unwrap().iter().map(|&s| s / 2).collect()),
+            strata: Some(
+                gap.strata
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .map(|&s| s / 2)
+                    .collect(),
+            ),
             ..gap.clone()
         };
         for ties in BOTH {
@@ -587,8 +606,19 @@ fn time_zero_rows() {
             .collect(),
         ..d.clone()
     };
+    // -0.0 is a valid time (it is not negative) and the same time as 0
+    let signed = Data {
+        time: frac
+            .time
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| if t == 0.0 && i % 3 == 0 { -0.0 } else { t })
+            .collect(),
+        ..frac.clone()
+    };
     for ties in BOTH {
-        for dd in [&d, &frac] {
+        same_fit(&frac.fit(ties), &signed.fit(ties), 1e-13);
+        for dd in [&d, &frac, &signed] {
             check_pass(dd, &[0.2, -0.3], ties, 1e-11);
             let f = dd.fit(ties);
             check_fit(dd, &f, 1e-9);
@@ -645,7 +675,7 @@ fn many_terms_use_the_generic_gram_path() {
                 check_pass(&d, &vec![0.0; p], ties, 1e-10);
                 check_pass(&d, &beta, ties, 1e-10);
                 let f = d.fit(ties);
-                check_fit(&d, &f, 1e-8);
+                check_fit(&d, &f, 1e-9);
             }
         }
     }
@@ -680,7 +710,13 @@ fn huge_time_span_equals_ranked_times() {
         time: d
             .time
             .iter()
-            .map(|&t| if t <= 1.0 { 0.0 } else { 1e9 - (121.0 - t) * 1000.0 })
+            .map(|&t| {
+                if t <= 1.0 {
+                    0.0
+                } else {
+                    1e9 - (121.0 - t) * 1000.0
+                }
+            })
             .collect(),
         ..d.clone()
     };
@@ -732,8 +768,7 @@ fn negative_values_and_large_means() {
         }
         // translating a column changes nothing but its mean
         let moved = Data {
-            x: x
-                .chunks(3)
+            x: x.chunks(3)
                 .flat_map(|r| [r[0] - 2004.0, r[1], r[2] + 10.0])
                 .collect(),
             ..d.clone()
@@ -746,16 +781,18 @@ fn negative_values_and_large_means() {
 
 #[test]
 fn nearly_constant_column_with_a_large_mean_is_not_constant() {
-    // a decimal year of diagnosis within one month (2010.0 .. 2010.08): its centred variance is
-    // about 5e-4, far above rounding, and coxph fits it
+    // diagnosis dates coded as YYYYMMDD numbers, all in 2010: sd ~ 350 around 2.01e7, so the
+    // centred sum of squares is ~3e-10 of the raw one, yet ~1e7 times its rounding error;
+    // coxph fits it (it centres and scales)
     let mut rng = Rng(11);
     let n = 400;
     let mut x = Vec::with_capacity(2 * n);
     for _ in 0..n {
         x.push(rng.normal());
-        x.push(2010.0 + rng.unif() / 12.0);
+        let (month, day) = (1 + rng.below(12), 1 + rng.below(28));
+        x.push((20_100_000 + 100 * month + day) as f64);
     }
-    let d = simulate(&mut rng, x, 2, &[0.5, 0.0], false);
+    let d = simulate(&mut rng, x, 2, &[0.5, 0.0], true);
     for ties in BOTH {
         let f = d.fit_with(&CoxOptions {
             ties,
@@ -763,7 +800,7 @@ fn nearly_constant_column_with_a_large_mean_is_not_constant() {
         });
         let f = match f {
             Ok(f) => f,
-            Err(e) => panic!("{e}"),
+            Err(e) => panic!("{ties}: {e}"),
         };
         check_fit(&d, &f, 1e-8);
     }
@@ -791,8 +828,18 @@ fn terms_on_very_different_scales() {
         let b = thousands.fit(ties);
         check_fit(&thousands, &b, 1e-9);
         assert!(b.coef[1].abs() > 1.0, "dose effect {}", b.coef[1]);
-        close(a.coef[1], b.coef[1], 1e-8, "dose coefficient, dollars vs thousands");
-        close(a.var[1][1], b.var[1][1], 1e-8, "dose variance, dollars vs thousands");
+        close(
+            a.coef[1],
+            b.coef[1],
+            1e-8,
+            "dose coefficient, dollars vs thousands",
+        );
+        close(
+            a.var[1][1],
+            b.var[1][1],
+            1e-8,
+            "dose variance, dollars vs thousands",
+        );
         check_fit(&d, &a, 1e-8);
     }
 }
@@ -814,8 +861,13 @@ fn large_with_constant(value: f64, whole: bool) -> Data {
 #[test]
 fn constant_column_on_large_data_is_named() {
     for value in [0.0, 1.0, -1.0, 3.7, 2010.0, 0.1] {
-        for whole in [true, false] {
-            let d = large_with_constant(value, whole);
+        for (whole, extras) in [(true, false), (false, false), (true, true), (false, true)] {
+            let mut d = large_with_constant(value, whole);
+            if extras {
+                // with strata and case weights too
+                d.strata = Some((0..d.n()).map(|i| i % 3).collect());
+                d.weights = Some((0..d.n()).map(|i| 0.5 + (i % 7) as f64 / 3.0).collect());
+            }
             for ties in BOTH {
                 let r = d.fit_with(&CoxOptions {
                     ties,
@@ -823,10 +875,10 @@ fn constant_column_on_large_data_is_named() {
                 });
                 match r {
                     Err(CoxError::ConstantTerm { term, .. }) => assert_eq!(term, "x1"),
-                    Err(e) => panic!("value {value}, whole {whole}, {ties}: {e}"),
+                    Err(e) => panic!("value {value}, whole {whole}, extras {extras}, {ties}: {e}"),
                     Ok(f) => panic!(
-                        "value {value}, whole {whole}, {ties}: fitted a constant term: coef {:?}, \
-                         var {:?}, warnings {:?}",
+                        "value {value}, whole {whole}, extras {extras}, {ties}: fitted a constant \
+                         term: coef {:?}, var {:?}, warnings {:?}",
                         f.coef, f.var, f.warnings
                     ),
                 }
@@ -862,7 +914,9 @@ fn column_collinear_only_within_strata() {
                 ..CoxOptions::default()
             });
             match r {
-                Err(CoxError::Collinear { .. }) | Err(CoxError::ConstantTerm { .. }) => {}
+                Err(CoxError::Collinear { .. })
+                | Err(CoxError::ConstantTerm { .. })
+                | Err(CoxError::NotEstimable { .. }) => {}
                 Err(e) => panic!("unexpected error {e}"),
                 Ok(f) => {
                     // if it fits, it must say so and not report a 0 +- 0 coefficient as an estimate
@@ -976,9 +1030,8 @@ fn reference_newton(d: &Data, ties: Ties, max_iter: usize) -> (Vec<f64>, f64, us
     let mut halved = false;
     for iter in 1..=max_iter {
         let (ll, u, info) = d.naive(&newbeta, ties);
-        let finite = ll.is_finite()
-            && u.iter().all(|v| v.is_finite())
-            && info.iter().all(|v| v.is_finite());
+        let finite =
+            ll.is_finite() && u.iter().all(|v| v.is_finite()) && info.iter().all(|v| v.is_finite());
         if finite && (1.0 - best / ll).abs() <= opts.eps {
             return (newbeta, ll, iter, true, halved);
         }
@@ -1025,12 +1078,71 @@ fn newton_iterations_follow_coxfit6() {
             assert_eq!(f.converged, conv, "case {case} {ties}");
             assert_eq!(f.iterations, iters, "case {case} {ties}: iterations");
             close(f.loglik[1], ll, 1e-11, "loglik");
-            for j in 0..2 {
-                close(f.coef[j], b[j], 1e-7, &format!("case {case} {ties}: coef[{j}]"));
+            for (j, (&got, &want)) in f.coef.iter().zip(&b).enumerate() {
+                close(got, want, 1e-7, &format!("case {case} {ties}: coef[{j}]"));
             }
         }
     }
     assert!(any_halving, "no case exercised step halving");
+}
+
+#[test]
+fn newton_on_monotone_and_separated_likelihoods_follows_coxfit6() {
+    let mut rng = Rng(20);
+    let n = 60;
+    // (a) a group without events: the loglik converges while its coefficient runs off
+    let mut x = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        x.push((i % 4 == 0) as u8 as f64);
+        x.push(rng.normal());
+    }
+    let mut a = simulate(&mut rng, x, 2, &[0.0, 0.5], false);
+    for i in (0..n).step_by(4) {
+        a.event[i] = false;
+    }
+    // (b) complete separation: a larger x always dies first, so loglik -> 0 as beta -> inf and
+    // the relative criterion |1 - best/new| never holds
+    let b = Data {
+        p: 1,
+        x: (0..n).map(|i| -(i as f64) / 10.0).collect(),
+        time: (0..n).map(|i| 1.0 + i as f64).collect(),
+        event: vec![true; n],
+        weights: None,
+        strata: None,
+    };
+    for (name, d) in [("monotone", &a), ("separated", &b)] {
+        for ties in BOTH {
+            let (beta, ll, iters, conv, _) = reference_newton(d, ties, 20);
+            assert_eq!(
+                conv,
+                name == "monotone",
+                "{name} {ties}: reference convergence"
+            );
+            let f = d.fit(ties);
+            assert_eq!(f.converged, conv, "{name} {ties}");
+            assert_eq!(f.iterations, iters, "{name} {ties}");
+            close(f.loglik[1], ll, 1e-9, &format!("{name} {ties}: loglik"));
+            for (j, (&got, &want)) in f.coef.iter().zip(&beta).enumerate() {
+                close(got, want, 1e-6, &format!("{name} {ties}: coef[{j}]"));
+            }
+            assert!(f
+                .coef
+                .iter()
+                .chain(f.var.iter().flatten())
+                .all(|v| v.is_finite()));
+            if conv {
+                assert!(f
+                    .warnings
+                    .iter()
+                    .any(|w| matches!(w, CoxWarning::InfiniteCoefficient { .. })));
+            } else {
+                assert_eq!(
+                    f.warnings,
+                    vec![CoxWarning::NotConverged { iterations: 20 }]
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -1164,7 +1276,11 @@ fn large_data_across_chunks_and_pieces_matches_reference() {
             .map(|j| d.column(j).iter().sum::<f64>() / n as f64)
             .collect();
         Data {
-            x: d.x.iter().enumerate().map(|(k, v)| v - means[k % 3]).collect(),
+            x: d.x
+                .iter()
+                .enumerate()
+                .map(|(k, v)| v - means[k % 3])
+                .collect(),
             ..d.clone()
         }
     };
