@@ -9,12 +9,15 @@
 // cold paths only, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod calibration;
 pub mod cohort;
+pub mod concordance;
 pub mod cox;
 pub mod data;
 pub mod dist;
 pub mod km;
 pub mod linalg;
+pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod report;
