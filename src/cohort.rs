@@ -740,6 +740,118 @@ pub fn cox_error(table: &Table, spec: &ModelSpec, e: CoxError) -> DataError {
     }
 }
 
+/// Outcome and design of a data file read with a fitted model's specification (its levels,
+/// reference levels, event coding and strata), for validating the model on that file. Rows with a
+/// missing value are dropped and counted; rows with a level the model does not know are dropped
+/// and listed in `problems` (file line and reason).
+#[derive(Debug, Clone)]
+pub struct SpecData {
+    pub design: Design,
+    pub surv: Surv,
+    pub weights: Option<Vec<f64>>,
+    pub strata: Vec<usize>,
+    pub counts: RowCounts,
+    pub problems: Vec<(u64, String)>,
+}
+
+impl ModelSpec {
+    /// All columns a validation file must hold.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut c = vec![self.time.as_str(), self.event.as_str()];
+        c.extend(self.covariates.iter().map(|c| c.name.as_str()));
+        c.extend(self.strata.as_ref().map(|s| s.column.as_str()));
+        c.extend(self.weights.as_deref());
+        c
+    }
+}
+
+/// Reads outcome and covariates of `table` with the model specification `spec`.
+pub fn prepare_with_spec(table: &Table, spec: &ModelSpec) -> Result<SpecData, DataError> {
+    let n = table.n_rows();
+    let time = numeric_column(table, &spec.time, "time")?;
+    let event = event_column(table, &spec.event, &spec.event_values, &spec.censor_values)?;
+    let weights = match &spec.weights {
+        Some(w) => Some(numeric_column(table, w, "weights")?),
+        None => None,
+    };
+    for (i, &t) in time.iter().enumerate() {
+        if !t.is_nan() && t < 0.0 {
+            return Err(err(table, DataErrorKind::BadTime, "negative follow-up time")
+                .line(table.lines[i])
+                .column(&spec.time)
+                .value(&format_number(t))
+                .hint("times must be >= 0; check the unit and the sign, or mark the value missing"));
+        }
+    }
+    let encoded = encode_rows(table, spec);
+    let names = spec.terms();
+    let p = names.len();
+    let mut x = Vec::new();
+    let mut rows = Vec::new();
+    let mut strata = Vec::new();
+    let mut problems = Vec::new();
+    let mut missing_rows = 0;
+    for (i, row) in encoded.into_iter().enumerate() {
+        let outcome_missing = time[i].is_nan()
+            || event[i].is_none()
+            || weights.as_ref().is_some_and(|w| w[i].is_nan());
+        match row {
+            EncodedRow::Ok { x: xi, stratum } if !outcome_missing => {
+                x.extend(xi);
+                strata.push(stratum);
+                rows.push(i);
+            }
+            EncodedRow::Problem(msg) if !msg.ends_with("is missing") && !outcome_missing => {
+                problems.push((table.lines[i], msg));
+            }
+            _ => missing_rows += 1,
+        }
+    }
+    let m = rows.len();
+    let mut missing: Vec<ColumnMissing> = Vec::new();
+    for c in spec.columns() {
+        if let Some(col) = table.column(c) {
+            if !missing.iter().any(|x| x.column == col.name) {
+                missing.push(ColumnMissing {
+                    column: col.name.clone(),
+                    missing: col.missing,
+                });
+            }
+        }
+    }
+    let counts = RowCounts {
+        read: n,
+        used: m,
+        dropped: n - m,
+        missing,
+    };
+    if m == 0 {
+        return Err(err(
+            table,
+            DataErrorKind::TooFewRows,
+            format!(
+                "no row can be used: {missing_rows} rows miss a value and {} have a level the model does not know",
+                problems.len()
+            ),
+        ));
+    }
+    let design = Design::new(x, m, names).map_err(|e| cox_error(table, spec, e))?;
+    debug_assert_eq!(design.p, p);
+    let surv = Surv::new(
+        rows.iter().map(|&i| time[i]).collect(),
+        rows.iter().map(|&i| event[i].expect("complete row")).collect(),
+    )
+    .map_err(|e| surv_error(table, &spec.time, &rows, e))?;
+    Ok(SpecData {
+        design,
+        surv,
+        weights: weights.map(|w| rows.iter().map(|&i| w[i]).collect()),
+        strata,
+        counts,
+        problems,
+    })
+}
+
 /// One row of new data encoded for prediction with a fitted model's specification, or why it
 /// cannot be scored.
 #[derive(Debug, Clone, PartialEq)]

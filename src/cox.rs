@@ -1458,6 +1458,16 @@ impl CoxFit {
             .sum()
     }
 
+    /// Predicted survival S(t) for a centred linear predictor `lp` in `stratum`, without its
+    /// standard error: exp(-H0(t) exp(lp)), O(log T). For validation, where only S is needed.
+    pub fn survival_at_lp(&self, lp: f64, stratum: usize, t: f64) -> f64 {
+        let b = &self.baseline[stratum];
+        match b.index_at(t) {
+            Some(k) => (-b.cumhaz[k] * lp.exp()).exp(),
+            None => 1.0,
+        }
+    }
+
     /// Predicted survival curve for covariates `x` (uncentred, one value per term) in stratum
     /// `stratum`, with the variance of `survfit.coxph` (Tsiatis; including the coefficients'
     /// variance).

@@ -1,1 +1,1212 @@
-//! (being written)
+//! Time-dependent validation metrics of survival predictions, exactly as scikit-survival 0.28
+//! (`sksurv.metrics`) computes them: the cumulative/dynamic AUC (Uno et al. 2007), the IPCW Brier
+//! score (Graf et al. 1999), the integrated Brier score, and the index of prediction accuracy
+//! (IPA, the scaled Brier score of Kattan & Gerds 2018).
+//!
+//! The numerical core: plain slices and [`Surv`] in, numbers or [`MetricsError`] out, no I/O.
+//!
+//! # The censoring distribution
+//! Both the AUC and the Brier score weight observations by the inverse probability of remaining
+//! uncensored, G, estimated by [`CensoringKm`] from the *training* outcomes with sksurv's
+//! conventions (`CensoringDistributionEstimator`):
+//!
+//! ```text
+//! at each distinct training time s:  n_s = #{t_j >= s},  d_s = #events at s,  c_s = #censored at s
+//! G(s) = prod_{s' <= s} (1 - c_{s'} / (n_{s'} - d_{s'}))        ("events first")
+//! ```
+//!
+//! G is a right-continuous step function evaluated *at* t (censorings at t count), 1 before the
+//! first training time. After the last training time it is undefined unless it reached 0 there;
+//! sksurv raises, and so do the metrics here ([`MetricsError::BeyondTraining`]).
+//!
+//! # Time points
+//! As sksurv's `_check_times`, every evaluation time t must satisfy
+//! `min(test time) <= t < max(test time)`.
+
+use crate::surv::Surv;
+use thiserror::Error;
+
+/// Two risk scores whose absolute difference is at most this are tied (sksurv's default
+/// `tied_tol`). Ties are chained: in decreasing order of risk, a score within `TIED_TOL` of the
+/// previous one joins its group.
+pub const TIED_TOL: f64 = 1e-8;
+
+/// Why a metric could not be computed. Subject indices are 0-based positions in the test data;
+/// time indices are positions in the `times` argument.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum MetricsError {
+    #[error("{what} has {got} entries for {expected} {of}")]
+    LengthMismatch {
+        what: &'static str,
+        got: usize,
+        expected: usize,
+        of: &'static str,
+    },
+    #[error("no time points: give at least one evaluation time")]
+    NoTimes,
+    #[error("evaluation time {value} (position {index}) is not a finite number")]
+    NonFiniteTime { index: usize, value: f64 },
+    #[error(
+        "evaluation times must be strictly increasing: {value} at position {index} follows {previous}"
+    )]
+    TimesNotIncreasing {
+        index: usize,
+        previous: f64,
+        value: f64,
+    },
+    #[error(
+        "evaluation time {time} is not within the follow-up of the test data: every time must be \
+         in [{min}, {max}[ (at least the earliest and below the latest test time)"
+    )]
+    TimeOutsideFollowUp { time: f64, min: f64, max: f64 },
+    #[error("risk score {value} of test subject {index} is not a finite number")]
+    NonFiniteRisk { index: usize, value: f64 },
+    #[error(
+        "predicted survival {value} of test subject {subject} at time {time} is not a finite number"
+    )]
+    NonFinitePrediction {
+        subject: usize,
+        time: f64,
+        value: f64,
+    },
+    #[error("all subjects of the {which} data are censored")]
+    NoEvents { which: &'static str },
+    #[error(
+        "time {time} is after the last training time {last}, where the censoring survival is still \
+         {g}: the censoring distribution is unknown there (restrict the test data or the times to \
+         the training follow-up)"
+    )]
+    BeyondTraining { time: f64, last: f64, g: f64 },
+    #[error(
+        "the censoring survival G is zero at the event time {time} of test subject {index}, so its \
+         inverse-probability weight is infinite (a training subject was censored at the last \
+         training time, at or before this event)"
+    )]
+    ZeroCensoringSurvival { index: usize, time: f64 },
+}
+
+/// A right-continuous step function on sorted distinct knots, evaluated as sksurv's
+/// `SurvivalFunctionEstimator.predict_proba`: 1 before the first knot; the value at a knot when t
+/// is within machine epsilon (absolute) below or at it; otherwise the value at the previous knot.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    knots: Vec<f64>,
+    values: Vec<f64>,
+}
+
+impl Step {
+    /// sksurv's Kaplan–Meier (`kaplan_meier_estimator`) on every distinct time of `surv`.
+    /// `reverse = false`: S(s) = prod (1 - d/n). `reverse = true`: the censoring distribution
+    /// with events first, G(s) = prod (1 - c/(n - d)). A factor is applied only where its
+    /// numerator is non-zero.
+    fn product_limit(surv: &Surv, reverse: bool) -> Step {
+        let mut pairs: Vec<(f64, bool)> = surv
+            .time()
+            .iter()
+            .copied()
+            .zip(surv.event().iter().copied())
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut at_risk = pairs.len();
+        let mut s = 1.0;
+        let mut knots = Vec::new();
+        let mut values = Vec::new();
+        for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let d = group.iter().filter(|p| p.1).count();
+            let c = group.len() - d;
+            let (num, den) = if reverse {
+                (c, at_risk - d)
+            } else {
+                (d, at_risk)
+            };
+            if num != 0 {
+                s *= 1.0 - num as f64 / den as f64;
+            }
+            knots.push(group[0].0);
+            values.push(s);
+            at_risk -= group.len();
+        }
+        Step { knots, values }
+    }
+
+    fn last(&self) -> (f64, f64) {
+        // `Surv` is never empty, so there is at least one knot.
+        (
+            self.knots.last().copied().unwrap_or(f64::NEG_INFINITY),
+            self.values.last().copied().unwrap_or(1.0),
+        )
+    }
+
+    /// The step value at `t`; after the last knot, the last value. NaN for NaN.
+    fn at(&self, t: f64) -> f64 {
+        if t.is_nan() {
+            return f64::NAN;
+        }
+        let idx = self.knots.partition_point(|&k| k < t);
+        if idx < self.knots.len() && (self.knots[idx] - t).abs() < f64::EPSILON {
+            self.values[idx]
+        } else if idx == 0 {
+            1.0
+        } else {
+            self.values[idx - 1]
+        }
+    }
+
+    /// As [`Step::at`], but `None` after the last knot while the last value is positive (where
+    /// sksurv raises "time must be smaller than largest observed time point").
+    fn checked_at(&self, t: f64) -> Option<f64> {
+        let (last, value) = self.last();
+        if t > last && value > 0.0 {
+            None
+        } else {
+            Some(self.at(t))
+        }
+    }
+}
+
+/// The Kaplan–Meier estimate G of the censoring distribution, fitted on training outcomes with
+/// sksurv's conventions (`CensoringDistributionEstimator`, `kaplan_meier_estimator(reverse=True)`).
+///
+/// At each distinct training time s (exact equality), with `n_s = #{t_j >= s}`, `d_s` events and
+/// `c_s` censorings at s, events come first and leave the risk set before the censorings:
+///
+/// ```text
+/// G(s) = prod_{s' <= s, c_{s'} > 0} (1 - c_{s'} / (n_{s'} - d_{s'}))
+/// ```
+///
+/// G is evaluated at t itself (right-continuous), equal to 1 before the first training time, and
+/// without any censoring it is 1 everywhere. It reaches 0 exactly when the last training time
+/// has a censoring. Unweighted: sksurv has no case weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CensoringKm {
+    step: Step,
+}
+
+impl CensoringKm {
+    pub fn new(train: &Surv) -> Self {
+        CensoringKm {
+            step: Step::product_limit(train, true),
+        }
+    }
+
+    /// G(t), as sksurv's `predict_proba`: the value at the last distinct training time <= t,
+    /// where a training time counts as reached when t is within machine epsilon (absolute) below
+    /// it; 1 before the first. After the last training time this returns G(last), where sksurv
+    /// raises unless G(last) = 0: use [`CensoringKm::checked_at`] for sksurv's behaviour. NaN for
+    /// NaN.
+    pub fn at(&self, t: f64) -> f64 {
+        self.step.at(t)
+    }
+
+    /// G(t), or [`MetricsError::BeyondTraining`] when t is after the last training time and
+    /// G(last) > 0 (sksurv's "time must be smaller than largest observed time point").
+    pub fn checked_at(&self, t: f64) -> Result<f64, MetricsError> {
+        self.step.checked_at(t).ok_or_else(|| {
+            let (last, g) = self.step.last();
+            MetricsError::BeyondTraining { time: t, last, g }
+        })
+    }
+
+    /// The distinct training times (every time, with or without a censoring).
+    pub fn times(&self) -> &[f64] {
+        &self.step.knots
+    }
+
+    /// G at each of [`CensoringKm::times`].
+    pub fn values(&self) -> &[f64] {
+        &self.step.values
+    }
+}
+
+/// Cumulative/dynamic AUC at each time and its summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TdAuc {
+    /// The evaluation times, sorted and de-duplicated (sksurv's `np.unique(times)`).
+    pub times: Vec<f64>,
+    /// AUC(t) at each of `times`; NaN at a time with no case (0/0, as sksurv).
+    pub auc: Vec<f64>,
+    /// sksurv's `mean_auc`: the AUC averaged over the Kaplan–Meier event distribution of the
+    /// test data (see [`cumulative_dynamic_auc`]).
+    pub mean_auc: f64,
+}
+
+/// Every test outcome must include an event (sksurv's `check_y_survival`).
+fn require_events(surv: &Surv, which: &'static str) -> Result<(), MetricsError> {
+    if surv.n_events() == 0 {
+        Err(MetricsError::NoEvents { which })
+    } else {
+        Ok(())
+    }
+}
+
+/// sksurv's `_check_times` on already-sorted times: non-empty, finite, and each within
+/// `[min(test time), max(test time))`.
+fn check_range(test: &Surv, times: &[f64]) -> Result<(), MetricsError> {
+    if times.is_empty() {
+        return Err(MetricsError::NoTimes);
+    }
+    for (index, &value) in times.iter().enumerate() {
+        if !value.is_finite() {
+            return Err(MetricsError::NonFiniteTime { index, value });
+        }
+    }
+    let min = test.time().iter().copied().fold(f64::INFINITY, f64::min);
+    let max = test
+        .time()
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    match times.iter().find(|&&t| t < min || t >= max) {
+        Some(&time) => Err(MetricsError::TimeOutsideFollowUp { time, min, max }),
+        None => Ok(()),
+    }
+}
+
+/// The cumulative/dynamic AUC of a risk score (higher = earlier event), exactly as sksurv's
+/// `cumulative_dynamic_auc(train, test, risk, times)` (Uno et al. 2007; Hung & Chiang 2010).
+///
+/// At each time t, the *cases* are the test events with `t_i <= t`, weighted by
+/// `w_i = 1 / G(t_i)` (G from `train`, [`CensoringKm`], at t_i itself), and the *controls* are
+/// the test subjects with `t_j > t` (event or censored), unweighted:
+///
+/// ```text
+/// AUC(t) = sum_{i case} sum_{j control} w_i [ I(r_i > r_j) + 1/2 I(r_i ~ r_j) ]
+///          / ( sum_{i case} w_i * #controls )
+/// ```
+///
+/// where `r_i ~ r_j` means the two scores fall in the same tie group ([`TIED_TOL`], chained in
+/// decreasing order of risk). sksurv computes this as the trapezoid area under the ROC curve with
+/// one point per tie group; that is what is done here: one sort by risk, then O(n) per time.
+///
+/// `mean_auc` (sksurv's, not its docstring's formula): with a single time it is that AUC;
+/// otherwise, with S the Kaplan–Meier survival of the **test** data (hazard d/n) and
+/// `s_k = S(t_k)`,
+///
+/// ```text
+/// mean_auc = sum_k AUC(t_k) (s_{k-1} - s_k) / (1 - s_K),     s_0 = 1
+/// ```
+///
+/// Errors, as sksurv raises: `risk` length not the test size; a non-finite risk; no times, a
+/// non-finite time or one outside `[min test time, max test time)`; all train or all test
+/// subjects censored; a test **event** (any, not only those before the last time) after the
+/// last training time while G is still positive there, or at which G = 0.
+pub fn cumulative_dynamic_auc(
+    train: &Surv,
+    test: &Surv,
+    risk: &[f64],
+    times: &[f64],
+) -> Result<TdAuc, MetricsError> {
+    require_events(test, "test")?;
+    if risk.len() != test.len() {
+        return Err(MetricsError::LengthMismatch {
+            what: "risk",
+            got: risk.len(),
+            expected: test.len(),
+            of: "test subjects",
+        });
+    }
+    if let Some((index, &value)) = risk.iter().enumerate().find(|(_, r)| !r.is_finite()) {
+        return Err(MetricsError::NonFiniteRisk { index, value });
+    }
+    if let Some((index, &value)) = times.iter().enumerate().find(|(_, t)| !t.is_finite()) {
+        return Err(MetricsError::NonFiniteTime { index, value });
+    }
+    let mut times = times.to_vec();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    check_range(test, &times)?;
+    require_events(train, "training")?;
+
+    // Inverse-probability-of-censoring weights of the test events.
+    let cens = CensoringKm::new(train);
+    let (ttime, tevent) = (test.time(), test.event());
+    let mut ghat = vec![0.0; test.len()];
+    for i in 0..test.len() {
+        if tevent[i] {
+            ghat[i] = cens.checked_at(ttime[i])?;
+        }
+    }
+    let mut ipcw = vec![0.0; test.len()];
+    for i in 0..test.len() {
+        if tevent[i] {
+            if ghat[i] == 0.0 {
+                return Err(MetricsError::ZeroCensoringSurvival {
+                    index: i,
+                    time: ttime[i],
+                });
+            }
+            ipcw[i] = 1.0 / ghat[i];
+        }
+    }
+
+    // Sort once by decreasing risk; a new tie group starts where the gap to the previous score
+    // exceeds the tolerance.
+    let mut order: Vec<usize> = (0..test.len()).collect();
+    order.sort_by(|&a, &b| risk[b].total_cmp(&risk[a]));
+    let mut group_end = Vec::new(); // exclusive end position of each tie group in `order`
+    for k in 1..order.len() {
+        if (risk[order[k]] - risk[order[k - 1]]).abs() > TIED_TOL {
+            group_end.push(k);
+        }
+    }
+    group_end.push(order.len());
+
+    let auc: Vec<f64> = times
+        .iter()
+        .map(|&t| {
+            let is_case = |i: usize| tevent[i] && ttime[i] <= t;
+            let n_controls = ttime.iter().filter(|&&x| x > t).count() as f64;
+            let total: f64 = order
+                .iter()
+                .map(|&i| if is_case(i) { ipcw[i] } else { 0.0 })
+                .sum();
+            if total == 0.0 {
+                return f64::NAN;
+            }
+            // Trapezoid rule over the ROC points at the end of each tie group, from (0, 0).
+            let (mut cum_tp, mut cum_fp) = (0.0, 0.0);
+            let (mut tp_prev, mut fp_prev) = (0.0, 0.0);
+            let mut area = 0.0;
+            let mut start = 0;
+            for &end in &group_end {
+                for &i in &order[start..end] {
+                    if is_case(i) {
+                        cum_tp += ipcw[i];
+                    } else if ttime[i] > t {
+                        cum_fp += 1.0;
+                    }
+                }
+                let (tp, fp) = (cum_tp / total, cum_fp / n_controls);
+                area += (fp - fp_prev) * (tp + tp_prev) / 2.0;
+                (tp_prev, fp_prev) = (tp, fp);
+                start = end;
+            }
+            area
+        })
+        .collect();
+
+    let mean_auc = if auc.len() == 1 {
+        auc[0]
+    } else {
+        // Every time is below the largest test time, so the test KM is defined there.
+        let km = Step::product_limit(test, false);
+        let mut prev = 1.0;
+        let mut integral = 0.0;
+        for (a, &t) in auc.iter().zip(&times) {
+            let s = km.at(t);
+            integral += a * (prev - s);
+            prev = s;
+        }
+        integral / (1.0 - prev)
+    };
+
+    Ok(TdAuc {
+        times,
+        auc,
+        mean_auc,
+    })
+}
+
+/// The time-dependent Brier score with inverse-probability-of-censoring weights (Graf et al.
+/// 1999), exactly as sksurv's `brier_score(train, test, estimate, times)`.
+///
+/// `surv_pred[k][i]` is the predicted survival probability π_i(t_k) = Ŝ(t_k | x_i) of test
+/// subject i at `times[k]`. With G from `train` ([`CensoringKm`]):
+///
+/// ```text
+/// BS(t) = (1/n) sum_i [ I(t_i <= t, δ_i = 1) π_i(t)^2 / G(t_i)  +  I(t_i > t) (1 - π_i(t))^2 / G(t) ]
+/// ```
+///
+/// Censored subjects with `t_i <= t` contribute 0 but stay in n. A term whose G is 0 contributes
+/// 0 (sksurv replaces G = 0 by infinity), so G = 0 is not an error here. Predictions are not
+/// checked to lie in [0, 1] (sksurv does not check either).
+///
+/// `times` must be strictly increasing (sksurv sorts the times but not the prediction columns;
+/// here a time and its predictions stay together). Errors, as sksurv raises: shape mismatches;
+/// non-finite predictions; no times, a non-finite time or one outside
+/// `[min test time, max test time)`; all train or all test subjects censored; an evaluation time
+/// or **any** test time (event or censored) after the last training time while G is still
+/// positive there.
+pub fn brier_scores(
+    train: &Surv,
+    test: &Surv,
+    surv_pred: &[Vec<f64>],
+    times: &[f64],
+) -> Result<Vec<f64>, MetricsError> {
+    require_events(test, "test")?;
+    if surv_pred.len() != times.len() {
+        return Err(MetricsError::LengthMismatch {
+            what: "surv_pred",
+            got: surv_pred.len(),
+            expected: times.len(),
+            of: "time points",
+        });
+    }
+    for (index, &value) in times.iter().enumerate() {
+        if !value.is_finite() {
+            return Err(MetricsError::NonFiniteTime { index, value });
+        }
+        if index > 0 && value <= times[index - 1] {
+            return Err(MetricsError::TimesNotIncreasing {
+                index,
+                previous: times[index - 1],
+                value,
+            });
+        }
+    }
+    for (row, &time) in surv_pred.iter().zip(times) {
+        if row.len() != test.len() {
+            return Err(MetricsError::LengthMismatch {
+                what: "a row of surv_pred",
+                got: row.len(),
+                expected: test.len(),
+                of: "test subjects",
+            });
+        }
+        if let Some((subject, &value)) = row.iter().enumerate().find(|(_, p)| !p.is_finite()) {
+            return Err(MetricsError::NonFinitePrediction {
+                subject,
+                time,
+                value,
+            });
+        }
+    }
+    check_range(test, times)?;
+    require_events(train, "training")?;
+
+    let cens = CensoringKm::new(train);
+    let g_t = times
+        .iter()
+        .map(|&t| cens.checked_at(t))
+        .collect::<Result<Vec<f64>, _>>()?;
+    let g_y = test
+        .time()
+        .iter()
+        .map(|&t| cens.checked_at(t))
+        .collect::<Result<Vec<f64>, _>>()?;
+
+    let n = test.len() as f64;
+    let (ttime, tevent) = (test.time(), test.event());
+    Ok(surv_pred
+        .iter()
+        .zip(times.iter().zip(&g_t))
+        .map(|(pred, (&t, &gt))| {
+            let sum: f64 = pred
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| {
+                    if ttime[i] > t {
+                        if gt == 0.0 {
+                            0.0
+                        } else {
+                            (1.0 - p) * (1.0 - p) / gt
+                        }
+                    } else if tevent[i] && g_y[i] != 0.0 {
+                        p * p / g_y[i]
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
+            sum / n
+        })
+        .collect())
+}
+
+/// The integrated Brier score, as sksurv's `integrated_brier_score`: the trapezoid rule over
+/// the evaluation times divided by their span,
+///
+/// ```text
+/// IBS = sum_k (t_{k+1} - t_k) (BS_k + BS_{k+1}) / 2  /  (t_K - t_1)
+/// ```
+///
+/// `times` strictly increasing, one score per time. NaN when that does not hold or there are
+/// fewer than 2 times (where sksurv raises "At least two time points must be given").
+pub fn integrated_brier(times: &[f64], scores: &[f64]) -> f64 {
+    if times.len() < 2
+        || times.len() != scores.len()
+        || times
+            .windows(2)
+            .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+    {
+        return f64::NAN;
+    }
+    let area: f64 = times
+        .windows(2)
+        .zip(scores.windows(2))
+        .map(|(t, s)| (t[1] - t[0]) * (s[0] + s[1]) / 2.0)
+        .sum();
+    area / (times[times.len() - 1] - times[0])
+}
+
+/// The index of prediction accuracy (Kattan & Gerds 2018), the Brier score scaled by that of the
+/// null model: `IPA = 1 - BS_model / BS_null`. Give both at the same time (or both integrated
+/// over the same times); the null model is the Kaplan–Meier survival of the training data
+/// ([`km_null_predictions`]). 1 is perfect, 0 no better than the null model, negative worse.
+pub fn ipa(model_brier: f64, null_brier: f64) -> f64 {
+    1.0 - model_brier / null_brier
+}
+
+/// The null model of the scaled Brier score / IPA: the Kaplan–Meier survival of the training
+/// data (hazard d/n at each distinct time, sksurv's `SurvivalFunctionEstimator`) at each of
+/// `times`, the same prediction for every subject. For [`brier_scores`], repeat `value[k]` for
+/// every test subject at `times[k]`.
+///
+/// NaN where it is undefined: at a non-finite time, and after the last training time while the
+/// estimate is still positive (sksurv raises there; R's `prodlim`, used by `riskRegression` for
+/// the IPA, predicts NA).
+pub fn km_null_predictions(train: &Surv, times: &[f64]) -> Vec<f64> {
+    let km = Step::product_limit(train, false);
+    times
+        .iter()
+        .map(|&t| km.checked_at(t).unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// Slow, obviously correct versions for property tests: every quantity from its definition by
+/// scanning all subjects, O(n^2) per time point. Inputs are assumed valid (times sorted and in
+/// range, no G = 0 at a test event); no checks.
+pub mod naive {
+    use super::TIED_TOL;
+    use crate::surv::Surv;
+
+    /// G(t) = prod over distinct censoring times s <= t of
+    /// (1 - #censored at s / (#{time >= s} - #events at s)).
+    pub fn censoring_survival(train: &Surv, t: f64) -> f64 {
+        let (time, event) = (train.time(), train.event());
+        let mut cens: Vec<f64> = time
+            .iter()
+            .zip(event)
+            .filter(|&(&s, &e)| !e && s <= t)
+            .map(|(&s, _)| s)
+            .collect();
+        cens.sort_by(f64::total_cmp);
+        cens.dedup();
+        cens.iter()
+            .map(|&s| {
+                let c = time
+                    .iter()
+                    .zip(event)
+                    .filter(|&(&x, &e)| x == s && !e)
+                    .count();
+                let d = time
+                    .iter()
+                    .zip(event)
+                    .filter(|&(&x, &e)| x == s && e)
+                    .count();
+                let n = time.iter().filter(|&&x| x >= s).count();
+                1.0 - c as f64 / (n - d) as f64
+            })
+            .product()
+    }
+
+    /// Kaplan–Meier S(t) = prod over distinct event times s <= t of (1 - d_s / n_s).
+    pub fn km_survival(surv: &Surv, t: f64) -> f64 {
+        let (time, event) = (surv.time(), surv.event());
+        let mut ev: Vec<f64> = time
+            .iter()
+            .zip(event)
+            .filter(|&(&s, &e)| e && s <= t)
+            .map(|(&s, _)| s)
+            .collect();
+        ev.sort_by(f64::total_cmp);
+        ev.dedup();
+        ev.iter()
+            .map(|&s| {
+                let d = time
+                    .iter()
+                    .zip(event)
+                    .filter(|&(&x, &e)| x == s && e)
+                    .count();
+                let n = time.iter().filter(|&&x| x >= s).count();
+                1.0 - d as f64 / n as f64
+            })
+            .product()
+    }
+
+    /// AUC(t) by enumerating every (case, control) pair: a case scores 1 against a control with
+    /// a risk lower by more than [`TIED_TOL`], 1/2 within it. Equal to the tie-group rule of
+    /// [`super::cumulative_dynamic_auc`] when no chain of near-ties spans more than the
+    /// tolerance (for instance, scores on a coarse grid).
+    pub fn cumulative_dynamic_auc(
+        train: &Surv,
+        test: &Surv,
+        risk: &[f64],
+        times: &[f64],
+    ) -> Vec<f64> {
+        let (time, event) = (test.time(), test.event());
+        times
+            .iter()
+            .map(|&t| {
+                let (mut num, mut den) = (0.0, 0.0);
+                for i in 0..test.len() {
+                    if !(event[i] && time[i] <= t) {
+                        continue;
+                    }
+                    let w = 1.0 / censoring_survival(train, time[i]);
+                    for j in 0..test.len() {
+                        if time[j] <= t {
+                            continue;
+                        }
+                        den += w;
+                        let diff = risk[i] - risk[j];
+                        if diff.abs() <= TIED_TOL {
+                            num += 0.5 * w;
+                        } else if diff > 0.0 {
+                            num += w;
+                        }
+                    }
+                }
+                num / den
+            })
+            .collect()
+    }
+
+    /// sksurv's mean AUC from its definition, with the test Kaplan–Meier curve.
+    pub fn mean_auc(test: &Surv, times: &[f64], auc: &[f64]) -> f64 {
+        if auc.len() == 1 {
+            return auc[0];
+        }
+        let s: Vec<f64> = times.iter().map(|&t| km_survival(test, t)).collect();
+        let mut num = 0.0;
+        for k in 0..auc.len() {
+            let before = if k == 0 { 1.0 } else { s[k - 1] };
+            num += auc[k] * (before - s[k]);
+        }
+        num / (1.0 - s[s.len() - 1])
+    }
+
+    /// The Brier score from its definition, term by term (a zero G drops its term).
+    pub fn brier_scores(
+        train: &Surv,
+        test: &Surv,
+        surv_pred: &[Vec<f64>],
+        times: &[f64],
+    ) -> Vec<f64> {
+        let (time, event) = (test.time(), test.event());
+        times
+            .iter()
+            .zip(surv_pred)
+            .map(|(&t, pred)| {
+                let mut sum = 0.0;
+                for i in 0..test.len() {
+                    if event[i] && time[i] <= t {
+                        let g = censoring_survival(train, time[i]);
+                        if g > 0.0 {
+                            sum += pred[i].powi(2) / g;
+                        }
+                    } else if time[i] > t {
+                        let g = censoring_survival(train, t);
+                        if g > 0.0 {
+                            sum += (1.0 - pred[i]).powi(2) / g;
+                        }
+                    }
+                }
+                sum / test.len() as f64
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn surv(time: &[f64], event: &[u8]) -> Surv {
+        Surv::new(time.to_vec(), event.iter().map(|&e| e == 1).collect()).unwrap()
+    }
+
+    #[track_caller]
+    fn close(got: f64, want: f64, tol: f64) {
+        assert!(
+            (got - want).abs() <= tol * want.abs().max(1e-300),
+            "got {got:e}, want {want:e}"
+        );
+    }
+
+    // The 15-subject data of sksurv's tests/test_metrics.py (cumulative_dynamic_auc).
+    fn sksurv15() -> (Surv, Vec<f64>) {
+        let time = [
+            10.88, 19.78, 40.92, 98.7, 70.19, 10.15, 28.95, 29.57, 17.9, 63.78, 36.22, 83.14,
+            13.69, 99.51, 3.19,
+        ];
+        let event = [1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1];
+        let est = vec![
+            -1.019, -0.016, 0.132, 0.269, -0.777, -1.077, 0.894, -1.227, -0.417, 0.072, -1.275,
+            -0.91, -0.825, -0.292, -0.045,
+        ];
+        (surv(&time, &event), est)
+    }
+
+    fn sksurv20_train() -> Surv {
+        let time = [
+            77.6, 57.6, 66.6, 67.0, 31.5, 5.5, 67.4, 43.7, 31.7, 71.9, 81.1, 56.2, 88.1, 2.9, 62.0,
+            17.2, 88.0, 26.4, 93.5, 79.9,
+        ];
+        let event = [1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1];
+        surv(&time, &event)
+    }
+
+    /// sksurv's expected values are given to 7 significant digits.
+    #[track_caller]
+    fn close7(got: &[f64], want: &[f64]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 5e-7, "got {g}, sksurv {w}");
+        }
+    }
+
+    #[test]
+    fn auc_matches_sksurv_test_suite() {
+        let (y, est) = sksurv15();
+        let r = cumulative_dynamic_auc(&y, &y, &est, &[28.0]).unwrap();
+        close7(&r.auc, &[0.362963]);
+        close7(&[r.mean_auc], &[0.362963]);
+
+        let r = cumulative_dynamic_auc(&y, &y, &est, &[15.0, 66.0]).unwrap();
+        close7(&r.auc, &[0.3030303, 0.45]);
+        close7(&[r.mean_auc], &[0.3943949]);
+
+        let r = cumulative_dynamic_auc(&y, &y, &est, &[3.19, 15.0, 66.0, 99.51 - 1e-6]).unwrap();
+        close7(&r.auc, &[0.6428571, 0.3030303, 0.45, 0.3162996]);
+        close7(&[r.mean_auc], &[0.3999539]);
+
+        let train = sksurv20_train();
+        let r = cumulative_dynamic_auc(&train, &y, &est, &[15.0, 66.0]).unwrap();
+        close7(&r.auc, &[0.3030303, 0.4357061]);
+        close7(&[r.mean_auc], &[0.385509]);
+
+        let mut t = y.time().to_vec();
+        t[0] = t[1];
+        let y2 = Surv::new(t, y.event().to_vec()).unwrap();
+        let r = cumulative_dynamic_auc(&train, &y2, &est, &[15.0, 66.0]).unwrap();
+        close7(&r.auc, &[0.375, 0.4357061]);
+        close7(&[r.mean_auc], &[0.4204885]);
+    }
+
+    #[test]
+    fn auc_sorts_and_dedups_times() {
+        let (y, est) = sksurv15();
+        let a = cumulative_dynamic_auc(&y, &y, &est, &[66.0, 15.0, 66.0]).unwrap();
+        let b = cumulative_dynamic_auc(&y, &y, &est, &[15.0, 66.0]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.times, vec![15.0, 66.0]);
+    }
+
+    #[test]
+    fn censoring_km_conventions() {
+        // times 1, 2, 2+, 2, 3+, 4+, 5 : at 2 the two events leave first, so c/(n - d) = 1/(6 - 2)
+        // (R's survfit on the flipped status would use 1/6)
+        let y = surv(&[1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 5.0], &[1, 1, 0, 1, 0, 0, 1]);
+        let g = CensoringKm::new(&y);
+        assert_eq!(g.times(), &[1.0, 2.0, 3.0, 4.0, 5.0]);
+        let g2 = 1.0 - 1.0 / 4.0;
+        let g3 = g2 * (1.0 - 1.0 / 3.0);
+        let g4 = g3 * (1.0 - 1.0 / 2.0);
+        assert_eq!(g.values(), &[1.0, g2, g3, g4, g4]);
+        assert_eq!(g.at(0.5), 1.0);
+        assert_eq!(g.at(1.999), 1.0);
+        assert_eq!(g.at(2.0), g2); // at t itself: censorings at t count
+        assert_eq!(g.at(2.5), g2);
+        assert_eq!(g.at(4.0), g4);
+        assert_eq!(g.at(7.0), g4);
+        assert!(g.at(f64::NAN).is_nan());
+        assert_eq!(g.checked_at(5.0), Ok(g4));
+        assert!(matches!(
+            g.checked_at(5.5),
+            Err(MetricsError::BeyondTraining { last: 5.0, .. })
+        ));
+        // a knot within machine epsilon above t counts as reached (sksurv's |knot - t| < eps)
+        let above = f64::from_bits(0.5f64.to_bits() + 1);
+        let y = surv(&[0.3, above, 0.7], &[1, 0, 1]);
+        let g = CensoringKm::new(&y);
+        assert_eq!(g.values(), &[1.0, 0.5, 0.5]);
+        assert_eq!(g.at(0.5), 0.5);
+        assert_eq!(g.at(0.4), 1.0);
+
+        // censoring at the last time: G reaches 0, and is 0 (not an error) after it
+        let y = surv(&[1.0, 2.0, 3.0], &[1, 1, 0]);
+        let g = CensoringKm::new(&y);
+        assert_eq!(g.at(3.0), 0.0);
+        assert_eq!(g.checked_at(9.0), Ok(0.0));
+
+        // no censoring: 1 everywhere, still bounded by the last training time
+        let y = surv(&[1.0, 2.0], &[1, 1]);
+        let g = CensoringKm::new(&y);
+        assert_eq!(g.at(1.5), 1.0);
+        assert!(g.checked_at(3.0).is_err());
+    }
+
+    #[test]
+    fn auc_errors() {
+        let (y, est) = sksurv15();
+        assert!(matches!(
+            cumulative_dynamic_auc(&y, &y, &est[..3], &[20.0]),
+            Err(MetricsError::LengthMismatch {
+                got: 3,
+                expected: 15,
+                ..
+            })
+        ));
+        let mut bad = est.clone();
+        bad[4] = f64::NAN;
+        assert!(matches!(
+            cumulative_dynamic_auc(&y, &y, &bad, &[20.0]),
+            Err(MetricsError::NonFiniteRisk { index: 4, .. })
+        ));
+        assert!(matches!(
+            cumulative_dynamic_auc(&y, &y, &est, &[20.0, f64::INFINITY]),
+            Err(MetricsError::NonFiniteTime { index: 1, .. })
+        ));
+        assert_eq!(
+            cumulative_dynamic_auc(&y, &y, &est, &[]),
+            Err(MetricsError::NoTimes)
+        );
+        // the largest test time itself is outside: [3.19, 99.51[
+        let e = cumulative_dynamic_auc(&y, &y, &est, &[20.0, 99.51]).unwrap_err();
+        assert_eq!(
+            e,
+            MetricsError::TimeOutsideFollowUp {
+                time: 99.51,
+                min: 3.19,
+                max: 99.51
+            }
+        );
+        assert!(e.to_string().contains("[3.19, 99.51["), "{e}");
+        assert!(matches!(
+            cumulative_dynamic_auc(&y, &y, &est, &[3.0]),
+            Err(MetricsError::TimeOutsideFollowUp { time: 3.0, .. })
+        ));
+        let censored = surv(&[1.0, 2.0], &[0, 0]);
+        assert_eq!(
+            cumulative_dynamic_auc(&y, &censored, &[1.0, 2.0], &[1.5]),
+            Err(MetricsError::NoEvents { which: "test" })
+        );
+        assert_eq!(
+            cumulative_dynamic_auc(&censored, &y, &est, &[20.0]),
+            Err(MetricsError::NoEvents { which: "training" })
+        );
+        // a test event after the training follow-up while G > 0 there
+        let train = surv(&[1.0, 2.0, 3.0, 4.0], &[1, 0, 1, 1]);
+        let test = surv(&[1.0, 2.0, 5.0, 6.0], &[1, 0, 1, 0]);
+        assert!(matches!(
+            cumulative_dynamic_auc(&train, &test, &[1.0, 2.0, 3.0, 4.0], &[1.5]),
+            Err(MetricsError::BeyondTraining {
+                time: 5.0,
+                last: 4.0,
+                ..
+            })
+        ));
+        // G = 0 at a test event: the last training time is censored and a test event is there
+        let train = surv(&[1.0, 2.0, 3.0, 4.0, 4.0], &[1, 0, 1, 1, 0]);
+        let test = surv(&[1.0, 2.0, 4.0, 6.0], &[1, 0, 1, 0]);
+        assert_eq!(
+            cumulative_dynamic_auc(&train, &test, &[1.0, 2.0, 3.0, 4.0], &[1.5]),
+            Err(MetricsError::ZeroCensoringSurvival {
+                index: 2,
+                time: 4.0
+            })
+        );
+    }
+
+    #[test]
+    fn auc_without_cases_is_nan() {
+        // no test event at or before 1.5: AUC(1.5) is 0/0
+        let y = surv(&[1.0, 2.0, 3.0, 4.0], &[0, 1, 1, 0]);
+        let r = cumulative_dynamic_auc(&y, &y, &[1.0, 2.0, 3.0, 4.0], &[1.5, 2.5]).unwrap();
+        assert!(r.auc[0].is_nan());
+        assert!(r.auc[1].is_finite());
+        assert!(r.mean_auc.is_nan());
+    }
+
+    #[test]
+    fn perfect_and_reversed_risk() {
+        let y = surv(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1, 1, 0, 1, 1, 0]);
+        let risk = [6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+        let r = cumulative_dynamic_auc(&y, &y, &risk, &[1.0, 2.5, 4.5]).unwrap();
+        assert_eq!(r.auc, vec![1.0, 1.0, 1.0]);
+        assert_eq!(r.mean_auc, 1.0);
+        let rev: Vec<f64> = risk.iter().map(|r| -r).collect();
+        let r = cumulative_dynamic_auc(&y, &y, &rev, &[1.0, 2.5, 4.5]).unwrap();
+        assert_eq!(r.auc, vec![0.0, 0.0, 0.0]);
+        let flat = [1.0; 6];
+        let r = cumulative_dynamic_auc(&y, &y, &flat, &[1.0, 2.5, 4.5]).unwrap();
+        assert_eq!(r.auc, vec![0.5, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn chained_near_ties_form_one_group() {
+        // 0, 0.6e-8, 1.2e-8: consecutive gaps within the tolerance, so one tie group (sksurv),
+        // although the outer two differ by more than the tolerance.
+        let y = surv(&[1.0, 2.0, 3.0], &[1, 0, 0]);
+        let risk = [1.2e-8, 0.6e-8, 0.0];
+        let r = cumulative_dynamic_auc(&y, &y, &risk, &[1.0]).unwrap();
+        assert_eq!(r.auc, vec![0.5]);
+        // the pairwise rule of the naive version would score the case over subject 2
+        assert_eq!(
+            naive::cumulative_dynamic_auc(&y, &y, &risk, &[1.0]),
+            vec![0.75]
+        );
+    }
+
+    #[test]
+    fn brier_by_hand() {
+        // train = test: times 1, 2+, 3, 4+, 5 ; G: 1 until 2, then 1 - 1/4 = 0.75 until 4,
+        // then 0.75 * (1 - 1/2) = 0.375.
+        let y = surv(&[1.0, 2.0, 3.0, 4.0, 5.0], &[1, 0, 1, 0, 1]);
+        let pred = vec![vec![0.9, 0.8, 0.7, 0.6, 0.5], vec![0.5, 0.4, 0.3, 0.2, 0.1]];
+        let bs = brier_scores(&y, &y, &pred, &[2.0, 3.5]).unwrap();
+        // t = 2: case 1 (G(1) = 1); controls 3, 4, 5 with G(2) = 0.75; subject 2 censored <= t
+        let want0 = (0.9f64.powi(2) / 1.0
+            + (0.3f64.powi(2) + 0.4f64.powi(2) + 0.5f64.powi(2)) / 0.75)
+            / 5.0;
+        // t = 3.5: cases 1 (G = 1) and 3 (G = 0.75); controls 4, 5 with G(3.5) = 0.75
+        let want1 =
+            (0.5f64.powi(2) + 0.3f64.powi(2) / 0.75 + (0.8f64.powi(2) + 0.9f64.powi(2)) / 0.75)
+                / 5.0;
+        close(bs[0], want0, 1e-14);
+        close(bs[1], want1, 1e-14);
+        let nv = naive::brier_scores(&y, &y, &pred, &[2.0, 3.5]);
+        close(bs[0], nv[0], 1e-14);
+        close(bs[1], nv[1], 1e-14);
+
+        let ibs = integrated_brier(&[2.0, 3.5], &bs);
+        close(ibs, (bs[0] + bs[1]) / 2.0, 1e-15);
+    }
+
+    #[test]
+    fn brier_zero_g_drops_the_term() {
+        // train censored at its last time 4: G(4) = 0; the test control at t = 4.5 gets 0 weight
+        let train = surv(&[1.0, 2.0, 3.0, 4.0], &[1, 1, 1, 0]);
+        let test = surv(&[1.0, 4.0, 4.5, 4.8], &[1, 1, 0, 1]);
+        let pred = vec![vec![0.2, 0.3, 0.4, 0.5]];
+        let bs = brier_scores(&train, &test, &pred, &[4.5]).unwrap();
+        // only subject 0 (a case with G(1) = 1) contributes
+        close(bs[0], 0.04 / 4.0, 1e-15);
+    }
+
+    #[test]
+    fn brier_errors() {
+        let y = surv(&[1.0, 2.0, 3.0, 4.0, 5.0], &[1, 0, 1, 0, 1]);
+        let pred = vec![vec![0.5; 5]; 2];
+        assert!(matches!(
+            brier_scores(&y, &y, &pred, &[2.0]),
+            Err(MetricsError::LengthMismatch {
+                got: 2,
+                expected: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            brier_scores(&y, &y, &[vec![0.5; 4]], &[2.0]),
+            Err(MetricsError::LengthMismatch {
+                got: 4,
+                expected: 5,
+                ..
+            })
+        ));
+        assert!(matches!(
+            brier_scores(&y, &y, &pred, &[3.0, 2.0]),
+            Err(MetricsError::TimesNotIncreasing { index: 1, .. })
+        ));
+        assert!(matches!(
+            brier_scores(&y, &y, &pred, &[3.0, 3.0]),
+            Err(MetricsError::TimesNotIncreasing { index: 1, .. })
+        ));
+        assert!(matches!(
+            brier_scores(&y, &y, &pred, &[2.0, 5.0]),
+            Err(MetricsError::TimeOutsideFollowUp { time: 5.0, .. })
+        ));
+        assert!(matches!(
+            brier_scores(&y, &y, &[vec![0.5, 0.5, f64::NAN, 0.5, 0.5]], &[2.0]),
+            Err(MetricsError::NonFinitePrediction { subject: 2, .. })
+        ));
+        assert!(matches!(
+            brier_scores(&y, &y, &[vec![0.5; 5]], &[f64::NAN]),
+            Err(MetricsError::NonFiniteTime { index: 0, .. })
+        ));
+        assert_eq!(brier_scores(&y, &y, &[], &[]), Err(MetricsError::NoTimes));
+        // a censored test time after the training follow-up (G > 0 there) is an error too
+        let train = surv(&[1.0, 2.0, 3.0, 4.0], &[1, 0, 1, 1]);
+        let test = surv(&[1.0, 2.0, 3.0, 6.0, 7.0], &[1, 0, 1, 0, 1]);
+        assert!(matches!(
+            brier_scores(&train, &test, &[vec![0.5; 5]], &[2.0]),
+            Err(MetricsError::BeyondTraining { time: 6.0, .. })
+        ));
+        // and so is an evaluation time after it
+        assert!(matches!(
+            brier_scores(&train, &test, &[vec![0.5; 5]], &[5.0]),
+            Err(MetricsError::BeyondTraining { time: 5.0, .. })
+        ));
+    }
+
+    #[test]
+    fn integrated_brier_and_ipa() {
+        // sksurv's doc formula: trapezoid / span
+        let t = [1.0, 2.0, 4.0];
+        let s = [0.1, 0.2, 0.3];
+        close(integrated_brier(&t, &s), (0.15 + 2.0 * 0.25) / 3.0, 1e-15);
+        assert!(integrated_brier(&[1.0], &[0.1]).is_nan());
+        assert!(integrated_brier(&[1.0, 2.0], &[0.1]).is_nan());
+        assert!(integrated_brier(&[2.0, 1.0], &[0.1, 0.2]).is_nan());
+        close(ipa(0.15, 0.2), 0.25, 1e-15);
+    }
+
+    #[test]
+    fn km_null_model() {
+        // 1, 2+, 3, 3, 4+ : S(1) = 4/5, S(3) = 4/5 * (1 - 2/3)
+        let y = surv(&[1.0, 2.0, 3.0, 3.0, 4.0], &[1, 0, 1, 1, 0]);
+        let s = km_null_predictions(&y, &[0.5, 1.0, 2.5, 3.0, 4.0, 4.5, f64::NAN]);
+        let s3 = 0.8 * (1.0 - 2.0 / 3.0);
+        assert_eq!(&s[..5], &[1.0, 0.8, 0.8, s3, s3]);
+        assert!(s[5].is_nan() && s[6].is_nan());
+        // the curve reaches 0: defined (0) after the last time
+        let y = surv(&[1.0, 2.0], &[1, 1]);
+        assert_eq!(km_null_predictions(&y, &[3.0]), vec![0.0]);
+        // a perfect null model at the times where it is the KM of the test data itself
+        let y = surv(&[1.0, 2.0, 3.0, 4.0, 5.0], &[1, 0, 1, 0, 1]);
+        let times = [2.0, 3.5];
+        let null: Vec<Vec<f64>> = km_null_predictions(&y, &times)
+            .iter()
+            .map(|&p| vec![p; y.len()])
+            .collect();
+        let bs_null = brier_scores(&y, &y, &null, &times).unwrap();
+        let perfect = vec![vec![0.0, 1.0, 1.0, 1.0, 1.0], vec![0.0, 1.0, 0.0, 1.0, 1.0]];
+        let bs = brier_scores(&y, &y, &perfect, &times).unwrap();
+        assert_eq!(bs, vec![0.0, 0.0]);
+        assert!(bs_null.iter().all(|&b| b > 0.0));
+        assert_eq!(ipa(bs[1], bs_null[1]), 1.0);
+    }
+
+    #[derive(Debug, Clone)]
+    struct Data {
+        train: Surv,
+        test: Surv,
+        risk: Vec<f64>,
+        times: Vec<f64>,
+        pred: Vec<Vec<f64>>,
+    }
+
+    /// Few distinct times (ties among events and censorings, events tied with censorings) and
+    /// risks on a coarse grid (many tied scores); train = test half of the time.
+    fn data() -> impl Strategy<Value = Data> {
+        (2usize..40, 2usize..40, any::<bool>()).prop_flat_map(|(n, m, same)| {
+            (
+                prop::collection::vec((0u8..8, any::<bool>()), n),
+                prop::collection::vec((0u8..9, any::<bool>()), m),
+                prop::collection::vec(-3i8..4, n),
+                prop::collection::vec(0.0f64..1.0, 4 * n),
+                prop::collection::vec(0u8..17, 1..5),
+            )
+                .prop_map(move |(te, tr, risk, pred, tsel)| {
+                    let mk = |v: &[(u8, bool)]| {
+                        Surv::new(
+                            v.iter().map(|p| f64::from(p.0)).collect(),
+                            v.iter().map(|p| p.1).collect(),
+                        )
+                        .unwrap()
+                    };
+                    let test = mk(&te);
+                    let train = if same { test.clone() } else { mk(&tr) };
+                    // candidate times: the grid and its midpoints, kept when within the test
+                    // follow-up
+                    let min = test.time().iter().copied().fold(f64::INFINITY, f64::min);
+                    let max = test
+                        .time()
+                        .iter()
+                        .copied()
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    let mut times: Vec<f64> = tsel
+                        .iter()
+                        .map(|&k| f64::from(k) / 2.0)
+                        .filter(|&t| t >= min && t < max)
+                        .collect();
+                    times.sort_by(f64::total_cmp);
+                    times.dedup();
+                    let pred = (0..times.len())
+                        .map(|k| pred[k * n..(k + 1) * n].to_vec())
+                        .collect();
+                    Data {
+                        train,
+                        test,
+                        risk: risk.iter().map(|&r| f64::from(r) * 0.7).collect(),
+                        times,
+                        pred,
+                    }
+                })
+        })
+    }
+
+    fn agree(a: f64, b: f64) -> bool {
+        (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * a.abs().max(1.0)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn censoring_km_matches_naive(d in data(), t in 0.0f64..9.0) {
+            let g = CensoringKm::new(&d.train);
+            for s in d.train.time().iter().copied().chain([t, t.floor()]) {
+                prop_assert!(agree(g.at(s), naive::censoring_survival(&d.train, s)));
+            }
+        }
+
+        #[test]
+        fn fast_auc_matches_naive(d in data()) {
+            match cumulative_dynamic_auc(&d.train, &d.test, &d.risk, &d.times) {
+                Ok(r) => {
+                    prop_assert_eq!(&r.times, &d.times);
+                    let nv = naive::cumulative_dynamic_auc(&d.train, &d.test, &d.risk, &d.times);
+                    for (a, b) in r.auc.iter().zip(&nv) {
+                        prop_assert!(agree(*a, *b), "fast {:?} naive {:?}", r.auc, nv);
+                    }
+                    let m = naive::mean_auc(&d.test, &d.times, &nv);
+                    prop_assert!(agree(r.mean_auc, m), "mean fast {} naive {}", r.mean_auc, m);
+                    // a strictly increasing transform of the risk changes nothing
+                    let tr: Vec<f64> = d.risk.iter().map(|r| 3.0 * r + 1.0).collect();
+                    let r2 = cumulative_dynamic_auc(&d.train, &d.test, &tr, &d.times).unwrap();
+                    for (a, b) in r.auc.iter().zip(&r2.auc) {
+                        prop_assert!(agree(*a, *b));
+                    }
+                }
+                Err(MetricsError::NoTimes) => prop_assert!(d.times.is_empty()),
+                Err(MetricsError::NoEvents { which }) => {
+                    let s = if which == "test" { &d.test } else { &d.train };
+                    prop_assert_eq!(s.n_events(), 0);
+                }
+                Err(MetricsError::BeyondTraining { time, last, g }) => {
+                    prop_assert!(time > last && g > 0.0);
+                    prop_assert!(d.test.time().iter().zip(d.test.event()).any(|(&t, &e)| e && t == time));
+                }
+                Err(MetricsError::ZeroCensoringSurvival { index, time }) => {
+                    prop_assert!(d.test.event()[index] && d.test.time()[index] == time);
+                    prop_assert_eq!(naive::censoring_survival(&d.train, time), 0.0);
+                }
+                Err(e) => prop_assert!(false, "unexpected error {}", e),
+            }
+        }
+
+        #[test]
+        fn fast_brier_matches_naive(d in data()) {
+            match brier_scores(&d.train, &d.test, &d.pred, &d.times) {
+                Ok(bs) => {
+                    let nv = naive::brier_scores(&d.train, &d.test, &d.pred, &d.times);
+                    for (a, b) in bs.iter().zip(&nv) {
+                        prop_assert!(agree(*a, *b), "fast {:?} naive {:?}", bs, nv);
+                    }
+                }
+                Err(MetricsError::NoTimes) => prop_assert!(d.times.is_empty()),
+                Err(MetricsError::NoEvents { which }) => {
+                    let s = if which == "test" { &d.test } else { &d.train };
+                    prop_assert_eq!(s.n_events(), 0);
+                }
+                Err(MetricsError::BeyondTraining { time, last, g }) => {
+                    prop_assert!(time > last && g > 0.0);
+                }
+                Err(e) => prop_assert!(false, "unexpected error {}", e),
+            }
+        }
+    }
+}
