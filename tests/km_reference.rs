@@ -1,0 +1,253 @@
+//! Kaplan-Meier curves and log-rank tests against R: `tests/reference/reference.json` (`km` and
+//! `logrank` of each case, R survival 3.5.3, made by `tests/reference/scripts/make_reference.R`):
+//! `summary(survfit(Surv(time, event) ~ 1), times, extend = TRUE)`, the median row of
+//! `summary(fit)$table` and `survdiff(Surv(time, event) ~ group)`, on the complete cases of the
+//! time, event and covariates.
+
+use prognosis::cohort::{self, FitRequest, Prepared};
+use prognosis::data::{self, ReadOptions, Table};
+use prognosis::dist;
+use prognosis::km::{self, KmOptions};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+const REL: f64 = 1e-6;
+const CASES: [&str; 3] = ["rotterdam_os", "gbsg_rfs", "bone_mets_css"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(root().join("tests/reference/reference.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn nums(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[track_caller]
+fn close(got: f64, want: f64, rel: f64, what: &str) {
+    let err = if want == 0.0 {
+        got.abs()
+    } else {
+        ((got - want) / want).abs()
+    };
+    assert!(
+        err <= rel,
+        "{what}: got {got:e}, R {want:e} (relative error {err:e})"
+    );
+}
+
+struct Case {
+    name: &'static str,
+    table: Table,
+    prepared: Prepared,
+    r: Value,
+}
+
+/// Reads the case's file and keeps the complete cases on time, event and covariates, as
+/// `tests/reference.rs` does.
+fn load(name: &'static str) -> Case {
+    let all = reference();
+    let r = all[name].clone();
+    let file = r["file"].as_str().unwrap();
+    let mut reference_levels = BTreeMap::new();
+    if let Some(obj) = r["factor_reference"].as_object() {
+        for (k, v) in obj {
+            reference_levels.insert(k.clone(), v.as_str().unwrap().to_string());
+        }
+    }
+    let req = FitRequest {
+        time: r["time"].as_str().unwrap().into(),
+        event: r["event"].as_str().unwrap().into(),
+        covariates: strs(&r["covariates"]),
+        reference: reference_levels,
+        ..Default::default()
+    };
+    let table = data::read_csv(
+        &root().join("datasets").join(file),
+        &req.columns(),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let prepared = cohort::prepare(&table, &req).unwrap();
+    assert_eq!(
+        prepared.surv.len() as u64,
+        r["n_complete"].as_u64().unwrap(),
+        "{name}: complete cases"
+    );
+    Case {
+        name,
+        table,
+        prepared,
+        r,
+    }
+}
+
+/// The grouping column of the log-rank test on the complete rows, coded 0, 1, ... in the order of
+/// its sorted distinct values (R's factor levels).
+fn group_codes(case: &Case, column: &str) -> (Vec<usize>, usize) {
+    let col = case.table.column(column).unwrap();
+    let values: Vec<f64> = case
+        .prepared
+        .rows
+        .iter()
+        .map(|&row| col.value(row))
+        .collect();
+    assert!(values.iter().all(|v| v.is_finite()), "{column} is numeric");
+    let mut levels = values.clone();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    let codes = values
+        .iter()
+        .map(|v| levels.iter().position(|l| l == v).unwrap())
+        .collect();
+    (codes, levels.len())
+}
+
+fn check_km(name: &'static str) {
+    let case = load(name);
+    let r = &case.r["km"];
+    let fit = km::kaplan_meier(&case.prepared.surv, None, &KmOptions::default()).unwrap();
+    let what = |s: &str| format!("{} km {s}", case.name);
+    assert_eq!(fit.n, case.prepared.surv.len());
+    close(
+        fit.events(),
+        case.r["n_events"].as_f64().unwrap(),
+        0.0,
+        &what("events"),
+    );
+    let times = nums(&r["times"]);
+    let surv = nums(&r["surv"]);
+    let se = nums(&r["std_err"]);
+    let lower = nums(&r["lower95"]);
+    let upper = nums(&r["upper95"]);
+    let n_risk = nums(&r["n_risk"]);
+    for (k, &t) in times.iter().enumerate() {
+        let p = fit.at(t);
+        let w = |s: &str| what(&format!("{s} at {t}"));
+        close(p.surv, surv[k], REL, &w("surv"));
+        close(p.se, se[k], REL, &w("std.err"));
+        close(p.lower, lower[k], REL, &w("lower"));
+        close(p.upper, upper[k], REL, &w("upper"));
+        assert_eq!(p.n_risk, n_risk[k], "{}", w("n.risk"));
+    }
+    let m = fit.median();
+    close(
+        m.median.unwrap(),
+        r["median"].as_f64().unwrap(),
+        REL,
+        &what("median"),
+    );
+    close(
+        m.lower.unwrap(),
+        r["median_lower95"].as_f64().unwrap(),
+        REL,
+        &what("median 0.95LCL"),
+    );
+    close(
+        m.upper.unwrap(),
+        r["median_upper95"].as_f64().unwrap(),
+        REL,
+        &what("median 0.95UCL"),
+    );
+}
+
+fn check_logrank(name: &'static str) {
+    let case = load(name);
+    let r = &case.r["logrank"];
+    let column = r["group"].as_str().unwrap();
+    let (groups, n_groups) = group_codes(&case, column);
+    let lr = km::logrank(&case.prepared.surv, &groups, n_groups).unwrap();
+    let what = |s: &str| format!("{} logrank by {column} {s}", case.name);
+    let observed = nums(&r["observed"]);
+    let expected = nums(&r["expected"]);
+    assert_eq!(lr.observed.len(), observed.len());
+    for k in 0..observed.len() {
+        close(
+            lr.observed[k],
+            observed[k],
+            REL,
+            &what(&format!("observed {k}")),
+        );
+        close(
+            lr.expected[k],
+            expected[k],
+            REL,
+            &what(&format!("expected {k}")),
+        );
+    }
+    close(lr.chisq, r["chisq"].as_f64().unwrap(), REL, &what("chisq"));
+    assert_eq!(lr.df, n_groups - 1);
+    close(
+        lr.p,
+        dist::chisq_sf(r["chisq"].as_f64().unwrap(), lr.df as f64),
+        REL,
+        &what("p"),
+    );
+    assert_eq!(lr.n.iter().sum::<usize>(), case.prepared.surv.len());
+}
+
+#[test]
+fn rotterdam_km() {
+    check_km("rotterdam_os");
+}
+
+#[test]
+fn gbsg_km() {
+    check_km("gbsg_rfs");
+}
+
+#[test]
+fn bone_mets_km() {
+    check_km("bone_mets_css");
+}
+
+#[test]
+fn rotterdam_logrank() {
+    check_logrank("rotterdam_os");
+}
+
+#[test]
+fn gbsg_logrank() {
+    check_logrank("gbsg_rfs");
+}
+
+#[test]
+fn bone_mets_logrank() {
+    check_logrank("bone_mets_css");
+}
+
+/// The per-group curves of the grouping column are the curves of the subsets.
+#[test]
+fn group_curves_are_subset_curves() {
+    for name in CASES {
+        let case = load(name);
+        let column = case.r["logrank"]["group"].as_str().unwrap().to_string();
+        let (groups, n_groups) = group_codes(&case, &column);
+        let opts = KmOptions::default();
+        let curves = km::by_group(&case.prepared.surv, &groups, n_groups, None, &opts).unwrap();
+        for (g, c) in curves.iter().enumerate() {
+            let rows: Vec<usize> = (0..groups.len()).filter(|&i| groups[i] == g).collect();
+            let direct = km::kaplan_meier(&case.prepared.surv.subset(&rows), None, &opts).unwrap();
+            assert_eq!(c.time, direct.time, "{name} group {g}");
+            assert_eq!(c.surv, direct.surv, "{name} group {g}");
+            assert_eq!(c.n_risk, direct.n_risk, "{name} group {g}");
+        }
+    }
+}
