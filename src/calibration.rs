@@ -366,16 +366,9 @@ pub fn rcs_basis(x: f64, knots: &[f64]) -> Vec<f64> {
     out
 }
 
-/// Predicted survival at `u` for covariates `x` (uncentred) of an unstratified fit: the value of
-/// `fit.patient_curve(x, 0).at(u).surv` (survfit.coxph's estimate, the step value at the last
-/// event time <= u, 1 before the first), by the same arithmetic,
-/// `exp(-H0(t_k) exp(lp))`, but in O(p) without building the whole curve and its variance.
+/// S(u) of the calibration model for one row (no variance needed here).
 fn surv_at(fit: &cox::CoxFit, x: &[f64], u: f64) -> f64 {
-    let b = &fit.baseline[0];
-    match b.index_at(u) {
-        None => 1.0,
-        Some(k) => (-b.cumhaz[k] * fit.linear_predictor(x).exp()).exp(),
-    }
+    fit.survival_at_lp(fit.linear_predictor(x), 0, u)
 }
 
 fn check_horizon(surv: &Surv, u: f64) -> Result<(), CalibrationError> {
