@@ -839,7 +839,9 @@ pub fn prepare_with_spec(table: &Table, spec: &ModelSpec) -> Result<SpecData, Da
     debug_assert_eq!(design.p, p);
     let surv = Surv::new(
         rows.iter().map(|&i| time[i]).collect(),
-        rows.iter().map(|&i| event[i].expect("complete row")).collect(),
+        rows.iter()
+            .map(|&i| event[i].expect("complete row"))
+            .collect(),
     )
     .map_err(|e| surv_error(table, &spec.time, &rows, e))?;
     Ok(SpecData {

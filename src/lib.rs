@@ -23,3 +23,4 @@ pub mod output;
 pub mod report;
 pub mod simulate;
 pub mod surv;
+pub mod validation;

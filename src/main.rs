@@ -8,6 +8,7 @@ use prognosis::data::{self, ReadOptions};
 use prognosis::model::ModelFile;
 use prognosis::output::write_atomic;
 use prognosis::report;
+use prognosis::validation;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ enum Command {
     Predict(PredictArgs),
     /// Score one patient with a saved model: survival at horizons and median survival
     Score(ScoreArgs),
+    /// Validate a saved model on a cohort: C-index, time-dependent AUC, Brier score, calibration,
+    /// bootstrap optimism correction
+    Validate(ValidateArgs),
     /// Write a simulated cohort shaped like the flagship study (for benchmarks)
     Simulate(SimulateArgs),
 }
@@ -164,6 +168,36 @@ struct ScoreArgs {
     /// Print JSON instead of the text block
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// Cohort CSV with the model's outcome and covariate columns
+    data: PathBuf,
+    /// Horizons for AUC, Brier score and calibration, comma-separated
+    #[arg(long, value_delimiter = ',', required = true)]
+    times: Vec<f64>,
+    /// Groups of the grouped calibration curve
+    #[arg(long, default_value_t = 5)]
+    groups: usize,
+    /// Bootstrap resamples for optimism correction (refits the model on DATA: DATA must be the
+    /// development cohort)
+    #[arg(long, default_value_t = 0)]
+    bootstrap: usize,
+    /// Seed of the bootstrap
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+    /// Print one JSON object instead of the report
+    #[arg(long)]
+    json: bool,
+    /// Write the calibration tables (CSV) and the report (JSON) into this directory
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 #[derive(Args)]
@@ -402,6 +436,59 @@ fn run_score(a: ScoreArgs) -> Result<()> {
     }
 }
 
+fn run_validate(a: ValidateArgs) -> Result<()> {
+    check_times(&a.times)?;
+    let model = ModelFile::load(&a.model)?;
+    let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
+    let d = cohort::prepare_with_spec(&table, &model.spec)?;
+    if !d.problems.is_empty() {
+        eprintln!(
+            "note: {} rows have a level the model does not know and were left out (first: line {}: {})",
+            d.problems.len(),
+            d.problems[0].0,
+            d.problems[0].1
+        );
+    }
+    let opts = validation::ValidationOptions {
+        times: a.times.clone(),
+        groups: a.groups,
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let eval = validation::EvalData {
+        design: &d.design,
+        surv: &d.surv,
+        strata: &d.strata,
+        weights: d.weights.as_deref(),
+    };
+    let mut rep = validation::evaluate(&model.fit, eval, &opts)?;
+    if a.bootstrap > 0 {
+        let fit_opts = CoxOptions {
+            ties: model.spec.ties,
+            ..CoxOptions::default()
+        };
+        rep.bootstrap = Some(validation::bootstrap(eval, &fit_opts, &opts)?);
+    }
+    if let Some(dir) = &a.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (name, text) in report::validation_files(&rep) {
+            write_atomic(&dir.join(&name), text.as_bytes())
+                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+        }
+    }
+    if a.json {
+        stdout(&(serde_json::to_string_pretty(&rep)? + "\n"))
+    } else {
+        stdout(&report::validation_summary(
+            &rep,
+            &table.path,
+            &d.counts,
+            model.spec.time_unit.as_deref(),
+        ))
+    }
+}
+
 fn run_simulate(a: SimulateArgs) -> Result<()> {
     let text = prognosis::simulate::bone_mets_csv(a.rows, a.seed);
     emit(Some(&a.out), &text)?;
@@ -415,6 +502,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => run_fit(a),
         Command::Predict(a) => run_predict(a),
         Command::Score(a) => run_score(a),
+        Command::Validate(a) => run_validate(a),
         Command::Simulate(a) => run_simulate(a),
     };
     match result {

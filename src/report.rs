@@ -370,6 +370,203 @@ pub fn score_block(
     s
 }
 
+/// The text report of `prognosis validate`.
+pub fn validation_summary(
+    rep: &crate::validation::ValidationReport,
+    data_label: &str,
+    counts: &RowCounts,
+    unit: Option<&str>,
+) -> String {
+    let unit = unit.unwrap_or("");
+    let opt = |v: Option<f64>| v.map_or("NA".to_string(), |x| format!("{x:.4}"));
+    let mut s = String::new();
+    let _ = writeln!(s, "Validation of the Cox model on {data_label}");
+    let _ = writeln!(s, "  {}", counts_line(counts));
+    let _ = writeln!(s, "  n = {}, events = {}", rep.n, rep.events);
+    s.push('\n');
+    let c = &rep.harrell_c;
+    let _ = writeln!(
+        s,
+        "Harrell's C   {:.4}  (se {:.4}, 95% CI {:.4} to {:.4})",
+        c.c, c.se, c.lower, c.upper
+    );
+    let _ = writeln!(
+        s,
+        "Uno's C       {:.4}  (tau = {} {unit})",
+        rep.uno_c.c,
+        format_number(rep.uno_c.tau)
+    );
+    let _ = writeln!(
+        s,
+        "Calibration slope {:.4} (95% CI {:.4} to {:.4}; 1 = ideal)",
+        rep.slope.slope, rep.slope.lower, rep.slope.upper
+    );
+    if let Some(m) = rep.mean_auc {
+        let _ = writeln!(s, "Mean time-dependent AUC {m:.4}");
+    }
+    let _ = writeln!(s, "Integrated Brier score {:.4}", rep.ibs);
+    s.push('\n');
+    let rows: Vec<Vec<String>> = rep
+        .horizons
+        .iter()
+        .map(|h| {
+            vec![
+                format!("{} {unit}", format_number(h.time))
+                    .trim()
+                    .to_string(),
+                opt(h.auc),
+                format!("{:.4}", h.brier),
+                format!("{:.3}", h.ipa),
+                format!("{:.3}", h.calibration.observed_expected),
+                opt(h.calibration.ici),
+                opt(h.calibration.e50),
+                opt(h.calibration.e90),
+                opt(h.calibration.emax),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &[
+            "horizon", "AUC", "Brier", "IPA", "O/E", "ICI", "E50", "E90", "Emax",
+        ],
+        &rows,
+    ));
+    for h in &rep.horizons {
+        let _ = writeln!(
+            s,
+            "\nCalibration at {} {unit}: Kaplan-Meier observed vs mean predicted survival by group",
+            format_number(h.time)
+        );
+        let rows: Vec<Vec<String>> = h
+            .calibration
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(k, g)| {
+                vec![
+                    format!("{}", k + 1),
+                    format!("{}", g.n),
+                    pct(g.predicted),
+                    pct(g.observed),
+                    format!("{} to {}", pct(g.lower), pct(g.upper)),
+                ]
+            })
+            .collect();
+        s.push_str(&table(
+            &["group", "n", "predicted", "observed", "95% CI"],
+            &rows,
+        ));
+        if let Some(note) = &h.calibration.smooth_note {
+            let _ = writeln!(s, "(smooth calibration not available: {note})");
+        }
+    }
+    if let Some(b) = &rep.bootstrap {
+        let _ = writeln!(
+            s,
+            "\nBootstrap optimism correction ({} resamples, seed {}{})",
+            b.resamples,
+            b.seed,
+            if b.failed > 0 {
+                format!(", {} failed and left out", b.failed)
+            } else {
+                String::new()
+            }
+        );
+        let rows = vec![
+            vec![
+                "Harrell's C".to_string(),
+                format!("{:.4}", b.apparent.harrell_c),
+                format!("{:.4}", b.optimism.harrell_c),
+                format!("{:.4}", b.corrected.harrell_c),
+            ],
+            vec![
+                "slope".to_string(),
+                format!("{:.4}", b.apparent.slope),
+                format!("{:.4}", b.optimism.slope),
+                format!("{:.4}", b.corrected.slope),
+            ],
+        ];
+        s.push_str(&table(
+            &["measure", "apparent", "optimism", "corrected"],
+            &rows,
+        ));
+        for curve in &b.calibration {
+            let _ = writeln!(
+                s,
+                "\nOptimism-corrected calibration at {} {unit}",
+                format_number(curve.time)
+            );
+            let rows: Vec<Vec<String>> = curve
+                .groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        pct(g.predicted),
+                        pct(g.observed),
+                        format!("{:+.1}%", 100.0 * g.optimism),
+                        pct(g.corrected),
+                    ]
+                })
+                .collect();
+            s.push_str(&table(
+                &["predicted", "observed", "optimism", "corrected"],
+                &rows,
+            ));
+        }
+    }
+    s
+}
+
+/// The files `validate --out-dir` writes: the calibration tables as CSV and the whole report as
+/// JSON.
+pub fn validation_files(rep: &crate::validation::ValidationReport) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut groups = String::from("horizon,group,n,predicted,observed,lower,upper\n");
+    let mut smooth = String::from("horizon,predicted_risk,observed_risk\n");
+    for h in &rep.horizons {
+        for (k, g) in h.calibration.groups.iter().enumerate() {
+            let _ = writeln!(
+                groups,
+                "{},{},{},{},{},{},{}",
+                num(h.time),
+                k + 1,
+                g.n,
+                num(g.predicted),
+                num(g.observed),
+                num(g.lower),
+                num(g.upper)
+            );
+        }
+        for (p, o) in &h.calibration.smooth {
+            let _ = writeln!(smooth, "{},{},{}", num(h.time), num(*p), num(*o));
+        }
+    }
+    files.push(("calibration_groups.csv".to_string(), groups));
+    files.push(("calibration_smooth.csv".to_string(), smooth));
+    if let Some(b) = &rep.bootstrap {
+        let mut c = String::from("horizon,predicted,observed,optimism,corrected\n");
+        for curve in &b.calibration {
+            for g in &curve.groups {
+                let _ = writeln!(
+                    c,
+                    "{},{},{},{},{}",
+                    num(curve.time),
+                    num(g.predicted),
+                    num(g.observed),
+                    num(g.optimism),
+                    num(g.corrected)
+                );
+            }
+        }
+        files.push(("calibration_corrected.csv".to_string(), c));
+    }
+    files.push((
+        "validation.json".to_string(),
+        serde_json::to_string_pretty(rep).expect("serialises") + "\n",
+    ));
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

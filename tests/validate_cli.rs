@@ -1,0 +1,213 @@
+//! `prognosis validate` end to end: the shipped flagship model on its own cohort, against R's and
+//! scikit-survival's reference numbers, the bootstrap's reproducibility, and the files it writes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn reference(file: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("tests/reference").join(file)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn validate_json(extra: &[&str]) -> Value {
+    let mut args = vec![
+        "validate",
+        "--model",
+        "models/bone_mets_cox.json",
+        "datasets/bone_mets_synthetic.csv",
+        "--times",
+        "12,36,60",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, stdout, stderr) = run(&args);
+    assert!(ok, "validate failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[track_caller]
+fn close(got: f64, want: f64, rel: f64, what: &str) {
+    assert!(
+        ((got - want) / want).abs() <= rel,
+        "{what}: got {got}, reference {want}"
+    );
+}
+
+#[test]
+fn flagship_model_measures_equal_the_references() {
+    let j = validate_json(&[]);
+    let r = &reference("reference.json")["bone_mets_css"]["efron"];
+    let sk = &reference("validation_reference_sksurv.json")["bone_mets_css"];
+    let rr = &reference("validation_reference_r.json")["bone_mets_css"]["smooth_calibration"];
+    close(
+        j["harrell_c"]["c"].as_f64().unwrap(),
+        r["concordance"].as_f64().unwrap(),
+        1e-6,
+        "Harrell's C",
+    );
+    close(
+        j["harrell_c"]["se"].as_f64().unwrap(),
+        r["concordance_se"].as_f64().unwrap(),
+        1e-6,
+        "se of C",
+    );
+    close(
+        j["uno_c"]["c"].as_f64().unwrap(),
+        r["uno_c"].as_f64().unwrap(),
+        1e-6,
+        "Uno's C",
+    );
+    assert_eq!(j["uno_c"]["tau"].as_f64(), Some(60.0));
+    let horizons = j["horizons"].as_array().unwrap();
+    assert_eq!(horizons.len(), 3);
+    for (k, h) in horizons.iter().enumerate() {
+        let t = h["time"].as_f64().unwrap();
+        close(
+            h["auc"].as_f64().unwrap(),
+            sk["auc"][k].as_f64().unwrap(),
+            1e-6,
+            "AUC",
+        );
+        close(
+            h["brier"].as_f64().unwrap(),
+            sk["brier"][k].as_f64().unwrap(),
+            1e-6,
+            "Brier",
+        );
+        let cal = &h["calibration"];
+        let want = rr
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["horizon"].as_f64() == Some(t))
+            .unwrap();
+        for key in ["ici", "e50", "e90", "emax"] {
+            close(
+                cal[key].as_f64().unwrap(),
+                want[key].as_f64().unwrap(),
+                1e-4,
+                key,
+            );
+        }
+        // the model's own data: calibration slope 1
+        close(cal["slope"].as_f64().unwrap(), 1.0, 1e-6, "slope");
+        let groups = cal["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 5);
+        let n: u64 = groups.iter().map(|g| g["n"].as_u64().unwrap()).sum();
+        assert_eq!(n, 1204);
+        for g in groups {
+            for key in ["predicted", "observed", "lower", "upper"] {
+                let v = g[key].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+            }
+        }
+    }
+    let ibs = j["ibs"].as_f64().unwrap();
+    assert!(ibs > 0.0 && ibs < 0.25, "ibs {ibs}");
+    assert!(j["bootstrap"].is_null());
+}
+
+#[test]
+fn bootstrap_is_reproducible_and_corrects_optimism() {
+    let a = validate_json(&["--bootstrap", "20", "--seed", "7"]);
+    let b = validate_json(&["--bootstrap", "20", "--seed", "7"]);
+    assert_eq!(a["bootstrap"], b["bootstrap"]);
+    let c = validate_json(&["--bootstrap", "20", "--seed", "8"]);
+    assert_ne!(a["bootstrap"]["optimism"], c["bootstrap"]["optimism"]);
+    let boot = &a["bootstrap"];
+    let app = boot["apparent"]["harrell_c"].as_f64().unwrap();
+    close(
+        app,
+        a["harrell_c"]["c"].as_f64().unwrap(),
+        1e-9,
+        "apparent C",
+    );
+    let opt = boot["optimism"]["harrell_c"].as_f64().unwrap();
+    let cor = boot["corrected"]["harrell_c"].as_f64().unwrap();
+    assert!((app - opt - cor).abs() < 1e-12);
+    // optimism of a 7-term model on 1,204 patients is small and positive on average
+    assert!(opt > -0.01 && opt < 0.02, "optimism {opt}");
+    assert!(boot["corrected"]["slope"].as_f64().unwrap() < 1.0 + 1e-9);
+    assert_eq!(boot["calibration"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn out_dir_gets_tables_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("val");
+    let (ok, stdout, stderr) = run(&[
+        "validate",
+        "--model",
+        "models/bone_mets_cox.json",
+        "datasets/bone_mets_synthetic.csv",
+        "--times",
+        "12,36",
+        "--bootstrap",
+        "5",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Harrell's C"), "{stdout}");
+    assert!(
+        stdout.contains("Optimism-corrected calibration"),
+        "{stdout}"
+    );
+    for f in [
+        "calibration_groups.csv",
+        "calibration_smooth.csv",
+        "calibration_corrected.csv",
+        "validation.json",
+    ] {
+        let p: &Path = &out.join(f);
+        assert!(p.exists(), "{f} missing");
+    }
+    let groups = std::fs::read_to_string(out.join("calibration_groups.csv")).unwrap();
+    assert_eq!(groups.lines().count(), 1 + 2 * 5);
+    assert!(groups.starts_with("horizon,group,n,predicted,observed,lower,upper"));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let (ok, _, stderr) = run(&[
+        "validate",
+        "--model",
+        "models/bone_mets_cox.json",
+        "datasets/gbsg.csv",
+        "--times",
+        "12",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("there is no column"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    let (ok, _, stderr) = run(&[
+        "validate",
+        "--model",
+        "models/bone_mets_cox.json",
+        "datasets/bone_mets_synthetic.csv",
+        "--times",
+        "12",
+        "--groups",
+        "1",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("groups"), "{stderr}");
+}
