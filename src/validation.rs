@@ -401,20 +401,90 @@ fn measures(fit: &CoxFit, design: &Design, surv: &Surv, strata: &[usize]) -> Opt
     })
 }
 
-/// Observed minus mean predicted S(u) per interval of predicted survival (`cuts` are the upper
-/// bounds of the groups but the last); None for an empty interval.
-fn interval_errors(surv: &Surv, pred: &[f64], cuts: &[f64], u: f64) -> Vec<Option<(f64, f64)>> {
-    let g = cuts.len() + 1;
-    let group = |v: f64| cuts.iter().position(|&c| v <= c).unwrap_or(g - 1);
-    (0..g)
-        .map(|k| {
-            let rows: Vec<usize> = (0..pred.len()).filter(|&i| group(pred[i]) == k).collect();
-            if rows.len() < 2 {
-                return None;
+/// Kaplan-Meier S(u) of any multiset of rows of one outcome without sorting: rows carry the rank
+/// of their time among the outcome's distinct times, so a subset's estimate is a count per rank
+/// (O(subset + distinct times)). Used in the bootstrap, where it is needed thousands of times.
+struct TimeRanks {
+    times: Vec<f64>,
+    rank: Vec<usize>,
+}
+
+impl TimeRanks {
+    fn new(surv: &Surv) -> TimeRanks {
+        let mut times = surv.time().to_vec();
+        times.sort_by(|a, b| a.total_cmp(b));
+        times.dedup();
+        let rank = surv
+            .time()
+            .iter()
+            .map(|t| times.partition_point(|x| x < t))
+            .collect();
+        TimeRanks { times, rank }
+    }
+
+    /// Product-limit S(u) over `rows` (indices into the outcome, repeats allowed).
+    fn km_at(
+        &self,
+        surv: &Surv,
+        rows: &[usize],
+        u: f64,
+        at: &mut [usize],
+        dead: &mut [usize],
+    ) -> f64 {
+        at.iter_mut().for_each(|v| *v = 0);
+        dead.iter_mut().for_each(|v| *v = 0);
+        for &i in rows {
+            at[self.rank[i]] += 1;
+            if surv.event()[i] {
+                dead[self.rank[i]] += 1;
             }
-            let obs = km_at(surv, &rows, u).ok()?.surv;
-            let mean = rows.iter().map(|&i| pred[i]).sum::<f64>() / rows.len() as f64;
-            Some((mean, obs))
+        }
+        let mut n_risk = rows.len();
+        let mut s = 1.0;
+        for (k, &t) in self.times.iter().enumerate() {
+            if t > u {
+                break;
+            }
+            if dead[k] > 0 {
+                s *= 1.0 - dead[k] as f64 / n_risk as f64;
+            }
+            n_risk -= at[k];
+        }
+        s
+    }
+}
+
+/// Mean predicted and Kaplan-Meier observed S(u) per interval of predicted survival (`cuts` are
+/// the upper bounds of all groups but the last), for the rows `rows` of the outcome with
+/// predictions `pred` (one per entry of `rows`); None for an interval with fewer than 2 rows.
+fn interval_errors(
+    ranks: &TimeRanks,
+    surv: &Surv,
+    rows: &[usize],
+    pred: &[f64],
+    cuts: &[f64],
+    u: f64,
+) -> Vec<Option<(f64, f64)>> {
+    let g = cuts.len() + 1;
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); g];
+    let mut sums = vec![0.0; g];
+    for (&i, &v) in rows.iter().zip(pred) {
+        let k = cuts.iter().position(|&c| v <= c).unwrap_or(g - 1);
+        members[k].push(i);
+        sums[k] += v;
+    }
+    let mut at = vec![0; ranks.times.len()];
+    let mut dead = vec![0; ranks.times.len()];
+    members
+        .iter()
+        .zip(sums)
+        .map(|(m, sum)| {
+            (m.len() >= 2).then(|| {
+                (
+                    sum / m.len() as f64,
+                    ranks.km_at(surv, m, u, &mut at, &mut dead),
+                )
+            })
         })
         .collect()
 }
@@ -438,6 +508,7 @@ pub fn bootstrap(
         .ok_or_else(|| ValidationError::Refit("no measures on the full data".into()))?;
     // original cut-points and apparent curve per horizon
     let lp0 = linear_predictors(&fit0, &design0);
+    let ranks = TimeRanks::new(data.surv);
     let mut cuts = Vec::new();
     let mut app_curve = Vec::new();
     for &u in &opts.times {
@@ -451,7 +522,7 @@ pub fn bootstrap(
         let c: Vec<f64> = (1..opts.groups)
             .map(|k| sorted[(k * n / opts.groups).min(n - 1).saturating_sub(1)])
             .collect();
-        app_curve.push(interval_errors(&surv0, &pred, &c, u));
+        app_curve.push(interval_errors(&ranks, data.surv, &all, &pred, &c, u));
         cuts.push(c);
     }
 
@@ -479,8 +550,8 @@ pub fn bootstrap(
                     .zip(&strata0)
                     .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
                     .collect();
-                let eb = interval_errors(&surv_b, &pb, &cuts[k], u);
-                let et = interval_errors(&surv0, &pt, &cuts[k], u);
+                let eb = interval_errors(&ranks, data.surv, &rows, &pb, &cuts[k], u);
+                let et = interval_errors(&ranks, data.surv, &all, &pt, &cuts[k], u);
                 opt_curve.push(
                     eb.iter()
                         .zip(&et)
