@@ -526,8 +526,9 @@ pub fn bootstrap(
         cuts.push(c);
     }
 
-    type Rep = Option<(Measures, Measures, Vec<Vec<Option<f64>>>)>;
-    let reps: Vec<Rep> = (0..opts.bootstrap)
+    // per resample: apparent and test measures, and per horizon the optimism of each group
+    type Replicate = (Measures, Measures, Vec<Vec<Option<f64>>>);
+    let reps: Vec<Option<Replicate>> = (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -565,8 +566,7 @@ pub fn bootstrap(
             Some((app, test, opt_curve))
         })
         .collect();
-    let ok: Vec<&(Measures, Measures, Vec<Vec<Option<f64>>>)> =
-        reps.iter().filter_map(|r| r.as_ref()).collect();
+    let ok: Vec<&Replicate> = reps.iter().filter_map(|r| r.as_ref()).collect();
     let failed = reps.len() - ok.len();
     let m = ok.len().max(1) as f64;
     let optimism = Measures {
