@@ -619,33 +619,38 @@ pub fn bootstrap(
     })
 }
 
-/// A seeded random split of `n` rows into development and validation sets (fraction `train` to
-/// development), optionally stratified by the event indicator so both sets keep its proportion.
-pub fn split(surv: &Surv, train: f64, seed: u64, by_event: bool) -> (Vec<usize>, Vec<usize>) {
+/// A seeded random split of rows into development and validation sets: within each group of
+/// `labels` (one group for all rows when every label is equal), a fraction `train` (rounded) goes
+/// to development. Stratifying by the event indicator keeps its proportion in both sets.
+pub fn split_labels(labels: &[usize], train: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n_groups = labels.iter().copied().max().map_or(0, |m| m + 1);
     let mut dev = Vec::new();
     let mut val = Vec::new();
-    let groups: Vec<Vec<usize>> = if by_event {
-        vec![
-            (0..surv.len()).filter(|&i| surv.event()[i]).collect(),
-            (0..surv.len()).filter(|&i| !surv.event()[i]).collect(),
-        ]
-    } else {
-        vec![(0..surv.len()).collect()]
-    };
-    for mut g in groups {
+    for g in 0..n_groups {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == g).collect();
         // Fisher-Yates shuffle, then the first round(train * len) go to development
-        for i in (1..g.len()).rev() {
+        for i in (1..rows.len()).rev() {
             let j = rng.random_range(0..=i);
-            g.swap(i, j);
+            rows.swap(i, j);
         }
-        let k = (train * g.len() as f64).round() as usize;
-        dev.extend_from_slice(&g[..k]);
-        val.extend_from_slice(&g[k..]);
+        let k = (train * rows.len() as f64).round() as usize;
+        dev.extend_from_slice(&rows[..k]);
+        val.extend_from_slice(&rows[k..]);
     }
     dev.sort_unstable();
     val.sort_unstable();
     (dev, val)
+}
+
+/// [`split_labels`] on an outcome, optionally stratified by the event indicator.
+pub fn split(surv: &Surv, train: f64, seed: u64, by_event: bool) -> (Vec<usize>, Vec<usize>) {
+    let labels: Vec<usize> = surv
+        .event()
+        .iter()
+        .map(|&e| usize::from(by_event && !e))
+        .collect();
+    split_labels(&labels, train, seed)
 }
 
 #[cfg(test)]

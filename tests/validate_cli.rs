@@ -211,3 +211,51 @@ fn bad_input_is_a_clear_error() {
     assert!(!ok);
     assert!(stderr.contains("groups"), "{stderr}");
 }
+
+#[test]
+fn split_is_seeded_stratified_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = dir.path().join("dev.csv");
+    let val = dir.path().join("val.csv");
+    let args = |seed: &str| {
+        vec![
+            "split".to_string(),
+            "datasets/bone_mets_synthetic.csv".to_string(),
+            "--fraction".to_string(),
+            "0.7".to_string(),
+            "--seed".to_string(),
+            seed.to_string(),
+            "--stratify-by".to_string(),
+            "status".to_string(),
+            "--out-dev".to_string(),
+            dev.to_str().unwrap().to_string(),
+            "--out-val".to_string(),
+            val.to_str().unwrap().to_string(),
+        ]
+    };
+    let a: Vec<String> = args("11");
+    let a: Vec<&str> = a.iter().map(|s| s.as_str()).collect();
+    let (ok, stdout, stderr) = run(&a);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("1204 rows"), "{stdout}");
+    let d1 = std::fs::read_to_string(&dev).unwrap();
+    let v1 = std::fs::read_to_string(&val).unwrap();
+    // header + rows; every input row lands in exactly one file
+    let rows = |s: &str| s.lines().skip(1).map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(rows(&d1).len() + rows(&v1).len(), 1204);
+    assert_eq!(
+        rows(&d1).len(),
+        (0.7f64 * 543.0).round() as usize + (0.7f64 * 661.0).round() as usize
+    );
+    // event proportion kept: 543 of 1204 died
+    let events = |s: &str| rows(s).iter().filter(|l| l.ends_with(",1")).count();
+    assert_eq!(events(&d1), (0.7f64 * 543.0).round() as usize);
+    // same seed, same split; another seed, another split
+    let (ok, _, _) = run(&a);
+    assert!(ok);
+    assert_eq!(std::fs::read_to_string(&dev).unwrap(), d1);
+    let b: Vec<String> = args("12");
+    let b: Vec<&str> = b.iter().map(|s| s.as_str()).collect();
+    assert!(run(&b).0);
+    assert_ne!(std::fs::read_to_string(&dev).unwrap(), d1);
+}
