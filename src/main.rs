@@ -459,8 +459,11 @@ fn run_score(a: ScoreArgs) -> Result<()> {
     }
 }
 
-fn run_validate(a: ValidateArgs) -> Result<()> {
+fn run_validate(mut a: ValidateArgs) -> Result<()> {
     check_times(&a.times)?;
+    // as scikit-survival: horizons sorted, each once
+    a.times.sort_by(|x, y| x.total_cmp(y));
+    a.times.dedup();
     let model = ModelFile::load(&a.model)?;
     let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
     let d = cohort::prepare_with_spec(&table, &model.spec)?;

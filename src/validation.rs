@@ -360,11 +360,23 @@ pub fn evaluate(
 }
 
 /// Fit options and extras for refitting on a resample.
+/// A fit on resampled rows, with the resample's design, outcome, strata and weights.
+struct Refit {
+    fit: CoxFit,
+    design: Design,
+    surv: Surv,
+    strata: Vec<usize>,
+    weights: Option<Vec<f64>>,
+}
+
+/// Refits on `rows` (repeats allowed). With `n_strata > 1` the model is stratified, and a
+/// resample that misses a stratum is an error (its baseline would be undefined).
 fn refit(
     data: EvalData<'_>,
     rows: &[usize],
+    n_strata: usize,
     opts: &CoxOptions,
-) -> Result<(CoxFit, Design, Surv, Vec<usize>), ValidationError> {
+) -> Result<Refit, ValidationError> {
     let p = data.design.p;
     let x: Vec<f64> = rows
         .iter()
@@ -375,7 +387,16 @@ fn refit(
     let surv = data.surv.subset(rows);
     let strata: Vec<usize> = rows.iter().map(|&i| data.strata[i]).collect();
     let weights: Option<Vec<f64>> = data.weights.map(|w| rows.iter().map(|&i| w[i]).collect());
-    let stratified = strata.iter().any(|&s| s != 0);
+    let stratified = n_strata > 1;
+    if stratified {
+        let mut seen = vec![false; n_strata];
+        strata.iter().for_each(|&s| seen[s] = true);
+        if seen.contains(&false) {
+            return Err(ValidationError::Refit(
+                "a stratum is missing from the resample".into(),
+            ));
+        }
+    }
     let fit = cox::fit(
         &design,
         &surv,
@@ -386,14 +407,23 @@ fn refit(
         opts,
     )
     .map_err(|e| ValidationError::Refit(e.to_string()))?;
-    Ok((fit, design, surv, strata))
+    Ok(Refit {
+        fit,
+        design,
+        surv,
+        strata,
+        weights,
+    })
 }
 
-/// C and slope of `fit` on rows of data.
-fn measures(fit: &CoxFit, design: &Design, surv: &Surv, strata: &[usize]) -> Option<Measures> {
-    let lp = linear_predictors(fit, design);
-    let strata_opt = (fit.baseline.len() > 1).then_some(strata);
-    let c = concordance::harrell(surv, &lp, strata_opt, None).ok()?.c;
+/// C (with the case weights, as the reported C) and slope of `fit` on a data set.
+fn measures(fit: &CoxFit, on: &Refit) -> Option<Measures> {
+    let lp = linear_predictors(fit, &on.design);
+    let strata_opt = (fit.baseline.len() > 1).then_some(on.strata.as_slice());
+    let c = concordance::harrell(&on.surv, &lp, strata_opt, on.weights.as_deref())
+        .ok()?
+        .c;
+    let surv = &on.surv;
     let slope = calibration::calibration_slope(surv, &lp).ok()?.slope;
     Some(Measures {
         harrell_c: c,
@@ -503,25 +533,31 @@ pub fn bootstrap(
     check(opts)?;
     let n = data.surv.len();
     let all: Vec<usize> = (0..n).collect();
-    let (fit0, design0, surv0, strata0) = refit(data, &all, fit_opts)?;
-    let apparent = measures(&fit0, &design0, &surv0, &strata0)
+    let n_strata = data.strata.iter().copied().max().map_or(1, |m| m + 1);
+    let orig = refit(data, &all, n_strata, fit_opts)?;
+    let fit0 = &orig.fit;
+    let apparent = measures(fit0, &orig)
         .ok_or_else(|| ValidationError::Refit("no measures on the full data".into()))?;
+    let (design0, strata0) = (&orig.design, &orig.strata);
     // original cut-points and apparent curve per horizon
-    let lp0 = linear_predictors(&fit0, &design0);
+    let lp0 = linear_predictors(fit0, design0);
     let ranks = TimeRanks::new(data.surv);
     let mut cuts = Vec::new();
     let mut app_curve = Vec::new();
     for &u in &opts.times {
         let pred: Vec<f64> = lp0
             .iter()
-            .zip(&strata0)
+            .zip(strata0)
             .map(|(&l, &s)| fit0.survival_at_lp(l, s, u))
             .collect();
-        let mut sorted = pred.clone();
-        sorted.sort_by(|a, b| a.total_cmp(b));
-        let c: Vec<f64> = (1..opts.groups)
-            .map(|k| sorted[(k * n / opts.groups).min(n - 1).saturating_sub(1)])
-            .collect();
+        // cut-points: the largest prediction of each group of the grouped curve but the last
+        let group = group_of(&pred, opts.groups);
+        let mut c = vec![f64::NEG_INFINITY; opts.groups - 1];
+        for (&v, &k) in pred.iter().zip(&group) {
+            if k < opts.groups - 1 && v > c[k] {
+                c[k] = v;
+            }
+        }
         app_curve.push(interval_errors(&ranks, data.surv, &all, &pred, &c, u));
         cuts.push(c);
     }
@@ -534,21 +570,22 @@ pub fn bootstrap(
             let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
             rng.set_stream(r as u64 + 1);
             let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            let (fit_b, design_b, surv_b, strata_b) = refit(data, &rows, fit_opts).ok()?;
-            let app = measures(&fit_b, &design_b, &surv_b, &strata_b)?;
-            let test = measures(&fit_b, &design0, &surv0, &strata0)?;
-            let lp_b = linear_predictors(&fit_b, &design_b);
-            let lp_t = linear_predictors(&fit_b, &design0);
+            let b = refit(data, &rows, n_strata, fit_opts).ok()?;
+            let fit_b = &b.fit;
+            let app = measures(fit_b, &b)?;
+            let test = measures(fit_b, &orig)?;
+            let (strata_b, lp_b) = (&b.strata, linear_predictors(fit_b, &b.design));
+            let lp_t = linear_predictors(fit_b, design0);
             let mut opt_curve = Vec::new();
             for (k, &u) in opts.times.iter().enumerate() {
                 let pb: Vec<f64> = lp_b
                     .iter()
-                    .zip(&strata_b)
+                    .zip(strata_b)
                     .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
                     .collect();
                 let pt: Vec<f64> = lp_t
                     .iter()
-                    .zip(&strata0)
+                    .zip(strata0)
                     .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
                     .collect();
                 let eb = interval_errors(&ranks, data.surv, &rows, &pb, &cuts[k], u);

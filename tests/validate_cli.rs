@@ -259,3 +259,50 @@ fn split_is_seeded_stratified_and_complete() {
     assert!(run(&b).0);
     assert_ne!(std::fs::read_to_string(&dev).unwrap(), d1);
 }
+
+#[test]
+fn stratified_bootstrap_counts_resamples_missing_a_stratum() {
+    // the flagship data with a three-patient stratum: many resamples miss it
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(root().join("datasets/bone_mets_synthetic.csv")).unwrap();
+    let lines: Vec<&str> = src.lines().collect();
+    let mut out = format!("{},grp\n", lines[0]);
+    for (k, l) in lines[1..].iter().enumerate() {
+        let g = if k >= lines.len() - 4 { "b" } else { "a" };
+        out.push_str(&format!("{l},{g}\n"));
+    }
+    let data = dir.path().join("strat.csv");
+    std::fs::write(&data, out).unwrap();
+    let model = dir.path().join("m.json");
+    let (ok, _, stderr) = run(&[
+        "fit",
+        data.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--covariates",
+        "age,brain,liver,lung,pr,surgery,chemo",
+        "--strata",
+        "grp",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = run(&[
+        "validate",
+        "--model",
+        model.to_str().unwrap(),
+        data.to_str().unwrap(),
+        "--times",
+        "12,36",
+        "--bootstrap",
+        "30",
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    let j: Value = serde_json::from_str(&stdout).unwrap();
+    let failed = j["bootstrap"]["failed"].as_u64().unwrap();
+    assert!(failed > 0 && failed < 30, "failed {failed}");
+}
