@@ -4,100 +4,13 @@
 //! `summary(fit)$table` and `survdiff(Surv(time, event) ~ group)`, on the complete cases of the
 //! time, event and covariates.
 
-use prognosis::cohort::{self, FitRequest, Prepared};
-use prognosis::data::{self, ReadOptions, Table};
+mod common;
+
+use common::*;
 use prognosis::dist;
 use prognosis::km::{self, KmOptions};
-use serde_json::Value;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-const REL: f64 = 1e-6;
 const CASES: [&str; 3] = ["rotterdam_os", "gbsg_rfs", "bone_mets_css"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn reference() -> Value {
-    let text = std::fs::read_to_string(root().join("tests/reference/reference.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
-}
-
-#[track_caller]
-fn close(got: f64, want: f64, rel: f64, what: &str) {
-    let err = if want == 0.0 {
-        got.abs()
-    } else {
-        ((got - want) / want).abs()
-    };
-    assert!(
-        err <= rel,
-        "{what}: got {got:e}, R {want:e} (relative error {err:e})"
-    );
-}
-
-struct Case {
-    name: &'static str,
-    table: Table,
-    prepared: Prepared,
-    r: Value,
-}
-
-/// Reads the case's file and keeps the complete cases on time, event and covariates, as
-/// `tests/reference.rs` does.
-fn load(name: &'static str) -> Case {
-    let all = reference();
-    let r = all[name].clone();
-    let file = r["file"].as_str().unwrap();
-    let mut reference_levels = BTreeMap::new();
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            reference_levels.insert(k.clone(), v.as_str().unwrap().to_string());
-        }
-    }
-    let req = FitRequest {
-        time: r["time"].as_str().unwrap().into(),
-        event: r["event"].as_str().unwrap().into(),
-        covariates: strs(&r["covariates"]),
-        reference: reference_levels,
-        ..Default::default()
-    };
-    let table = data::read_csv(
-        &root().join("datasets").join(file),
-        &req.columns(),
-        &ReadOptions::default(),
-    )
-    .unwrap();
-    let prepared = cohort::prepare(&table, &req).unwrap();
-    assert_eq!(
-        prepared.surv.len() as u64,
-        r["n_complete"].as_u64().unwrap(),
-        "{name}: complete cases"
-    );
-    Case {
-        name,
-        table,
-        prepared,
-        r,
-    }
-}
 
 /// The grouping column of the log-rank test on the complete rows, coded 0, 1, ... in the order of
 /// its sorted distinct values (R's factor levels).

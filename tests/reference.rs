@@ -1,91 +1,13 @@
 //! The library against R: `tests/reference/reference.json` (R survival 3.5.3, made by
 //! `tests/reference/scripts/make_reference.R`) for the three cohorts and both tie methods.
 
-use prognosis::cohort::{self, CovariateKind, FitRequest, Prepared};
+mod common;
+
+use common::*;
+use prognosis::cohort::{self, CovariateKind};
 use prognosis::cox::{self, CoxFit, CoxOptions, FitExtras, Ties};
-use prognosis::data::{self, ReadOptions, Table};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-const REL: f64 = 1e-6;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn reference() -> Value {
-    let text = std::fs::read_to_string(root().join("tests/reference/reference.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
-}
-
-#[track_caller]
-fn close(got: f64, want: f64, rel: f64, what: &str) {
-    let err = if want == 0.0 {
-        got.abs()
-    } else {
-        ((got - want) / want).abs()
-    };
-    assert!(
-        err <= rel,
-        "{what}: got {got:e}, R {want:e} (relative error {err:e})"
-    );
-}
-
-struct Case {
-    name: &'static str,
-    table: Table,
-    prepared: Prepared,
-    r: Value,
-}
-
-fn load(name: &'static str) -> Case {
-    let all = reference();
-    let r = all[name].clone();
-    let file = r["file"].as_str().unwrap();
-    let mut reference_levels = BTreeMap::new();
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            reference_levels.insert(k.clone(), v.as_str().unwrap().to_string());
-        }
-    }
-    let req = FitRequest {
-        time: r["time"].as_str().unwrap().into(),
-        event: r["event"].as_str().unwrap().into(),
-        covariates: strs(&r["covariates"]),
-        reference: reference_levels,
-        ..Default::default()
-    };
-    let table = data::read_csv(
-        &root().join("datasets").join(file),
-        &req.columns(),
-        &ReadOptions::default(),
-    )
-    .unwrap();
-    let prepared = cohort::prepare(&table, &req).unwrap();
-    Case {
-        name,
-        table,
-        prepared,
-        r,
-    }
-}
 
 /// R's name of one of our terms: `size=>50` is `size>50` in R.
 fn r_term(term: &str) -> String {
