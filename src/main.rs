@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use prognosis::cohort::{self, FitRequest};
 use prognosis::cox::{self, CoxOptions, FitExtras, Ties};
 use prognosis::data::{self, ReadOptions};
+use prognosis::km;
 use prognosis::model::ModelFile;
 use prognosis::output::write_atomic;
 use prognosis::report;
@@ -37,6 +38,8 @@ enum Command {
     /// Validate a saved model on a cohort: C-index, time-dependent AUC, Brier score, calibration,
     /// bootstrap optimism correction
     Validate(ValidateArgs),
+    /// Kaplan-Meier survival curves (optionally by group) with the log-rank test
+    Km(KmArgs),
     /// Split a cohort CSV at random into development and validation files (seeded)
     Split(SplitArgs),
     /// Write a simulated cohort shaped like the flagship study (for benchmarks)
@@ -198,6 +201,38 @@ struct ValidateArgs {
     /// Write the calibration tables (CSV) and the report (JSON) into this directory
     #[arg(long)]
     out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Args)]
+struct KmArgs {
+    /// Cohort CSV file
+    data: PathBuf,
+    /// Column of follow-up times
+    #[arg(long)]
+    time: String,
+    /// Column of event status (1 = event, 0 = censored unless --event-value says otherwise)
+    #[arg(long)]
+    event: String,
+    /// Column whose levels get one curve each, compared by the log-rank test
+    #[arg(long, value_name = "COL")]
+    by: Option<String>,
+    /// Times at which to report survival, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    times: Vec<f64>,
+    /// Confidence limits: log (as R), log-log or plain
+    #[arg(long, default_value = "log")]
+    conf_type: String,
+    /// Event-column value that means the event (repeatable; default 1)
+    #[arg(long, value_name = "V")]
+    event_value: Vec<String>,
+    /// Event-column value that means censoring (repeatable)
+    #[arg(long, value_name = "V")]
+    censor_value: Vec<String>,
+    /// Print one JSON object instead of the tables
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -515,6 +550,50 @@ fn run_validate(mut a: ValidateArgs) -> Result<()> {
     }
 }
 
+fn run_km(a: KmArgs) -> Result<()> {
+    check_times(&a.times)?;
+    let conf_type: km::ConfType = a
+        .conf_type
+        .parse()
+        .map_err(|e| anyhow!("--conf-type: {e}"))?;
+    let req = FitRequest {
+        time: a.time,
+        event: a.event,
+        strata: a.by.clone(),
+        event_values: a.event_value,
+        censor_values: a.censor_value,
+        ..FitRequest::default()
+    };
+    let table = data::read_csv(&a.data, &req.columns(), &a.read.options()?)?;
+    let prepared = cohort::prepare(&table, &req)?;
+    let opts = km::KmOptions {
+        conf_type,
+        ..km::KmOptions::default()
+    };
+    let (labels, codes): (Vec<String>, Vec<usize>) = match &prepared.spec.strata {
+        Some(s) => (
+            s.levels
+                .iter()
+                .map(|l| format!("{}={l}", s.column))
+                .collect(),
+            prepared.strata.clone().expect("strata codes"),
+        ),
+        None => (vec!["all".to_string()], vec![0; prepared.surv.len()]),
+    };
+    let curves = km::by_group(&prepared.surv, &codes, labels.len(), None, &opts)?;
+    let logrank = if labels.len() > 1 {
+        Some(km::logrank(&prepared.surv, &codes, labels.len())?)
+    } else {
+        None
+    };
+    let out = report::KmJson::new(&labels, &curves, logrank.as_ref(), &a.times);
+    if a.json {
+        stdout(&(serde_json::to_string_pretty(&out)? + "\n"))
+    } else {
+        stdout(&report::km_summary(&out, &table.path, &prepared.counts))
+    }
+}
+
 fn run_split(a: SplitArgs) -> Result<()> {
     if !(a.fraction > 0.0 && a.fraction < 1.0) {
         bail!("--fraction must be between 0 and 1 (exclusive), e.g. 0.7");
@@ -595,6 +674,7 @@ fn main() -> ExitCode {
         Command::Score(a) => run_score(a),
         Command::Validate(a) => run_validate(a),
         Command::Split(a) => run_split(a),
+        Command::Km(a) => run_km(a),
         Command::Simulate(a) => run_simulate(a),
     };
     match result {

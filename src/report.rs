@@ -567,6 +567,128 @@ pub fn validation_files(rep: &crate::validation::ValidationReport) -> Vec<(Strin
     files
 }
 
+/// One group of `prognosis km --json`.
+#[derive(Debug, Serialize)]
+pub struct KmGroupJson {
+    pub group: String,
+    pub n: usize,
+    pub events: f64,
+    pub median: Option<f64>,
+    pub median_lower: Option<f64>,
+    pub median_upper: Option<f64>,
+    pub at: Vec<crate::km::KmPoint>,
+}
+
+/// The log-rank test of `prognosis km --json`.
+#[derive(Debug, Serialize)]
+pub struct LogRankJson {
+    pub chisq: f64,
+    pub df: usize,
+    pub p: f64,
+    pub observed: Vec<f64>,
+    pub expected: Vec<f64>,
+}
+
+/// The `--json` object of `prognosis km`.
+#[derive(Debug, Serialize)]
+pub struct KmJson {
+    pub groups: Vec<KmGroupJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logrank: Option<LogRankJson>,
+}
+
+impl KmJson {
+    pub fn new(
+        labels: &[String],
+        curves: &[crate::km::KaplanMeier],
+        logrank: Option<&crate::km::LogRank>,
+        times: &[f64],
+    ) -> KmJson {
+        KmJson {
+            groups: labels
+                .iter()
+                .zip(curves)
+                .map(|(l, c)| {
+                    let m = c.median();
+                    KmGroupJson {
+                        group: l.clone(),
+                        n: c.n,
+                        events: c.events(),
+                        median: m.median,
+                        median_lower: m.lower,
+                        median_upper: m.upper,
+                        at: times.iter().map(|&t| c.at(t)).collect(),
+                    }
+                })
+                .collect(),
+            logrank: logrank.map(|lr| LogRankJson {
+                chisq: lr.chisq,
+                df: lr.df,
+                p: lr.p,
+                observed: lr.observed.clone(),
+                expected: lr.expected.clone(),
+            }),
+        }
+    }
+}
+
+/// The text output of `prognosis km`.
+pub fn km_summary(k: &KmJson, data_label: &str, counts: &RowCounts) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Kaplan-Meier estimate  (data: {data_label})");
+    let _ = writeln!(s, "  {}", counts_line(counts));
+    s.push('\n');
+    let rows: Vec<Vec<String>> = k
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.group.clone(),
+                format!("{}", g.n),
+                format_number(g.events),
+                fmt_opt(g.median),
+                format!("{} to {}", fmt_opt(g.median_lower), fmt_opt(g.median_upper)),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["group", "n", "events", "median", "median 95% CI"],
+        &rows,
+    ));
+    for g in &k.groups {
+        if g.at.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{}:", g.group);
+        let rows: Vec<Vec<String>> =
+            g.at.iter()
+                .map(|p| {
+                    vec![
+                        format_number(p.time),
+                        format!("{}", p.n_risk),
+                        pct(p.surv),
+                        format!("{:.4}", p.se),
+                        format!("{} to {}", pct(p.lower), pct(p.upper)),
+                    ]
+                })
+                .collect();
+        s.push_str(&table(
+            &["time", "at risk", "survival", "se", "95% CI"],
+            &rows,
+        ));
+    }
+    if let Some(lr) = &k.logrank {
+        let _ = writeln!(
+            s,
+            "\nLog-rank test: chi-square = {} on {} df, p = {}",
+            fmt_sig(lr.chisq, 6),
+            lr.df,
+            fmt_p(lr.p)
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

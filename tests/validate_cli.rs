@@ -306,3 +306,120 @@ fn stratified_bootstrap_counts_resamples_missing_a_stratum() {
     let failed = j["bootstrap"]["failed"].as_u64().unwrap();
     assert!(failed > 0 && failed < 30, "failed {failed}");
 }
+
+#[test]
+fn km_command_equals_r() {
+    let (ok, stdout, stderr) = run(&[
+        "km",
+        "datasets/bone_mets_synthetic.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--times",
+        "12,36,60",
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let j: Value = serde_json::from_str(&stdout).unwrap();
+    let r = &reference("reference.json")["bone_mets_css"]["km"];
+    let g = &j["groups"][0];
+    assert_eq!(g["n"].as_u64(), Some(1204));
+    close(
+        g["median"].as_f64().unwrap(),
+        r["median"].as_f64().unwrap(),
+        1e-12,
+        "median",
+    );
+    close(
+        g["median_lower"].as_f64().unwrap(),
+        r["median_lower95"].as_f64().unwrap(),
+        1e-12,
+        "lcl",
+    );
+    close(
+        g["median_upper"].as_f64().unwrap(),
+        r["median_upper95"].as_f64().unwrap(),
+        1e-12,
+        "ucl",
+    );
+    for k in 0..3 {
+        let p = &g["at"][k];
+        close(
+            p["surv"].as_f64().unwrap(),
+            r["surv"][k].as_f64().unwrap(),
+            1e-6,
+            "surv",
+        );
+        close(
+            p["se"].as_f64().unwrap(),
+            r["std_err"][k].as_f64().unwrap(),
+            1e-6,
+            "se",
+        );
+        close(
+            p["lower"].as_f64().unwrap(),
+            r["lower95"][k].as_f64().unwrap(),
+            1e-6,
+            "lower",
+        );
+        close(
+            p["upper"].as_f64().unwrap(),
+            r["upper95"][k].as_f64().unwrap(),
+            1e-6,
+            "upper",
+        );
+        close(
+            p["n_risk"].as_f64().unwrap(),
+            r["n_risk"][k].as_f64().unwrap(),
+            1e-12,
+            "n_risk",
+        );
+    }
+    assert!(j["logrank"].is_null());
+
+    let (ok, stdout, stderr) = run(&[
+        "km",
+        "datasets/bone_mets_synthetic.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--by",
+        "surgery",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("surgery=1"), "{stdout}");
+    assert!(
+        stdout.contains("Log-rank test: chi-square = 55.7396 on 1 df"),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = run(&[
+        "km",
+        "datasets/bone_mets_synthetic.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--by",
+        "surgery",
+        "--json",
+    ]);
+    assert!(ok);
+    let j: Value = serde_json::from_str(&stdout).unwrap();
+    let lr = &reference("reference.json")["bone_mets_css"]["logrank"];
+    close(
+        j["logrank"]["chisq"].as_f64().unwrap(),
+        lr["chisq"].as_f64().unwrap(),
+        1e-6,
+        "chisq",
+    );
+    for k in 0..2 {
+        close(
+            j["logrank"]["expected"][k].as_f64().unwrap(),
+            lr["expected"][k].as_f64().unwrap(),
+            1e-6,
+            "expected",
+        );
+    }
+}
