@@ -249,11 +249,7 @@ fn validate(
                 n,
             });
         }
-        if let Some((index, &value)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, &v)| !(v.is_finite() && v > 0.0))
-        {
+        if let Some((index, value)) = crate::surv::invalid_weight(w) {
             return Err(ConcordanceError::InvalidWeight { index, value });
         }
     }

@@ -554,11 +554,7 @@ impl<'a> RiskSets<'a> {
                     n,
                 });
             }
-            if let Some((index, &value)) = w
-                .iter()
-                .enumerate()
-                .find(|(_, &v)| !(v.is_finite() && v > 0.0))
-            {
+            if let Some((index, value)) = crate::surv::invalid_weight(w) {
                 return Err(CoxError::InvalidWeight { index, value });
             }
         }

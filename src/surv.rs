@@ -80,6 +80,16 @@ impl Surv {
     }
 }
 
+/// The first case weight that is not a positive finite number, with its index: the check that
+/// every fit and index with case weights makes.
+pub fn invalid_weight(weights: &[f64]) -> Option<(usize, f64)> {
+    weights
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|&(_, v)| !(v.is_finite() && v > 0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -307,19 +307,23 @@ fn stratified_bootstrap_counts_resamples_missing_a_stratum() {
     assert!(failed > 0 && failed < 30, "failed {failed}");
 }
 
-#[test]
-fn km_command_equals_r() {
-    let (ok, stdout, stderr) = run(&[
+/// `prognosis km` on the flagship cohort with extra arguments.
+fn km(extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec![
         "km",
         "datasets/bone_mets_synthetic.csv",
         "--time",
         "time",
         "--event",
         "status",
-        "--times",
-        "12,36,60",
-        "--json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn km_command_equals_r() {
+    let (ok, stdout, stderr) = km(&["--times", "12,36,60", "--json"]);
     assert!(ok, "{stderr}");
     let j: Value = serde_json::from_str(&stdout).unwrap();
     let r = &reference("reference.json")["bone_mets_css"]["km"];
@@ -378,33 +382,14 @@ fn km_command_equals_r() {
     }
     assert!(j["logrank"].is_null());
 
-    let (ok, stdout, stderr) = run(&[
-        "km",
-        "datasets/bone_mets_synthetic.csv",
-        "--time",
-        "time",
-        "--event",
-        "status",
-        "--by",
-        "surgery",
-    ]);
+    let (ok, stdout, stderr) = km(&["--by", "surgery"]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("surgery=1"), "{stdout}");
     assert!(
         stdout.contains("Log-rank test: chi-square = 55.7396 on 1 df"),
         "{stdout}"
     );
-    let (ok, stdout, _) = run(&[
-        "km",
-        "datasets/bone_mets_synthetic.csv",
-        "--time",
-        "time",
-        "--event",
-        "status",
-        "--by",
-        "surgery",
-        "--json",
-    ]);
+    let (ok, stdout, _) = km(&["--by", "surgery", "--json"]);
     assert!(ok);
     let j: Value = serde_json::from_str(&stdout).unwrap();
     let lr = &reference("reference.json")["bone_mets_css"]["logrank"];
