@@ -111,18 +111,6 @@ pub struct Slope {
     pub warnings: Vec<CoxWarning>,
 }
 
-/// Options of `rms::cph`, which Austin et al.'s calibration model is fitted with: Efron ties,
-/// `eps = 1e-4`, `iter.max = 10`, `tol = 1e-9` (the Cholesky tolerance), `toler.inf = 1`.
-fn cph_options() -> CoxOptions {
-    CoxOptions {
-        ties: Ties::Efron,
-        eps: 1e-4,
-        max_iter: 10,
-        toler_chol: 1e-9,
-        toler_inf: 1.0,
-        conf_level: 0.95,
-    }
-}
 
 /// R's `quantile(x, p, type = 7)` of values already sorted increasingly (no NaN): with
 /// `h = 1 + (n - 1) p`, `lo = floor(h)`, `hi = ceiling(h)` (1-based),
@@ -439,7 +427,7 @@ pub fn smooth_calibration(
     }
     let names: Vec<String> = (0..p).map(|j| format!("cll{}", "'".repeat(j))).collect();
     let design = Design::new(x, n, names)?;
-    let fit = cox::fit(&design, surv, FitExtras::default(), &cph_options())?;
+    let fit = cox::fit(&design, surv, FitExtras::default(), &CoxOptions::cph())?;
     let observed_at = |c: f64| -> f64 { 1.0 - surv_at(&fit, &rcs_basis(c, &knots), u) };
 
     let mut diffs = Vec::with_capacity(n);

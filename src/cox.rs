@@ -82,6 +82,22 @@ impl Default for CoxOptions {
     }
 }
 
+impl CoxOptions {
+    /// The options `rms::cph` fits with: Efron ties, `eps = 1e-4`, `iter.max = 10`, `tol = 1e-9`
+    /// (the Cholesky tolerance) and `toler.inf = 1`. Reproducing an rms result (a nomogram, a
+    /// calibration model) needs them; prognosis's own fits use [`CoxOptions::default`].
+    pub fn cph() -> CoxOptions {
+        CoxOptions {
+            ties: Ties::Efron,
+            eps: 1e-4,
+            max_iter: 10,
+            toler_chol: 1e-9,
+            toler_inf: 1.0,
+            conf_level: 0.95,
+        }
+    }
+}
+
 /// Why a Cox model could not be fitted. Row indices are 0-based positions in the input.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum CoxError {

@@ -100,6 +100,37 @@ pub struct TrainingSummary {
     pub follow_up: FollowUp,
 }
 
+/// The uncentred linear predictor x'beta over the training rows: its range sets the nomogram's
+/// linear-predictor axis (as `rms::nomogram`), its mean is `rms::cph`'s centring constant, and its
+/// quantiles are the training cut-offs of quantile risk groups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearPredictorSummary {
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    /// R's type-7 quantiles at [`LP_QUANTILE_PROBS`].
+    pub quantiles: Vec<Quantile>,
+}
+
+/// Probabilities of the stored training quantiles of the linear predictor: enough for halves,
+/// tertiles, quartiles, quintiles and deciles.
+pub const LP_QUANTILE_PROBS: [f64; 14] = [
+    0.1,
+    0.2,
+    0.25,
+    0.3,
+    1.0 / 3.0,
+    0.4,
+    0.5,
+    0.6,
+    2.0 / 3.0,
+    0.7,
+    0.75,
+    0.8,
+    0.9,
+    0.95,
+];
+
 /// The saved model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelFile {
@@ -110,6 +141,9 @@ pub struct ModelFile {
     pub covariates: Vec<CovariateSummary>,
     pub training: TrainingSummary,
     pub fit: CoxFit,
+    /// The training linear predictor (absent from files written before it was added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_predictor: Option<LinearPredictorSummary>,
     /// SHA-256 of this document serialised with an empty checksum.
     #[serde(default)]
     pub checksum: String,
@@ -263,6 +297,27 @@ fn follow_up(prepared: &Prepared) -> FollowUp {
     }
 }
 
+fn lp_summary(prepared: &Prepared, fit: &CoxFit) -> LinearPredictorSummary {
+    let d = &prepared.design;
+    let lp: Vec<f64> = (0..d.n)
+        .map(|i| d.row(i).iter().zip(&fit.coef).map(|(x, b)| x * b).sum())
+        .collect();
+    let mean = lp.iter().sum::<f64>() / d.n as f64;
+    let counts = value_counts(lp);
+    LinearPredictorSummary {
+        min: counts[0].0,
+        max: counts[counts.len() - 1].0,
+        mean,
+        quantiles: LP_QUANTILE_PROBS
+            .iter()
+            .map(|&p| Quantile {
+                p,
+                value: quantile_counts(&counts, d.n, p),
+            })
+            .collect(),
+    }
+}
+
 impl ModelFile {
     /// Assembles the model file of a fit on `prepared` data read from `table`.
     pub fn new(table: &Table, prepared: &Prepared, fit: CoxFit) -> ModelFile {
@@ -282,6 +337,7 @@ impl ModelFile {
                 events: fit.events,
                 follow_up: follow_up(prepared),
             },
+            linear_predictor: Some(lp_summary(prepared, &fit)),
             fit,
             checksum: String::new(),
         };

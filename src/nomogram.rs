@@ -1,0 +1,488 @@
+//! The nomogram of a Cox model, scaled as `rms::nomogram` scales it.
+//!
+//! Each covariate gets an axis. A numeric covariate with at most 10 distinct training values has a
+//! tick per value; any other numeric covariate has R's `pretty()` ticks over its full training
+//! range (about 10 intervals); a categorical covariate has a tick per level. A covariate's
+//! contribution at a tick is x·β (for a level, the coefficient of its dummy term; 0 for the
+//! reference). Let R_j be the range of covariate j's contributions over its ticks: the covariate
+//! with the widest range gets `max_points` (100) points and every point is worth
+//! `scale = max_points / max_j R_j` units of the linear predictor, so that
+//!
+//! ```text
+//! points_j(x) = (x·β_j - min_ticks(x·β_j)) · scale
+//! total       = Σ_j points_j
+//! lp          = total / scale + intercept,    intercept = Σ_j min_ticks(x·β_j) - centre
+//! ```
+//!
+//! where `lp` is centred as `rms::cph`'s `predict(type = "lp")`: at the training mean of every
+//! design column (`centre` = mean of x'β over the training rows). This differs from `coxph`'s
+//! centring, which leaves 0/1 columns uncentred; [`Nomogram::coxph_shift`] converts.
+//!
+//! The linear-predictor axis has R's `pretty()` values over the training range of `lp`; the
+//! total-points axis spans `pretty(0, max(max_points, largest lp tick in points))`. A survival axis
+//! at horizon t maps total points to S(t) = exp(-H0(t) exp(lp)); its ticks are `pretty()` values
+//! over the survival range on the lp axis, placed exactly by inverting S (rms inverts numerically
+//! on a 1000-point grid). The median-survival axis places tick m where the predicted median falls
+//! to m: lp = log(log 2 / H0(m)).
+
+use crate::cohort::CovariateKind;
+use crate::data::format_number;
+use crate::model::{CovariateSummary, ModelFile};
+use crate::pretty::pretty;
+use serde::Serialize;
+use thiserror::Error;
+
+/// Options of the nomogram, with `rms::nomogram`'s defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NomogramOptions {
+    /// Points of the covariate with the widest effect. Default 100 (`maxscale`).
+    pub max_points: f64,
+    /// Number of intervals asked of `pretty()` for every axis. Default 10 (`nint`).
+    pub intervals: usize,
+    /// Horizons of the predicted-survival axes. Default none.
+    pub times: Vec<f64>,
+    /// Whether to add the median-survival axis. Default true.
+    pub median: bool,
+}
+
+impl Default for NomogramOptions {
+    fn default() -> Self {
+        NomogramOptions {
+            max_points: 100.0,
+            intervals: 10,
+            times: Vec::new(),
+            median: true,
+        }
+    }
+}
+
+/// Why a nomogram cannot be drawn.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum NomogramError {
+    #[error("every coefficient is zero: a nomogram has nothing to show")]
+    NoEffect,
+    #[error("the model has no summary of covariate '{0}'")]
+    MissingSummary(String),
+    #[error("the model has no coefficient for term '{0}'")]
+    MissingTerm(String),
+    #[error("horizon {0} is not a positive number")]
+    BadHorizon(f64),
+    #[error("covariate '{name}': {message}")]
+    BadValue { name: String, message: String },
+}
+
+/// A tick's value: a number or a level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TickValue {
+    Number(f64),
+    Level(String),
+}
+
+impl TickValue {
+    /// The tick's label.
+    pub fn label(&self) -> String {
+        match self {
+            TickValue::Number(v) => format_number(*v),
+            TickValue::Level(l) => l.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tick {
+    pub value: TickValue,
+    pub points: f64,
+}
+
+/// One covariate's axis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VariableAxis {
+    pub name: String,
+    pub axis: Vec<Tick>,
+    /// For a numeric covariate: points per unit (negative when points fall as the value rises).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points_per_unit: Option<f64>,
+    /// x·β at the tick with the fewest points (0 points).
+    #[serde(skip)]
+    min_contribution: f64,
+    #[serde(skip)]
+    kind: AxisKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum AxisKind {
+    Numeric { beta: f64 },
+    Categorical { betas: Vec<(String, f64)> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LpTick {
+    pub total_points: f64,
+    pub lp: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SurvivalTick {
+    pub total_points: f64,
+    pub survival: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MedianTick {
+    pub total_points: f64,
+    pub time: f64,
+}
+
+/// Predicted survival at one horizon (in one stratum when the model has strata).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HorizonAxis {
+    pub time: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stratum: Option<String>,
+    pub axis: Vec<SurvivalTick>,
+}
+
+/// Median survival time (in one stratum when the model has strata).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MedianAxis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stratum: Option<String>,
+    pub axis: Vec<MedianTick>,
+}
+
+/// The nomogram: every axis as (value, points) pairs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nomogram {
+    pub variables: Vec<VariableAxis>,
+    /// Ticks of the total-points axis.
+    pub total_points: Vec<f64>,
+    pub lp_axis: Vec<LpTick>,
+    pub horizons: Vec<HorizonAxis>,
+    pub median: Vec<MedianAxis>,
+    /// Points per unit of the linear predictor.
+    pub scale: f64,
+    /// The (cph-centred) linear predictor at 0 total points.
+    pub intercept: f64,
+    /// Add to a cph-centred lp to get the lp centred as `coxph` (and `prognosis predict`) centre it.
+    pub coxph_shift: f64,
+    pub max_points: f64,
+    pub time_unit: Option<String>,
+}
+
+/// One patient's points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatientPoints {
+    /// (covariate, value label, points) in model order.
+    pub factors: Vec<(String, String, f64)>,
+    pub total: f64,
+    /// Linear predictor centred as `rms::cph` (the nomogram's lp axis).
+    pub lp: f64,
+}
+
+/// A covariate value of one patient.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatientValue {
+    Number(f64),
+    Level(String),
+}
+
+impl Nomogram {
+    /// The nomogram of a saved model.
+    pub fn from_model(model: &ModelFile, opts: &NomogramOptions) -> Result<Nomogram, NomogramError> {
+        if let Some(&t) = opts.times.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+            return Err(NomogramError::BadHorizon(t));
+        }
+        let fit = &model.fit;
+        let coef_of = |term: &str| -> Result<f64, NomogramError> {
+            fit.terms
+                .iter()
+                .position(|t| t == term)
+                .map(|j| fit.coef[j])
+                .ok_or_else(|| NomogramError::MissingTerm(term.to_string()))
+        };
+        let mut variables = Vec::new();
+        // fallback centre and lp range from the covariate summaries (older model files)
+        let mut centre_from_summaries = 0.0;
+        for cs in &model.spec.covariates {
+            let summary = model
+                .covariates
+                .iter()
+                .find(|s| summary_name(s) == cs.name)
+                .ok_or_else(|| NomogramError::MissingSummary(cs.name.clone()))?;
+            let (values, kind, contributions) = match (&cs.kind, summary) {
+                (
+                    CovariateKind::Numeric,
+                    CovariateSummary::Numeric {
+                        min,
+                        max,
+                        mean,
+                        values,
+                        ..
+                    },
+                ) => {
+                    let beta = coef_of(&cs.name)?;
+                    centre_from_summaries += beta * mean;
+                    let ticks = match values {
+                        Some(v) => v.clone(),
+                        None => pretty(*min, *max, opts.intervals),
+                    };
+                    let contributions = ticks.iter().map(|v| v * beta).collect::<Vec<_>>();
+                    (
+                        ticks.into_iter().map(TickValue::Number).collect::<Vec<_>>(),
+                        AxisKind::Numeric { beta },
+                        contributions,
+                    )
+                }
+                (CovariateKind::Categorical { levels, reference }, CovariateSummary::Categorical { n, levels: counts, .. }) => {
+                    let mut betas = Vec::new();
+                    for l in levels {
+                        let b = if l == reference {
+                            0.0
+                        } else {
+                            coef_of(&format!("{}={}", cs.name, l))?
+                        };
+                        let count = counts.iter().find(|c| &c.level == l).map_or(0, |c| c.n);
+                        centre_from_summaries += b * count as f64 / (*n).max(1) as f64;
+                        betas.push((l.clone(), b));
+                    }
+                    let contributions = betas.iter().map(|(_, b)| *b).collect();
+                    (
+                        levels.iter().cloned().map(TickValue::Level).collect(),
+                        AxisKind::Categorical { betas },
+                        contributions,
+                    )
+                }
+                _ => return Err(NomogramError::MissingSummary(cs.name.clone())),
+            };
+            let lo = contributions.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = contributions.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            variables.push((
+                VariableAxis {
+                    name: cs.name.clone(),
+                    axis: values
+                        .into_iter()
+                        .zip(&contributions)
+                        .map(|(value, &c)| Tick { value, points: c })
+                        .collect(),
+                    points_per_unit: None,
+                    min_contribution: lo,
+                    kind,
+                },
+                hi - lo,
+            ));
+        }
+        let widest = variables.iter().map(|v| v.1).fold(0.0, f64::max);
+        if !(widest > 0.0) {
+            return Err(NomogramError::NoEffect);
+        }
+        let scale = opts.max_points / widest;
+        let sum_min: f64 = variables.iter().map(|v| v.0.min_contribution).sum();
+        let sum_max: f64 = variables.iter().map(|v| v.0.min_contribution + v.1).sum();
+        let (centre, lp_lo, lp_hi) = match &model.linear_predictor {
+            Some(s) => (s.mean, s.min, s.max),
+            None => (centre_from_summaries, sum_min, sum_max),
+        };
+        let variables: Vec<VariableAxis> = variables
+            .into_iter()
+            .map(|(mut v, _)| {
+                for t in &mut v.axis {
+                    t.points = (t.points - v.min_contribution) * scale;
+                }
+                if let AxisKind::Numeric { beta } = v.kind {
+                    v.points_per_unit = Some(beta * scale);
+                }
+                v
+            })
+            .collect();
+        let intercept = sum_min - centre;
+        let lp_at = pretty(lp_lo - centre, lp_hi - centre, opts.intervals);
+        let lp_axis: Vec<LpTick> = lp_at
+            .iter()
+            .map(|&lp| LpTick {
+                total_points: (lp - intercept) * scale,
+                lp,
+            })
+            .collect();
+        let top = lp_axis
+            .iter()
+            .map(|t| t.total_points)
+            .fold(opts.max_points, f64::max);
+        let total_points = pretty(0.0, top, opts.intervals);
+        let coxph_centre: f64 = fit.means.iter().zip(&fit.coef).map(|(m, b)| m * b).sum();
+        let coxph_shift = centre - coxph_centre;
+
+        let mut nom = Nomogram {
+            variables,
+            total_points,
+            lp_axis,
+            horizons: Vec::new(),
+            median: Vec::new(),
+            scale,
+            intercept,
+            coxph_shift,
+            max_points: opts.max_points,
+            time_unit: model.spec.time_unit.clone(),
+        };
+        let (lp_min, lp_max) = match (lp_at.first(), lp_at.last()) {
+            (Some(&a), Some(&b)) => (a, b),
+            _ => (lp_lo - centre, lp_hi - centre),
+        };
+        let strata: Vec<Option<String>> = match &model.spec.strata {
+            Some(s) => s.levels.iter().cloned().map(Some).collect(),
+            None => vec![None],
+        };
+        for (k, stratum) in strata.iter().enumerate() {
+            let base = &fit.baseline[k];
+            for &t in &opts.times {
+                let h0 = base.index_at(t).map_or(0.0, |i| base.cumhaz[i]);
+                let axis = if h0 > 0.0 {
+                    nom.survival_axis(h0, lp_min, lp_max, opts.intervals)
+                } else {
+                    Vec::new()
+                };
+                nom.horizons.push(HorizonAxis {
+                    time: t,
+                    stratum: stratum.clone(),
+                    axis,
+                });
+            }
+            if opts.median {
+                let axis = nom.median_axis(&base.time, &base.cumhaz, lp_min, lp_max, opts.intervals);
+                nom.median.push(MedianAxis {
+                    stratum: stratum.clone(),
+                    axis,
+                });
+            }
+        }
+        Ok(nom)
+    }
+
+    /// Total points of a (cph-centred) linear predictor.
+    pub fn points_of_lp(&self, lp: f64) -> f64 {
+        (lp - self.intercept) * self.scale
+    }
+
+    /// The (cph-centred) linear predictor of a total.
+    pub fn lp_of_points(&self, total: f64) -> f64 {
+        total / self.scale + self.intercept
+    }
+
+    fn survival_axis(&self, h0: f64, lp_min: f64, lp_max: f64, n: usize) -> Vec<SurvivalTick> {
+        let surv = |lp: f64| (-h0 * (lp + self.coxph_shift).exp()).exp();
+        let (s_lo, s_hi) = (surv(lp_max), surv(lp_min));
+        pretty(s_lo, s_hi, n)
+            .into_iter()
+            .filter(|&s| s >= s_lo && s <= s_hi && s > 0.0 && s < 1.0)
+            .map(|s| {
+                let lp = (-s.ln() / h0).ln() - self.coxph_shift;
+                SurvivalTick {
+                    total_points: self.points_of_lp(lp),
+                    survival: s,
+                }
+            })
+            .collect()
+    }
+
+    fn median_axis(
+        &self,
+        times: &[f64],
+        cumhaz: &[f64],
+        lp_min: f64,
+        lp_max: f64,
+        n: usize,
+    ) -> Vec<MedianTick> {
+        let ln2 = std::f64::consts::LN_2;
+        // lp (cph-centred) at which the median falls to times[k] or below
+        let lp_at_index = |k: usize| (ln2 / cumhaz[k]).ln() - self.coxph_shift;
+        let median_at = |lp: f64| -> Option<f64> {
+            let r = (lp + self.coxph_shift).exp();
+            times
+                .iter()
+                .zip(cumhaz)
+                .find(|(_, &h)| h * r >= ln2)
+                .map(|(&t, _)| t)
+        };
+        let Some(lowest) = median_at(lp_max) else {
+            return Vec::new();
+        };
+        let highest = median_at(lp_min).unwrap_or(times[times.len() - 1]);
+        if highest <= lowest {
+            return Vec::new();
+        }
+        let mut out: Vec<MedianTick> = Vec::new();
+        for m in pretty(lowest, highest, n) {
+            if m < lowest || m > highest {
+                continue;
+            }
+            let k = times.partition_point(|&t| t <= m);
+            if k == 0 || cumhaz[k - 1] <= 0.0 {
+                continue;
+            }
+            let lp = lp_at_index(k - 1);
+            if lp < lp_min || lp > lp_max {
+                continue;
+            }
+            let total_points = self.points_of_lp(lp);
+            // ticks without an event time between them fall on one place: keep the first
+            if out.last().is_some_and(|p| (p.total_points - total_points).abs() < 1e-9) {
+                continue;
+            }
+            out.push(MedianTick {
+                total_points,
+                time: m,
+            });
+        }
+        out
+    }
+
+    /// Points of one patient: `values` holds one value per covariate, in model order.
+    pub fn score(&self, values: &[PatientValue]) -> Result<PatientPoints, NomogramError> {
+        if values.len() != self.variables.len() {
+            return Err(NomogramError::BadValue {
+                name: String::new(),
+                message: format!(
+                    "{} values for {} covariates",
+                    values.len(),
+                    self.variables.len()
+                ),
+            });
+        }
+        let mut factors = Vec::new();
+        let mut total = 0.0;
+        for (v, value) in self.variables.iter().zip(values) {
+            let (label, contribution) = match (&v.kind, value) {
+                (AxisKind::Numeric { beta }, PatientValue::Number(x)) => (format_number(*x), beta * x),
+                (AxisKind::Categorical { betas }, PatientValue::Level(l)) => {
+                    let b = betas.iter().find(|(lv, _)| lv == l).ok_or_else(|| {
+                        NomogramError::BadValue {
+                            name: v.name.clone(),
+                            message: format!("unknown level '{l}'"),
+                        }
+                    })?;
+                    (l.clone(), b.1)
+                }
+                _ => {
+                    return Err(NomogramError::BadValue {
+                        name: v.name.clone(),
+                        message: "a number and a level are mixed up".into(),
+                    })
+                }
+            };
+            let points = (contribution - v.min_contribution) * self.scale;
+            total += points;
+            factors.push((v.name.clone(), label, points));
+        }
+        Ok(PatientPoints {
+            factors,
+            total,
+            lp: self.lp_of_points(total),
+        })
+    }
+}
+
+fn summary_name(s: &CovariateSummary) -> &str {
+    match s {
+        CovariateSummary::Numeric { name, .. } | CovariateSummary::Categorical { name, .. } => name,
+    }
+}
