@@ -34,7 +34,7 @@
 //! 4. with `d_i = |p_i - o_i|`: ICI = mean(d), E50 = median(d), E90 = the 0.9 quantile of d (R's
 //!    type 7), Emax = max(d).
 
-use crate::cox::{self, CoxError, CoxOptions, CoxWarning, Design, FitExtras, Ties};
+use crate::cox::{self, CoxError, CoxOptions, CoxWarning, Design, FitExtras};
 use crate::dist;
 use crate::surv::Surv;
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,6 @@ pub struct Slope {
     /// Warnings of the Cox fit (non-convergence, a possibly infinite slope).
     pub warnings: Vec<CoxWarning>,
 }
-
 
 /// R's `quantile(x, p, type = 7)` of values already sorted increasingly (no NaN): with
 /// `h = 1 + (n - 1) p`, `lo = floor(h)`, `hi = ceiling(h)` (1-based),

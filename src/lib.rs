@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod nomogram;
 pub mod output;
+pub mod plot;
 pub mod pretty;
 pub mod report;
 pub mod simulate;

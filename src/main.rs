@@ -7,7 +7,9 @@ use prognosis::cox::{self, CoxOptions, FitExtras, Ties};
 use prognosis::data::{self, ReadOptions};
 use prognosis::km;
 use prognosis::model::ModelFile;
+use prognosis::nomogram;
 use prognosis::output::write_atomic;
+use prognosis::plot;
 use prognosis::report;
 use prognosis::validation;
 use std::collections::BTreeMap;
@@ -40,6 +42,8 @@ enum Command {
     Validate(ValidateArgs),
     /// Kaplan-Meier survival curves (optionally by group) with the log-rank test
     Km(KmArgs),
+    /// Draw a model's nomogram (SVG or PNG) and print its points table
+    Nomogram(NomogramArgs),
     /// Split a cohort CSV at random into development and validation files (seeded)
     Split(SplitArgs),
     /// Write a simulated cohort shaped like the flagship study (for benchmarks)
@@ -173,6 +177,31 @@ struct ScoreArgs {
     /// Print JSON instead of the text block
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct NomogramArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// Horizons of the predicted-survival axes (default: 1, 3 and 5 years in the model's time unit)
+    #[arg(long, value_delimiter = ',')]
+    times: Vec<f64>,
+    /// Write the figure here (.svg or .png; repeat for both)
+    #[arg(long)]
+    out: Vec<PathBuf>,
+    /// Print one JSON object instead of the points table
+    #[arg(long)]
+    json: bool,
+    /// Leave out the median-survival axis
+    #[arg(long)]
+    no_median: bool,
+    /// Leave out the linear-predictor axis of the figure
+    #[arg(long)]
+    no_lp: bool,
+    /// Display label of a covariate, COL=LABEL (repeatable)
+    #[arg(long = "label", value_name = "COL=LABEL")]
+    labels: Vec<String>,
 }
 
 #[derive(Args)]
@@ -494,6 +523,74 @@ fn run_score(a: ScoreArgs) -> Result<()> {
     }
 }
 
+fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>> {
+    let times = if times.is_empty() {
+        default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
+            anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
+        })?
+    } else {
+        times.to_vec()
+    };
+    check_times(&times)?;
+    Ok(times)
+}
+
+/// Display labels: the covariate names, replaced by `--label COL=LABEL` pairs.
+fn display_labels(model: &ModelFile, pairs: &[String]) -> Result<Vec<String>> {
+    let given = parse_pairs(pairs, "--label")?;
+    for k in given.keys() {
+        if !model.spec.covariates.iter().any(|c| &c.name == k) {
+            bail!("--label {k}=...: the model has no covariate '{k}'");
+        }
+    }
+    Ok(model
+        .spec
+        .covariates
+        .iter()
+        .map(|c| {
+            given
+                .get(&c.name)
+                .cloned()
+                .unwrap_or_else(|| c.name.clone())
+        })
+        .collect())
+}
+
+/// Writes a figure to each path (format from the extension), atomically.
+fn write_figure<F: plot::Figure>(fig: &F, paths: &[PathBuf], id: &str) -> Result<()> {
+    let formats = paths
+        .iter()
+        .map(|p| plot::ImageFormat::of_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (path, format) in paths.iter().zip(formats) {
+        let bytes = plot::render(fig, format, id)?;
+        write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn run_nomogram(a: NomogramArgs) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let times = horizons_or_default(&model, &a.times)?;
+    let opts = nomogram::NomogramOptions {
+        times,
+        median: !a.no_median,
+        ..Default::default()
+    };
+    let nom = nomogram::Nomogram::from_model(&model, &opts)?;
+    let labels = display_labels(&model, &a.labels)?;
+    let mut fig = plot::nomogram::NomogramFigure::new(&nom);
+    fig.labels = labels.clone();
+    fig.lp_axis = !a.no_lp;
+    write_figure(&fig, &a.out, "nomogram")?;
+    if a.json {
+        stdout(&(serde_json::to_string_pretty(&nom)? + "\n"))
+    } else {
+        stdout(&report::nomogram_table(&nom, &labels))
+    }
+}
+
 fn run_validate(mut a: ValidateArgs) -> Result<()> {
     check_times(&a.times)?;
     // as scikit-survival: horizons sorted, each once
@@ -673,6 +770,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => run_predict(a),
         Command::Score(a) => run_score(a),
         Command::Validate(a) => run_validate(a),
+        Command::Nomogram(a) => run_nomogram(a),
         Command::Split(a) => run_split(a),
         Command::Km(a) => run_km(a),
         Command::Simulate(a) => run_simulate(a),

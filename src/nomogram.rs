@@ -112,8 +112,13 @@ pub struct VariableAxis {
 
 #[derive(Debug, Clone, PartialEq)]
 enum AxisKind {
-    Numeric { beta: f64 },
-    Categorical { betas: Vec<(String, f64)> },
+    Numeric {
+        beta: f64,
+    },
+    Categorical {
+        betas: Vec<(String, f64)>,
+        reference: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -189,7 +194,10 @@ pub enum PatientValue {
 
 impl Nomogram {
     /// The nomogram of a saved model.
-    pub fn from_model(model: &ModelFile, opts: &NomogramOptions) -> Result<Nomogram, NomogramError> {
+    pub fn from_model(
+        model: &ModelFile,
+        opts: &NomogramOptions,
+    ) -> Result<Nomogram, NomogramError> {
         if let Some(&t) = opts.times.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
             return Err(NomogramError::BadHorizon(t));
         }
@@ -234,7 +242,12 @@ impl Nomogram {
                         contributions,
                     )
                 }
-                (CovariateKind::Categorical { levels, reference }, CovariateSummary::Categorical { n, levels: counts, .. }) => {
+                (
+                    CovariateKind::Categorical { levels, reference },
+                    CovariateSummary::Categorical {
+                        n, levels: counts, ..
+                    },
+                ) => {
                     let mut betas = Vec::new();
                     for l in levels {
                         let b = if l == reference {
@@ -249,14 +262,20 @@ impl Nomogram {
                     let contributions = betas.iter().map(|(_, b)| *b).collect();
                     (
                         levels.iter().cloned().map(TickValue::Level).collect(),
-                        AxisKind::Categorical { betas },
+                        AxisKind::Categorical {
+                            betas,
+                            reference: reference.clone(),
+                        },
                         contributions,
                     )
                 }
                 _ => return Err(NomogramError::MissingSummary(cs.name.clone())),
             };
             let lo = contributions.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = contributions.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let hi = contributions
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
             variables.push((
                 VariableAxis {
                     name: cs.name.clone(),
@@ -348,7 +367,8 @@ impl Nomogram {
                 });
             }
             if opts.median {
-                let axis = nom.median_axis(&base.time, &base.cumhaz, lp_min, lp_max, opts.intervals);
+                let axis =
+                    nom.median_axis(&base.time, &base.cumhaz, lp_min, lp_max, opts.intervals);
                 nom.median.push(MedianAxis {
                     stratum: stratum.clone(),
                     axis,
@@ -425,13 +445,46 @@ impl Nomogram {
             }
             let total_points = self.points_of_lp(lp);
             // ticks without an event time between them fall on one place: keep the first
-            if out.last().is_some_and(|p| (p.total_points - total_points).abs() < 1e-9) {
+            if out
+                .last()
+                .is_some_and(|p| (p.total_points - total_points).abs() < 1e-9)
+            {
                 continue;
             }
             out.push(MedianTick {
                 total_points,
                 time: m,
             });
+        }
+        out
+    }
+
+    /// A patient's covariate values from a design row (one value per model term, as
+    /// [`crate::cohort::encode_patient`] gives it).
+    pub fn values_from_design(&self, x: &[f64]) -> Vec<PatientValue> {
+        let mut at = 0;
+        let mut out = Vec::with_capacity(self.variables.len());
+        for v in &self.variables {
+            match &v.kind {
+                AxisKind::Numeric { .. } => {
+                    out.push(PatientValue::Number(x.get(at).copied().unwrap_or(f64::NAN)));
+                    at += 1;
+                }
+                AxisKind::Categorical { betas, reference } => {
+                    let others: Vec<&String> = betas
+                        .iter()
+                        .map(|b| &b.0)
+                        .filter(|l| *l != reference)
+                        .collect();
+                    let level = others
+                        .iter()
+                        .enumerate()
+                        .find(|(k, _)| x.get(at + k) == Some(&1.0))
+                        .map_or(reference.clone(), |(_, l)| (*l).clone());
+                    out.push(PatientValue::Level(level));
+                    at += others.len();
+                }
+            }
         }
         out
     }
@@ -452,8 +505,10 @@ impl Nomogram {
         let mut total = 0.0;
         for (v, value) in self.variables.iter().zip(values) {
             let (label, contribution) = match (&v.kind, value) {
-                (AxisKind::Numeric { beta }, PatientValue::Number(x)) => (format_number(*x), beta * x),
-                (AxisKind::Categorical { betas }, PatientValue::Level(l)) => {
+                (AxisKind::Numeric { beta }, PatientValue::Number(x)) => {
+                    (format_number(*x), beta * x)
+                }
+                (AxisKind::Categorical { betas, .. }, PatientValue::Level(l)) => {
                     let b = betas.iter().find(|(lv, _)| lv == l).ok_or_else(|| {
                         NomogramError::BadValue {
                             name: v.name.clone(),

@@ -24,9 +24,13 @@ pub fn pretty(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         (1.0, true)
     } else {
         let c = lo.abs().max(hi.abs());
-        let u = (1.0 + if H5 >= 1.5 * H + 0.5 { 1.0 / (1.0 + H) } else { 1.5 / (1.0 + H5) })
-            * ndiv as f64
-            * f64::EPSILON;
+        let u =
+            (1.0 + if H5 >= 1.5 * H + 0.5 {
+                1.0 / (1.0 + H)
+            } else {
+                1.5 / (1.0 + H5)
+            }) * ndiv as f64
+                * f64::EPSILON;
         (c, dx < c * u * 3.0)
     };
     if i_small {
@@ -125,7 +129,10 @@ mod tests {
     #[test]
     fn matches_r_on_known_ranges() {
         // values printed by R 4.3: pretty(c(lo, hi), n)
-        assert!(close(&pretty(22.0, 95.0, 10), &[20., 30., 40., 50., 60., 70., 80., 90., 100.]));
+        assert!(close(
+            &pretty(22.0, 95.0, 10),
+            &[20., 30., 40., 50., 60., 70., 80., 90., 100.]
+        ));
         assert!(close(
             &pretty(24.0, 90.0, 10),
             &(0..15).map(|i| 20.0 + 5.0 * i as f64).collect::<Vec<_>>()
@@ -135,12 +142,18 @@ mod tests {
             &(0..13).map(|i| 200.0 * i as f64).collect::<Vec<_>>()
         ));
         assert!(close(&pretty(0.0, 1.0, 5), &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]));
-        assert!(close(&pretty(1.0, 10.0, 5), &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0]));
+        assert!(close(
+            &pretty(1.0, 10.0, 5),
+            &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+        ));
         assert!(close(
             &pretty(-1.724, 2.205, 10),
             &[-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
         ));
-        assert!(close(&pretty(0.0, 106.0, 5), &[0.0, 20., 40., 60., 80., 100., 120.]));
+        assert!(close(
+            &pretty(0.0, 106.0, 5),
+            &[0.0, 20., 40., 60., 80., 100., 120.]
+        ));
     }
 
     #[test]

@@ -710,3 +710,99 @@ mod tests {
         assert_eq!(t, "a    bb\nxyz   1\n");
     }
 }
+
+/// The points table of a nomogram, for scoring by hand: points per level or value of every
+/// covariate (and per unit of a numeric one), then total points against the linear predictor and
+/// the predicted survival at each horizon.
+pub fn nomogram_table(nom: &crate::nomogram::Nomogram, labels: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Nomogram points (rms scaling: the widest factor spans {} points; {} points per unit of \
+         the linear predictor)\n",
+        format_number(nom.max_points),
+        fmt_sig(nom.scale, 5)
+    );
+    let mut rows = Vec::new();
+    for (v, label) in nom.variables.iter().zip(labels) {
+        for (k, t) in v.axis.iter().enumerate() {
+            rows.push(vec![
+                if k == 0 { label.clone() } else { String::new() },
+                t.value.label(),
+                format!("{:.1}", t.points),
+            ]);
+        }
+        if let (Some(u), true) = (v.points_per_unit, v.axis.len() > 2) {
+            rows.push(vec![String::new(), "per unit".into(), format!("{:+.3}", u)]);
+        }
+    }
+    s.push_str(&table(&["factor", "value", "points"], &rows));
+    let unit = nom.time_unit.as_deref().unwrap_or("");
+    let mut header = vec!["total points".to_string(), "linear predictor".to_string()];
+    let mut columns: Vec<Vec<String>> = Vec::new();
+    let totals: Vec<f64> = nom.total_points.clone();
+    columns.push(totals.iter().map(|&t| format_number(t)).collect());
+    columns.push(
+        totals
+            .iter()
+            .map(|&t| fmt_sig(nom.lp_of_points(t), 4))
+            .collect(),
+    );
+    let lp_shift = nom.coxph_shift;
+    s.push('\n');
+    let _ = writeln!(
+        s,
+        "Total points to prediction (linear predictor centred as rms::cph, at every covariate's \
+         training mean; add {} for prognosis predict's centring)\n",
+        fmt_sig(lp_shift, 6)
+    );
+    for h in &nom.horizons {
+        let mut title = format!("S({} {unit})", format_number(h.time));
+        if let Some(st) = &h.stratum {
+            title.push_str(&format!(" [{st}]"));
+        }
+        header.push(title.replace(" )", ")"));
+        columns.push(
+            totals
+                .iter()
+                .map(|&t| survival_at_points(&h.axis, t).map_or("-".into(), pct))
+                .collect(),
+        );
+    }
+    let rows: Vec<Vec<String>> = (0..totals.len())
+        .map(|i| columns.iter().map(|c| c[i].clone()).collect())
+        .collect();
+    let header: Vec<&str> = header.iter().map(|h| h.as_str()).collect();
+    s.push_str(&table(&header, &rows));
+    s
+}
+
+/// Survival at `points` from a survival axis: log(-log S) is linear in points, so two ticks give
+/// it exactly.
+pub fn survival_at_points(axis: &[crate::nomogram::SurvivalTick], points: f64) -> Option<f64> {
+    if axis.len() < 2 {
+        return None;
+    }
+    let (a, b) = (axis[0], axis[axis.len() - 1]);
+    let la = (-a.survival.ln()).ln();
+    let lb = (-b.survival.ln()).ln();
+    let slope = (lb - la) / (b.total_points - a.total_points);
+    let l = la + slope * (points - a.total_points);
+    Some((-l.exp()).exp())
+}
+
+/// A patient's points per factor and total, as lines for the score block.
+pub fn points_block(points: &crate::nomogram::PatientPoints, labels: &[String]) -> String {
+    let mut rows: Vec<Vec<String>> = points
+        .factors
+        .iter()
+        .zip(labels)
+        .map(|((_, value, p), label)| vec![label.clone(), value.clone(), format!("{p:.1}")])
+        .collect();
+    rows.push(vec![
+        "Total".into(),
+        String::new(),
+        format!("{:.1}", points.total),
+    ]);
+    table(&["factor", "value", "points"], &rows)
+}

@@ -1,0 +1,225 @@
+//! The nomogram figure, laid out as `rms`'s `plot.nomogram`: a points axis on top, one axis per
+//! covariate on the same scale, then the total-points axis and the axes read from it (linear
+//! predictor, predicted survival at each horizon, median survival), on the total-points scale.
+
+use super::{Figure, PlotError, Scale, LIGHT_GREY, TICK_PT};
+use crate::nomogram::Nomogram;
+use crate::plot::LABEL_PT;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// The nomogram figure.
+pub struct NomogramFigure<'a> {
+    pub nomogram: &'a Nomogram,
+    /// Display label per covariate, in model order (defaults to the names).
+    pub labels: Vec<String>,
+    /// Whether to draw the linear-predictor axis (as `nomogram(lp = TRUE)`).
+    pub lp_axis: bool,
+    /// Light vertical lines at every 10 points.
+    pub grid: bool,
+}
+
+impl<'a> NomogramFigure<'a> {
+    pub fn new(nomogram: &'a Nomogram) -> Self {
+        NomogramFigure {
+            nomogram,
+            labels: nomogram.variables.iter().map(|v| v.name.clone()).collect(),
+            lp_axis: true,
+            grid: true,
+        }
+    }
+
+    fn unit(&self) -> String {
+        self.nomogram
+            .time_unit
+            .clone()
+            .unwrap_or_else(|| "time units".to_string())
+    }
+
+    /// The rows: (title, ticks as (position on the 0..1 scale, label)).
+    fn rows(&self) -> Vec<Row> {
+        let nom = self.nomogram;
+        let mut rows = Vec::new();
+        let pts_max = nom.max_points;
+        let points_ticks: Vec<(f64, String)> = crate::pretty::pretty(0.0, pts_max, 10)
+            .into_iter()
+            .filter(|&p| p <= pts_max + 1e-9)
+            .map(|p| (p / pts_max, super::tick_label(p)))
+            .collect();
+        rows.push(Row {
+            title: "Points".into(),
+            ticks: points_ticks,
+            scale: Which::Points,
+        });
+        for (v, label) in nom.variables.iter().zip(&self.labels) {
+            rows.push(Row {
+                title: label.clone(),
+                ticks: v
+                    .axis
+                    .iter()
+                    .map(|t| (t.points / pts_max, t.value.label()))
+                    .collect(),
+                scale: Which::Points,
+            });
+        }
+        let total_max = *nom.total_points.last().unwrap_or(&pts_max);
+        let on_total = |tp: f64| tp / total_max;
+        rows.push(Row {
+            title: "Total points".into(),
+            ticks: nom
+                .total_points
+                .iter()
+                .map(|&t| (on_total(t), super::tick_label(t)))
+                .collect(),
+            scale: Which::Total,
+        });
+        if self.lp_axis {
+            rows.push(Row {
+                title: "Linear predictor".into(),
+                ticks: nom
+                    .lp_axis
+                    .iter()
+                    .filter(|t| t.total_points >= -1e-9 && t.total_points <= total_max + 1e-9)
+                    .map(|t| (on_total(t.total_points), super::tick_label(t.lp)))
+                    .collect(),
+                scale: Which::Total,
+            });
+        }
+        let unit = self.unit();
+        for h in &nom.horizons {
+            let mut title = format!("{}-{} survival", super::tick_label(h.time), singular(&unit));
+            if let Some(s) = &h.stratum {
+                title.push_str(&format!(" ({s})"));
+            }
+            rows.push(Row {
+                title,
+                ticks: h
+                    .axis
+                    .iter()
+                    .filter(|t| t.total_points >= -1e-9 && t.total_points <= total_max + 1e-9)
+                    .map(|t| (on_total(t.total_points), super::tick_label(t.survival)))
+                    .collect(),
+                scale: Which::Total,
+            });
+        }
+        for m in &nom.median {
+            let mut title = format!("Median survival ({unit})");
+            if let Some(s) = &m.stratum {
+                title.push_str(&format!(" ({s})"));
+            }
+            rows.push(Row {
+                title,
+                ticks: m
+                    .axis
+                    .iter()
+                    .filter(|t| t.total_points >= -1e-9 && t.total_points <= total_max + 1e-9)
+                    .map(|t| (on_total(t.total_points), super::tick_label(t.time)))
+                    .collect(),
+                scale: Which::Total,
+            });
+        }
+        rows.retain(|r| !r.ticks.is_empty());
+        rows
+    }
+}
+
+/// "months" -> "month" for "12-month survival".
+fn singular(unit: &str) -> String {
+    unit.strip_suffix('s').unwrap_or(unit).to_string()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Points,
+    Total,
+}
+
+struct Row {
+    title: String,
+    ticks: Vec<(f64, String)>,
+    scale: Which,
+}
+
+const ROW_PT: f64 = 27.0;
+const TOP_PT: f64 = 10.0;
+const WIDTH_PT: f64 = 540.0;
+
+impl Figure for NomogramFigure<'_> {
+    fn size(&self) -> (f64, f64) {
+        (WIDTH_PT, TOP_PT * 2.0 + ROW_PT * self.rows().len() as f64)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        s: Scale,
+    ) -> Result<(), PlotError> {
+        let rows = self.rows();
+        if rows.len() < 3 {
+            return Err(PlotError::Empty("the nomogram has no axes".into()));
+        }
+        let title_w = rows
+            .iter()
+            .map(|r| s.text_width(&r.title, LABEL_PT))
+            .fold(0.0, f64::max);
+        let x0 = s.px(12.0) + title_w.round() as i32 + s.px(14.0);
+        let x1 = s.px(WIDTH_PT - 16.0);
+        let xpos = |u: f64| x0 + ((x1 - x0) as f64 * u).round() as i32;
+        let line = s.stroke(BLACK, 0.8);
+        let tick_len = s.px(3.5);
+        let tick_style = s.text(TICK_PT);
+        let title_style = s.text(LABEL_PT).pos(Pos::new(HPos::Right, VPos::Center));
+        let y_of = |i: usize| s.px(TOP_PT + ROW_PT * (i as f64 + 0.62));
+        // grid: light verticals at the points ticks, through the covariate rows
+        let n_points_rows = rows.iter().take_while(|r| r.scale == Which::Points).count();
+        if self.grid && n_points_rows > 1 {
+            let top = y_of(0);
+            let bottom = y_of(n_points_rows - 1);
+            for (u, _) in &rows[0].ticks {
+                area.draw(&PathElement::new(
+                    vec![(xpos(*u), top), (xpos(*u), bottom)],
+                    s.stroke(LIGHT_GREY, 0.5),
+                ))?;
+            }
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let y = y_of(i);
+            area.draw_text(&row.title, &title_style, (x0 - s.px(14.0), y))?;
+            let lo = row.ticks.iter().map(|t| t.0).fold(f64::INFINITY, f64::min);
+            let hi = row
+                .ticks
+                .iter()
+                .map(|t| t.0)
+                .fold(f64::NEG_INFINITY, f64::max);
+            area.draw(&PathElement::new(vec![(xpos(lo), y), (xpos(hi), y)], line))?;
+            // labels above the line; one that would touch its left neighbour goes below
+            let mut sorted: Vec<&(f64, String)> = row.ticks.iter().collect();
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut last_right_above = i32::MIN;
+            let gap = s.px(3.0);
+            for (u, text) in sorted {
+                let x = xpos(*u);
+                area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len)], line))?;
+                let w = s.text_width(text, TICK_PT).round() as i32;
+                let (left, right) = (x - w / 2, x + w / 2);
+                if left > last_right_above + gap {
+                    area.draw_text(
+                        text,
+                        &tick_style.pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        (x, y - tick_len - s.px(1.5)),
+                    )?;
+                    last_right_above = right;
+                } else {
+                    area.draw(&PathElement::new(vec![(x, y), (x, y + tick_len)], line))?;
+                    area.draw_text(
+                        text,
+                        &tick_style.pos(Pos::new(HPos::Center, VPos::Top)),
+                        (x, y + tick_len + s.px(1.0)),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
