@@ -177,6 +177,10 @@ struct ScoreArgs {
     /// Print JSON instead of the text block
     #[arg(long)]
     json: bool,
+    /// Also draw the patient's predicted survival curve with 95% band here (.svg or .png;
+    /// repeatable)
+    #[arg(long)]
+    out: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -262,6 +266,13 @@ struct KmArgs {
     /// Print one JSON object instead of the tables
     #[arg(long)]
     json: bool,
+    /// Draw the curves here (.svg or .png; repeatable): 95% bands, censoring marks, medians, the
+    /// log-rank p and a number-at-risk table
+    #[arg(long)]
+    out: Vec<PathBuf>,
+    /// Unit of the time column, for the figure's axis (e.g. months)
+    #[arg(long)]
+    time_unit: Option<String>,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -491,6 +502,23 @@ fn run_score(a: ScoreArgs) -> Result<()> {
     let pred = model.predict(&x, stratum, &times);
     let mut warnings = model.range_warnings(&values);
     warnings.extend(model.horizon_warnings(stratum, &times));
+    // nomogram points (none when every coefficient is zero)
+    let points = nomogram::Nomogram::from_model(&model, &Default::default())
+        .ok()
+        .and_then(|nom| nom.score(&nom.values_from_design(&x)).ok());
+    if !a.out.is_empty() {
+        let curve = model.fit.patient_curve(&x, stratum);
+        let label = values
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let fig = plot::curves::SurvivalFigure::predictions(
+            vec![plot::curves::StepCurve::from_prediction(&label, &curve)],
+            model.spec.time_unit.clone(),
+        );
+        write_figure(&fig, &a.out, "survival")?;
+    }
     if a.json {
         for w in &warnings {
             eprintln!("warning: {w}");
@@ -502,7 +530,19 @@ fn run_score(a: ScoreArgs) -> Result<()> {
             survival: &'a [prognosis::cox::SurvPoint],
             median: &'a prognosis::cox::Median,
             time_unit: Option<&'a str>,
+            points: Option<PointsJson>,
             warnings: &'a [String],
+        }
+        #[derive(serde::Serialize)]
+        struct FactorPoints {
+            name: String,
+            value: String,
+            points: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct PointsJson {
+            factors: Vec<FactorPoints>,
+            total: f64,
         }
         let j = ScoreJson {
             covariates: &values,
@@ -510,6 +550,18 @@ fn run_score(a: ScoreArgs) -> Result<()> {
             survival: &pred.survival,
             median: &pred.median,
             time_unit: model.spec.time_unit.as_deref(),
+            points: points.as_ref().map(|p| PointsJson {
+                factors: p
+                    .factors
+                    .iter()
+                    .map(|(name, value, points)| FactorPoints {
+                        name: name.clone(),
+                        value: value.clone(),
+                        points: *points,
+                    })
+                    .collect(),
+                total: p.total,
+            }),
             warnings: &warnings,
         };
         stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
@@ -519,7 +571,18 @@ fn run_score(a: ScoreArgs) -> Result<()> {
             .iter()
             .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
             .collect();
-        stdout(&report::score_block(&model, &ordered, &pred, &warnings))
+        let mut text = report::score_block(&model, &ordered, &pred, &warnings);
+        if let Some(p) = &points {
+            let labels: Vec<String> = model
+                .spec
+                .covariates
+                .iter()
+                .map(|c| c.name.clone())
+                .collect();
+            text.push_str("\nNomogram points (prognosis nomogram --model ... draws the scale)\n");
+            text.push_str(&report::points_block(p, &labels));
+        }
+        stdout(&text)
     }
 }
 
@@ -684,6 +747,18 @@ fn run_km(a: KmArgs) -> Result<()> {
         None
     };
     let out = report::KmJson::new(&labels, &curves, logrank.as_ref(), &a.times);
+    if !a.out.is_empty() {
+        let steps = labels
+            .iter()
+            .zip(&curves)
+            .map(|(l, c)| plot::curves::StepCurve::from_km(l, c))
+            .collect();
+        let note = logrank
+            .as_ref()
+            .map(|lr| format!("Log-rank p {}", report::p_phrase(lr.p)));
+        let fig = plot::curves::SurvivalFigure::km(steps, a.time_unit.clone(), note);
+        write_figure(&fig, &a.out, "km")?;
+    }
     if a.json {
         stdout(&(serde_json::to_string_pretty(&out)? + "\n"))
     } else {

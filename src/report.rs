@@ -22,6 +22,15 @@ pub fn fmt_p(p: f64) -> String {
     }
 }
 
+/// "= 0.023" or "< 0.001", for a p-value in running text.
+pub fn p_phrase(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("= {}", fmt_p(p))
+    }
+}
+
 /// A number with `sig` significant digits, without needless exponent.
 pub fn fmt_sig(v: f64, sig: usize) -> String {
     if !v.is_finite() {

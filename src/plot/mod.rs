@@ -12,6 +12,7 @@
 //! Colours are the Okabe-Ito palette, distinguishable with the common colour-vision deficiencies
 //! and in greyscale by line style where groups are many.
 
+pub mod curves;
 pub mod font;
 pub mod nomogram;
 

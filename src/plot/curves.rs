@@ -1,0 +1,330 @@
+//! Survival curves: Kaplan-Meier curves by group (95% bands, censoring marks, median lines, the
+//! log-rank p in the legend, a number-at-risk table under the time axis) and predicted survival
+//! curves of patient profiles with their 95% bands. Both are step functions drawn by one figure.
+
+use super::{group_colour, Figure, PlotError, Scale, GREY, LABEL_PT, TICK_PT};
+use crate::cox::{log_limits, PatientCurve};
+use crate::km::KaplanMeier;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// One step curve with its limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepCurve {
+    pub label: String,
+    /// Times of the steps (increasing); S is 1 before the first.
+    pub time: Vec<f64>,
+    pub surv: Vec<f64>,
+    /// 95% limits (NaN where undefined: no band is drawn there).
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+    /// Censoring times with the curve's value there (marks).
+    pub censored: Vec<(f64, f64)>,
+    /// Median survival, when reached.
+    pub median: Option<f64>,
+    /// Number at risk just before each of `time` (for the at-risk table; empty for predictions).
+    pub n_risk: Vec<f64>,
+}
+
+impl StepCurve {
+    /// A Kaplan-Meier curve.
+    pub fn from_km(label: &str, km: &KaplanMeier) -> StepCurve {
+        let censored = km
+            .time
+            .iter()
+            .zip(&km.n_censor)
+            .zip(&km.surv)
+            .filter(|((_, c), _)| **c > 0.0)
+            .map(|((t, _), s)| (*t, *s))
+            .collect();
+        StepCurve {
+            label: label.to_string(),
+            time: km.time.clone(),
+            surv: km.surv.clone(),
+            lower: km.lower.clone(),
+            upper: km.upper.clone(),
+            censored,
+            median: km.median().median,
+            n_risk: km.n_risk.clone(),
+        }
+    }
+
+    /// A patient's predicted curve with log-transformed 95% limits.
+    pub fn from_prediction(label: &str, curve: &PatientCurve) -> StepCurve {
+        let (lower, upper): (Vec<f64>, Vec<f64>) = curve
+            .surv
+            .iter()
+            .zip(&curve.se_cumhaz)
+            .map(|(&s, &se)| log_limits(s, se, curve.z))
+            .unzip();
+        StepCurve {
+            label: label.to_string(),
+            time: curve.time.clone(),
+            surv: curve.surv.clone(),
+            lower,
+            upper,
+            censored: Vec::new(),
+            median: crate::cox::median_of_curve(&curve.time, &curve.surv),
+            n_risk: Vec::new(),
+        }
+    }
+
+    /// Number at risk at time t (subjects with T >= t), from the curve's rows.
+    fn at_risk(&self, t: f64) -> f64 {
+        let j = self.time.partition_point(|&x| x < t);
+        self.n_risk.get(j).copied().unwrap_or(0.0)
+    }
+
+    /// The step path from (0, 1) to (t_max, S(t_max)) of values `v`.
+    fn steps(&self, v: &[f64], t_max: f64) -> Vec<(f64, f64)> {
+        let mut pts = vec![(0.0, 1.0)];
+        let mut last = 1.0;
+        for (&t, &s) in self.time.iter().zip(v) {
+            if t > t_max {
+                break;
+            }
+            if s.is_nan() {
+                break;
+            }
+            pts.push((t, last));
+            pts.push((t, s));
+            last = s;
+        }
+        pts.push((t_max, last));
+        pts
+    }
+}
+
+/// Survival curves in one figure.
+pub struct SurvivalFigure {
+    pub curves: Vec<StepCurve>,
+    pub time_unit: Option<String>,
+    pub y_label: String,
+    pub title: Option<String>,
+    /// A line added to the legend, e.g. "Log-rank p < 0.001".
+    pub note: Option<String>,
+    pub bands: bool,
+    pub censor_marks: bool,
+    pub median_lines: bool,
+    /// Times of the number-at-risk table (none: no table).
+    pub risk_table: Vec<f64>,
+    /// Right end of the time axis (default: the last time of any curve).
+    pub t_max: Option<f64>,
+}
+
+impl SurvivalFigure {
+    /// Kaplan-Meier curves with every element of a publication figure.
+    pub fn km(curves: Vec<StepCurve>, time_unit: Option<String>, note: Option<String>) -> Self {
+        let t_max = last_time(&curves);
+        let risk_table = super::ticks(0.0, t_max, 6);
+        SurvivalFigure {
+            curves,
+            time_unit,
+            y_label: "Survival probability".into(),
+            title: None,
+            note,
+            bands: true,
+            censor_marks: true,
+            median_lines: true,
+            risk_table,
+            t_max: None,
+        }
+    }
+
+    /// Predicted curves of patient profiles with 95% bands.
+    pub fn predictions(curves: Vec<StepCurve>, time_unit: Option<String>) -> Self {
+        SurvivalFigure {
+            curves,
+            time_unit,
+            y_label: "Predicted survival probability".into(),
+            title: None,
+            note: None,
+            bands: true,
+            censor_marks: false,
+            median_lines: false,
+            risk_table: Vec::new(),
+            t_max: None,
+        }
+    }
+
+    fn rows_below(&self) -> usize {
+        if self.risk_table.is_empty() {
+            0
+        } else {
+            self.curves.len() + 1
+        }
+    }
+}
+
+fn last_time(curves: &[StepCurve]) -> f64 {
+    curves
+        .iter()
+        .filter_map(|c| c.time.last().copied())
+        .fold(0.0, f64::max)
+}
+
+const W_PT: f64 = 480.0;
+const PLOT_H_PT: f64 = 300.0;
+const RISK_ROW_PT: f64 = 13.0;
+
+impl Figure for SurvivalFigure {
+    fn size(&self) -> (f64, f64) {
+        let table = if self.rows_below() > 0 {
+            RISK_ROW_PT * (self.rows_below() as f64 + 1.0) + 6.0
+        } else {
+            0.0
+        };
+        let title = if self.title.is_some() { 18.0 } else { 0.0 };
+        (W_PT, PLOT_H_PT + table + title)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        s: Scale,
+    ) -> Result<(), PlotError> {
+        if self.curves.is_empty() {
+            return Err(PlotError::Empty("no survival curve".into()));
+        }
+        let t_max = self
+            .t_max
+            .unwrap_or_else(|| last_time(&self.curves))
+            .max(1e-9);
+        let top = if self.title.is_some() { 18.0 } else { 0.0 };
+        let (title_area, rest) = area.split_vertically(s.px(top));
+        if let Some(t) = &self.title {
+            title_area.draw_text(
+                t,
+                &s.bold(super::TITLE_PT)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+                (s.px(W_PT / 2.0), s.px(top / 2.0 + 2.0)),
+            )?;
+        }
+        let (plot_area, table_area) = rest.split_vertically(s.px(PLOT_H_PT));
+        // left margin wide enough for the at-risk table's group labels
+        let label_w = if self.rows_below() > 0 {
+            self.curves
+                .iter()
+                .map(|c| s.text_width(&c.label, TICK_PT))
+                .fold(s.text_width("Number at risk", TICK_PT), f64::max)
+        } else {
+            0.0
+        };
+        let y_area = s.f(46.0).max(label_w + s.f(8.0)) - s.f(12.0);
+        let unit = self.time_unit.as_deref().unwrap_or("time units");
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin_top(s.px(10.0))
+            .margin_right(s.px(16.0))
+            .margin_left(s.px(12.0))
+            .x_label_area_size(s.px(34.0))
+            .y_label_area_size(y_area.round() as i32)
+            .build_cartesian_2d(0.0..t_max, 0.0..1.0)?;
+        let x_ticks = super::ticks(0.0, t_max, 6);
+        let n_x = x_ticks.len();
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(n_x.max(2))
+            .y_labels(6)
+            .x_label_formatter(&|v| super::tick_label(*v))
+            .y_label_formatter(&|v| super::tick_label(*v))
+            .x_desc(format!("Time ({unit})"))
+            .y_desc(self.y_label.clone())
+            .label_style(s.text(TICK_PT))
+            .axis_desc_style(s.text(LABEL_PT))
+            .axis_style(s.stroke(BLACK, 0.8))
+            .set_all_tick_mark_size(s.px(3.0))
+            .draw()?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let colour = group_colour(i);
+            if self.bands {
+                let lo = c.steps(&c.lower, t_max);
+                let hi = c.steps(&c.upper, t_max);
+                let n = lo.len().min(hi.len());
+                let mut poly: Vec<(f64, f64)> = hi[..n].to_vec();
+                poly.extend(lo[..n].iter().rev());
+                chart.draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    colour.mix(0.15).filled(),
+                )))?;
+            }
+            chart
+                .draw_series(LineSeries::new(
+                    c.steps(&c.surv, t_max),
+                    s.stroke(colour, 1.4),
+                ))?
+                .label(c.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + s.px(16.0), y)], s.stroke(colour, 1.6))
+                });
+            if self.censor_marks {
+                let half = s.px(2.5);
+                let style = s.stroke(colour, 0.8);
+                chart.draw_series(c.censored.iter().filter(|p| p.0 <= t_max).map(|&p| {
+                    EmptyElement::at(p) + PathElement::new(vec![(0, -half), (0, half)], style)
+                }))?;
+            }
+            if self.median_lines {
+                if let Some(m) = c.median.filter(|m| *m <= t_max) {
+                    chart.draw_series(std::iter::once(DashedPathElement::new(
+                        vec![(0.0, 0.5), (m, 0.5), (m, 0.0)],
+                        s.px(3.0),
+                        s.px(2.0),
+                        s.stroke(GREY, 0.7),
+                    )))?;
+                }
+            }
+        }
+        if let Some(note) = &self.note {
+            // an invisible series carries the note into the legend
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+                .label(note.clone())
+                .legend(|(x, y)| Circle::new((x, y), 0, WHITE.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .margin(s.px(6.0))
+            .legend_area_size(s.px(20.0))
+            .border_style(s.stroke(RGBColor(200, 200, 200), 0.5))
+            .background_style(WHITE.mix(0.9))
+            .label_font(s.text(TICK_PT))
+            .draw()?;
+
+        // number-at-risk table, aligned with the time axis
+        if self.rows_below() > 0 {
+            let area = chart.plotting_area();
+            let row_h = s.px(RISK_ROW_PT);
+            let y0 = s.px(6.0);
+            let left = s.px(12.0);
+            table_area.draw_text(
+                "Number at risk",
+                &s.bold(TICK_PT).pos(Pos::new(HPos::Left, VPos::Center)),
+                (left, y0 + row_h / 2),
+            )?;
+            for (i, c) in self.curves.iter().enumerate() {
+                let y = y0 + row_h * (i as i32 + 1) + row_h / 2;
+                table_area.draw_text(
+                    &c.label,
+                    &s.text(TICK_PT)
+                        .color(&group_colour(i))
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                    (left, y),
+                )?;
+                for &t in &self.risk_table {
+                    let x_in_table =
+                        area.map_coordinate(&(t, 0.0)).0 - table_area.get_base_pixel().0;
+                    table_area.draw_text(
+                        &format!("{}", c.at_risk(t).round() as i64),
+                        &s.text(TICK_PT).pos(Pos::new(HPos::Center, VPos::Center)),
+                        (x_in_table, y),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
