@@ -24,6 +24,7 @@ pub mod output;
 pub mod plot;
 pub mod pretty;
 pub mod report;
+pub mod riskgroups;
 pub mod simulate;
 pub mod surv;
 pub mod validation;

@@ -815,3 +815,73 @@ pub fn points_block(points: &crate::nomogram::PatientPoints, labels: &[String]) 
     ]);
     table(&["factor", "value", "points"], &rows)
 }
+
+/// The text output of `prognosis risk-groups`.
+pub fn risk_groups_summary(
+    rg: &crate::riskgroups::RiskGroups,
+    at: &KmJson,
+    cutoffs_from: &str,
+    data_label: &str,
+    time_unit: Option<&str>,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Risk groups  (data: {data_label})");
+    let cuts: Vec<String> = rg.cutoffs.iter().map(|&c| fmt_sig(c, 6)).collect();
+    let _ = writeln!(s, "  cut-offs: {} ({cutoffs_from})\n", cuts.join(", "));
+    let rows: Vec<Vec<String>> = rg
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.group.clone(),
+                format!("{}", g.n),
+                format_number(g.events),
+                format!(
+                    "{} ({} to {})",
+                    fmt_opt(g.median),
+                    fmt_opt(g.median_lower),
+                    fmt_opt(g.median_upper)
+                ),
+                match (g.hr, g.hr_lower, g.hr_upper) {
+                    (Some(h), Some(l), Some(u)) => {
+                        format!("{} ({} to {})", fmt_sig(h, 3), fmt_sig(l, 3), fmt_sig(u, 3))
+                    }
+                    _ => "1 (reference)".into(),
+                },
+                g.p.map_or(String::new(), fmt_p),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["group", "n", "events", "median (95% CI)", "HR (95% CI)", "p"],
+        &rows,
+    ));
+    let _ = writeln!(
+        s,
+        "\nLog-rank test: chi-square {:.2} on {} df, p {}",
+        rg.logrank.chisq,
+        rg.logrank.df,
+        p_phrase(rg.logrank.p)
+    );
+    if at.groups.iter().any(|g| !g.at.is_empty()) {
+        let unit = time_unit.unwrap_or("");
+        let times: Vec<f64> = at.groups[0].at.iter().map(|p| p.time).collect();
+        let mut header = vec!["group".to_string()];
+        header.extend(times.iter().map(|t| format!("S({} {unit})", format_number(*t)).replace(" )", ")")));
+        let rows: Vec<Vec<String>> = at
+            .groups
+            .iter()
+            .map(|g| {
+                let mut r = vec![g.group.clone()];
+                r.extend(g.at.iter().map(|p| {
+                    format!("{} ({} to {})", pct(p.surv), pct(p.lower), pct(p.upper))
+                }));
+                r
+            })
+            .collect();
+        s.push('\n');
+        let header: Vec<&str> = header.iter().map(|h| h.as_str()).collect();
+        s.push_str(&table(&header, &rows));
+    }
+    s
+}

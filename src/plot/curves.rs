@@ -71,6 +71,11 @@ impl StepCurve {
         }
     }
 
+    /// The label in the number-at-risk table: without a parenthesised detail.
+    fn short_label(&self) -> &str {
+        self.label.split(" (").next().unwrap_or(&self.label)
+    }
+
     /// Number at risk at time t (subjects with T >= t), from the curve's rows.
     fn at_risk(&self, t: f64) -> f64 {
         let j = self.time.partition_point(|&x| x < t);
@@ -207,7 +212,7 @@ impl Figure for SurvivalFigure {
         let label_w = if self.rows_below() > 0 {
             self.curves
                 .iter()
-                .map(|c| s.text_width(&c.label, TICK_PT))
+                .map(|c| s.text_width(c.short_label(), TICK_PT))
                 .fold(s.text_width("Number at risk", TICK_PT), f64::max)
         } else {
             0.0
@@ -308,7 +313,7 @@ impl Figure for SurvivalFigure {
             for (i, c) in self.curves.iter().enumerate() {
                 let y = y0 + row_h * (i as i32 + 1) + row_h / 2;
                 table_area.draw_text(
-                    &c.label,
+                    c.short_label(),
                     &s.text(TICK_PT)
                         .color(&group_colour(i))
                         .pos(Pos::new(HPos::Left, VPos::Center)),
