@@ -721,14 +721,29 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
         );
     }
     let nom = nomogram::Nomogram::from_model(&model, &Default::default())?;
-    let coxph_centre: f64 = model.fit.means.iter().zip(&model.fit.coef).map(|(m, b)| m * b).sum();
+    let coxph_centre: f64 = model
+        .fit
+        .means
+        .iter()
+        .zip(&model.fit.coef)
+        .map(|(m, b)| m * b)
+        .sum();
     // score of an uncentred x'beta
     let to_score = |xb: f64| match a.on {
         ScoreScale::Points => nom.points_of_lp(xb - coxph_centre - nom.coxph_shift),
         ScoreScale::Lp => xb - coxph_centre,
     };
     let scores: Vec<f64> = (0..d.design.n)
-        .map(|i| to_score(d.design.row(i).iter().zip(&model.fit.coef).map(|(x, b)| x * b).sum()))
+        .map(|i| {
+            to_score(
+                d.design
+                    .row(i)
+                    .iter()
+                    .zip(&model.fit.coef)
+                    .map(|(x, b)| x * b)
+                    .sum(),
+            )
+        })
         .collect();
     let (cuts, source) = if !a.cutoffs.is_empty() {
         (a.cutoffs.clone(), "given".to_string())
@@ -746,9 +761,10 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
                 .collect::<Option<Vec<f64>>>()
         });
         match (a.quantiles_from, stored) {
-            (QuantilesFrom::Model, Some(c)) if k >= 2 => {
-                (c, format!("quantiles of the training cohort ({})", model.training.file))
-            }
+            (QuantilesFrom::Model, Some(c)) if k >= 2 => (
+                c,
+                format!("quantiles of the training cohort ({})", model.training.file),
+            ),
             (QuantilesFrom::Model, _) => bail!(
                 "the model file has no training quantiles for {k} groups: use \
                  --quantiles-from data, or give --cutoffs"
@@ -772,8 +788,7 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
             .map(|(l, c)| plot::curves::StepCurve::from_km(l, c))
             .collect();
         let note = format!("Log-rank p {}", report::p_phrase(rg.logrank.p));
-        let fig =
-            plot::curves::SurvivalFigure::km(steps, model.spec.time_unit.clone(), Some(note));
+        let fig = plot::curves::SurvivalFigure::km(steps, model.spec.time_unit.clone(), Some(note));
         write_figure(&fig, &a.out, "riskgroups")?;
     }
     let at = report::KmJson::new(&labels, &rg.curves, None, &times);
@@ -794,7 +809,13 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
         };
         stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
     } else {
-        stdout(&report::risk_groups_summary(&rg, &at, &source, &table.path, model.spec.time_unit.as_deref()))
+        stdout(&report::risk_groups_summary(
+            &rg,
+            &at,
+            &source,
+            &table.path,
+            model.spec.time_unit.as_deref(),
+        ))
     }
 }
 

@@ -853,7 +853,14 @@ pub fn risk_groups_summary(
         })
         .collect();
     s.push_str(&table(
-        &["group", "n", "events", "median (95% CI)", "HR (95% CI)", "p"],
+        &[
+            "group",
+            "n",
+            "events",
+            "median (95% CI)",
+            "HR (95% CI)",
+            "p",
+        ],
         &rows,
     ));
     let _ = writeln!(
@@ -867,18 +874,22 @@ pub fn risk_groups_summary(
         let unit = time_unit.unwrap_or("");
         let times: Vec<f64> = at.groups[0].at.iter().map(|p| p.time).collect();
         let mut header = vec!["group".to_string()];
-        header.extend(times.iter().map(|t| format!("S({} {unit})", format_number(*t)).replace(" )", ")")));
-        let rows: Vec<Vec<String>> = at
-            .groups
-            .iter()
-            .map(|g| {
-                let mut r = vec![g.group.clone()];
-                r.extend(g.at.iter().map(|p| {
-                    format!("{} ({} to {})", pct(p.surv), pct(p.lower), pct(p.upper))
-                }));
-                r
-            })
-            .collect();
+        header.extend(
+            times
+                .iter()
+                .map(|t| format!("S({} {unit})", format_number(*t)).replace(" )", ")")),
+        );
+        let rows: Vec<Vec<String>> =
+            at.groups
+                .iter()
+                .map(|g| {
+                    let mut r = vec![g.group.clone()];
+                    r.extend(g.at.iter().map(|p| {
+                        format!("{} ({} to {})", pct(p.surv), pct(p.lower), pct(p.upper))
+                    }));
+                    r
+                })
+                .collect();
         s.push('\n');
         let header: Vec<&str> = header.iter().map(|h| h.as_str()).collect();
         s.push_str(&table(&header, &rows));

@@ -216,7 +216,10 @@ mod tests {
     #[test]
     fn groups_are_right_closed() {
         let cuts = [1.0, 2.0];
-        assert_eq!(assign(&[0.5, 1.0, 1.5, 2.0, 2.5], &cuts), vec![0, 0, 1, 1, 2]);
+        assert_eq!(
+            assign(&[0.5, 1.0, 1.5, 2.0, 2.5], &cuts),
+            vec![0, 0, 1, 1, 2]
+        );
     }
 
     #[test]
@@ -224,7 +227,9 @@ mod tests {
         let scores: Vec<f64> = (0..30).map(|i| i as f64).collect();
         let cuts = quantile_cutoffs(&scores, 3).unwrap();
         let g = assign(&scores, &cuts);
-        let n: Vec<usize> = (0..3).map(|k| g.iter().filter(|&&x| x == k).count()).collect();
+        let n: Vec<usize> = (0..3)
+            .map(|k| g.iter().filter(|&&x| x == k).count())
+            .collect();
         assert_eq!(n, vec![10, 10, 10]);
         // R: quantile(0:29, c(1/3, 2/3)) = 9.666667 19.333333
         assert!((cuts[0] - 29.0 / 3.0).abs() < 1e-12 && (cuts[1] - 58.0 / 3.0).abs() < 1e-12);
@@ -242,7 +247,10 @@ mod tests {
             compare(&surv, &[1.0, 2.0, 3.0, 4.0], &[3.0, 2.0], &labels),
             Err(RiskGroupError::BadCutoffs(_))
         ));
-        assert!(matches!(quantile_cutoffs(&[1.0], 1), Err(RiskGroupError::TooFewGroups(1))));
+        assert!(matches!(
+            quantile_cutoffs(&[1.0], 1),
+            Err(RiskGroupError::TooFewGroups(1))
+        ));
     }
 
     #[test]

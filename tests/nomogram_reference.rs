@@ -43,7 +43,12 @@ fn check(name: &'static str) {
             if *want_points == 0.0 {
                 assert!(tick.points.abs() < 1e-9, "{name} {} {label}", v.name);
             } else {
-                close(tick.points, *want_points, REL, &format!("{name} {} {label}", v.name));
+                close(
+                    tick.points,
+                    *want_points,
+                    REL,
+                    &format!("{name} {} {label}", v.name),
+                );
             }
         }
     }
@@ -52,7 +57,12 @@ fn check(name: &'static str) {
     assert_eq!(nom.lp_axis.len(), lp.len(), "{name}: lp ticks");
     for (t, (l, p)) in nom.lp_axis.iter().zip(lp.iter().zip(&tp)) {
         close(t.lp, *l, 1e-12, &format!("{name} lp tick"));
-        close(t.total_points, *p, REL, &format!("{name} total points at lp {l}"));
+        close(
+            t.total_points,
+            *p,
+            REL,
+            &format!("{name} total points at lp {l}"),
+        );
     }
 }
 
@@ -78,7 +88,12 @@ fn coxph_fit_is_within_convergence_of_rms() {
     let (nom, r) = nomogram_of("bone_mets_css", &CoxOptions::default());
     let tp = nums(&r["rms_nomogram_lp"]["total_points"]);
     for (t, p) in nom.lp_axis.iter().zip(&tp) {
-        close(t.total_points, *p, 1e-4, "bone_mets total points, coxph fit");
+        close(
+            t.total_points,
+            *p,
+            1e-4,
+            "bone_mets total points, coxph fit",
+        );
     }
 }
 
@@ -88,7 +103,13 @@ fn coxph_fit_is_within_convergence_of_rms() {
 fn points_total_and_survival_axes_are_consistent() {
     let case = load("bone_mets_css");
     let p = &case.prepared;
-    let fit = cox::fit(&p.design, &p.surv, FitExtras::default(), &CoxOptions::default()).unwrap();
+    let fit = cox::fit(
+        &p.design,
+        &p.surv,
+        FitExtras::default(),
+        &CoxOptions::default(),
+    )
+    .unwrap();
     let model = ModelFile::new(&case.table, p, fit);
     let opts = NomogramOptions {
         times: vec![12.0, 36.0, 60.0],
@@ -107,14 +128,27 @@ fn points_total_and_survival_axes_are_consistent() {
     }
     assert_eq!(nom.horizons.len(), 3);
     for h in &nom.horizons {
-        assert!(h.axis.len() >= 3, "horizon {} has {} ticks", h.time, h.axis.len());
+        assert!(
+            h.axis.len() >= 3,
+            "horizon {} has {} ticks",
+            h.time,
+            h.axis.len()
+        );
         for t in &h.axis {
             let lp = nom.lp_of_points(t.total_points) + nom.coxph_shift;
-            close(model.fit.survival_at_lp(lp, 0, h.time), t.survival, 1e-10, "survival tick");
+            close(
+                model.fit.survival_at_lp(lp, 0, h.time),
+                t.survival,
+                1e-10,
+                "survival tick",
+            );
         }
         // ticks go up in survival, so down in points
         assert!(h.axis.windows(2).all(|w| w[0].survival < w[1].survival));
-        assert!(h.axis.windows(2).all(|w| w[0].total_points > w[1].total_points));
+        assert!(h
+            .axis
+            .windows(2)
+            .all(|w| w[0].total_points > w[1].total_points));
     }
     let med = &nom.median[0].axis;
     assert!(med.len() >= 3);
