@@ -348,7 +348,11 @@ impl Nomogram {
             _ => (lp_lo - centre, lp_hi - centre),
         };
         let strata: Vec<Option<String>> = match &model.spec.strata {
-            Some(s) => s.levels.iter().cloned().map(Some).collect(),
+            Some(s) => s
+                .levels
+                .iter()
+                .map(|l| Some(format!("{}={l}", s.column)))
+                .collect(),
             None => vec![None],
         };
         for (k, stratum) in strata.iter().enumerate() {

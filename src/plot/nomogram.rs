@@ -193,30 +193,35 @@ impl Figure for NomogramFigure<'_> {
                 .map(|t| t.0)
                 .fold(f64::NEG_INFINITY, f64::max);
             area.draw(&PathElement::new(vec![(xpos(lo), y), (xpos(hi), y)], line))?;
-            // labels above the line; one that would touch its left neighbour goes below
+            // labels above the line; one that would touch its left neighbour goes below, and
+            // one that fits neither place keeps its tick without a label
             let mut sorted: Vec<&(f64, String)> = row.ticks.iter().collect();
             sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let mut last_right_above = i32::MIN;
+            let mut right_above = i32::MIN;
+            let mut right_below = i32::MIN;
             let gap = s.px(3.0);
             for (u, text) in sorted {
                 let x = xpos(*u);
-                area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len)], line))?;
                 let w = s.text_width(text, TICK_PT).round() as i32;
                 let (left, right) = (x - w / 2, x + w / 2);
-                if left > last_right_above + gap {
+                if left > right_above.saturating_add(gap) {
+                    area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len)], line))?;
                     area.draw_text(
                         text,
                         &tick_style.pos(Pos::new(HPos::Center, VPos::Bottom)),
                         (x, y - tick_len - s.px(1.5)),
                     )?;
-                    last_right_above = right;
-                } else {
+                    right_above = right;
+                } else if left > right_below.saturating_add(gap) {
                     area.draw(&PathElement::new(vec![(x, y), (x, y + tick_len)], line))?;
                     area.draw_text(
                         text,
                         &tick_style.pos(Pos::new(HPos::Center, VPos::Top)),
                         (x, y + tick_len + s.px(1.0)),
                     )?;
+                    right_below = right;
+                } else {
+                    area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len / 2)], line))?;
                 }
             }
         }
