@@ -47,6 +47,9 @@ enum Command {
     /// Risk groups by nomogram points or linear predictor: Kaplan-Meier curves, medians, hazard
     /// ratios and the log-rank test
     RiskGroups(RiskGroupsArgs),
+    /// Figures that no other command draws: predicted survival curves of patient profiles
+    #[command(subcommand)]
+    Plot(PlotCommand),
     /// Split a cohort CSV at random into development and validation files (seeded)
     Split(SplitArgs),
     /// Write a simulated cohort shaped like the flagship study (for benchmarks)
@@ -258,6 +261,29 @@ struct RiskGroupsArgs {
     out: Vec<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
+}
+
+#[derive(Subcommand)]
+enum PlotCommand {
+    /// Predicted survival curves with 95% bands for one or more patient profiles
+    Survival(PlotSurvivalArgs),
+}
+
+#[derive(Args)]
+struct PlotSurvivalArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// A patient profile: "COL=VALUE,COL=VALUE,..." with every covariate, optionally preceded by
+    /// a name and a colon ("Low risk: age=45,brain=0,..."); repeat for more curves
+    #[arg(long, required = true)]
+    profile: Vec<String>,
+    /// Write the figure here (.svg or .png; repeatable)
+    #[arg(long, required = true)]
+    out: Vec<PathBuf>,
+    /// Leave out the 95% bands
+    #[arg(long)]
+    no_bands: bool,
 }
 
 #[derive(Args)]
@@ -819,6 +845,41 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
     }
 }
 
+fn run_plot_survival(a: PlotSurvivalArgs) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let mut curves = Vec::new();
+    for (k, profile) in a.profile.iter().enumerate() {
+        let (name, pairs) = match profile.split_once(':') {
+            Some((n, rest)) if !n.contains('=') => (Some(n.trim().to_string()), rest),
+            _ => (None, profile.as_str()),
+        };
+        let items: Vec<String> = pairs
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect();
+        let values = parse_pairs(&items, "--profile")?;
+        let (x, stratum) = cohort::encode_patient(&model.spec, &values)
+            .map_err(|e| anyhow!("--profile {}: {e}", k + 1))?;
+        for w in model.range_warnings(&values) {
+            eprintln!("warning: profile {}: {w}", k + 1);
+        }
+        let label = name.unwrap_or_else(|| {
+            values
+                .iter()
+                .map(|(c, v)| format!("{c}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let curve = model.fit.patient_curve(&x, stratum);
+        curves.push(plot::curves::StepCurve::from_prediction(&label, &curve));
+    }
+    let mut fig = plot::curves::SurvivalFigure::predictions(curves, model.spec.time_unit.clone());
+    fig.bands = !a.no_bands;
+    write_figure(&fig, &a.out, "profiles")
+}
+
 fn run_validate(mut a: ValidateArgs) -> Result<()> {
     check_times(&a.times)?;
     // as scikit-survival: horizons sorted, each once
@@ -1012,6 +1073,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => run_validate(a),
         Command::Nomogram(a) => run_nomogram(a),
         Command::RiskGroups(a) => run_risk_groups(a),
+        Command::Plot(PlotCommand::Survival(a)) => run_plot_survival(a),
         Command::Split(a) => run_split(a),
         Command::Km(a) => run_km(a),
         Command::Simulate(a) => run_simulate(a),

@@ -404,3 +404,47 @@ fn risk_groups_by_training_tertiles() {
         "{labels:?}"
     );
 }
+
+#[test]
+fn plot_survival_draws_every_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("profiles.svg");
+    run(&[
+        "plot",
+        "survival",
+        "--model",
+        &model(),
+        "--profile",
+        "Favourable: age=45,brain=0,liver=0,lung=0,pr=1,surgery=1,chemo=1",
+        "--profile",
+        "age=75,brain=1,liver=1,lung=1,pr=0,surgery=0,chemo=0",
+        "--out",
+        svg.to_str().unwrap(),
+    ]);
+    let labels = check_svg(&svg);
+    assert!(has(&labels, "Favourable"), "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l.starts_with("age=75, brain=1")),
+        "unnamed profile labelled by its values: {labels:?}"
+    );
+    assert!(has(&labels, "Predicted survival probability"));
+    assert!(has(&labels, "Time (months)"));
+    // a profile missing a covariate is an error naming it
+    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
+        .args([
+            "plot",
+            "survival",
+            "--model",
+            &model(),
+            "--profile",
+            "age=60",
+            "--out",
+        ])
+        .arg(dir.path().join("bad.svg"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("brain"), "{err}");
+    assert!(!dir.path().join("bad.svg").exists());
+}
