@@ -160,3 +160,27 @@ fn points_total_and_survival_axes_are_consistent() {
         assert!(s_at(lp - 1e-6) > 0.5);
     }
 }
+
+/// A model file written before the training linear predictor was stored still gives the same
+/// points; only the lp axis's range and centre come from the covariate summaries.
+#[test]
+fn older_model_files_without_the_lp_summary() {
+    let case = load("rotterdam_os");
+    let p = &case.prepared;
+    let fit = cox::fit(&p.design, &p.surv, FitExtras::default(), &CoxOptions::cph()).unwrap();
+    let mut model = ModelFile::new(&case.table, p, fit);
+    let with = Nomogram::from_model(&model, &NomogramOptions::default()).unwrap();
+    let centre = model.linear_predictor.as_ref().unwrap().mean;
+    model.linear_predictor = None;
+    let without = Nomogram::from_model(&model, &NomogramOptions::default()).unwrap();
+    assert_eq!(with.variables, without.variables);
+    close(without.scale, with.scale, 1e-14, "scale");
+    // the centre from the covariate means equals the mean of x'beta
+    close(
+        without.intercept,
+        with.intercept,
+        1e-9,
+        &format!("intercept (centre {centre})"),
+    );
+    assert!(!without.lp_axis.is_empty());
+}
