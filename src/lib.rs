@@ -27,4 +27,5 @@ pub mod report;
 pub mod riskgroups;
 pub mod simulate;
 pub mod surv;
+pub mod table1;
 pub mod validation;
