@@ -25,6 +25,7 @@ pub mod plot;
 pub mod pretty;
 pub mod report;
 pub mod riskgroups;
+pub mod selection;
 pub mod simulate;
 pub mod surv;
 pub mod table1;

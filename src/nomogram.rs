@@ -292,7 +292,7 @@ impl Nomogram {
             ));
         }
         let widest = variables.iter().map(|v| v.1).fold(0.0, f64::max);
-        if !(widest > 0.0) {
+        if widest.is_nan() || widest <= 0.0 {
             return Err(NomogramError::NoEffect);
         }
         let scale = opts.max_points / widest;

@@ -698,28 +698,6 @@ pub fn km_summary(k: &KmJson, data_label: &str, counts: &RowCounts) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_numbers() {
-        assert_eq!(fmt_p(0.04077), "0.0408");
-        assert_eq!(fmt_p(2.05e-14), "2.05e-14");
-        assert_eq!(fmt_p(0.000756), "7.56e-4");
-        assert_eq!(fmt_p(0.0), "<2e-16");
-        assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
-        assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
-        assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
-    }
-
-    #[test]
-    fn aligns_tables() {
-        let t = table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
-        assert_eq!(t, "a    bb\nxyz   1\n");
-    }
-}
-
 /// The points table of a nomogram, for scoring by hand: points per level or value of every
 /// covariate (and per unit of a numeric one), then total points against the linear predictor and
 /// the predicted survival at each horizon.
@@ -895,4 +873,26 @@ pub fn risk_groups_summary(
         s.push_str(&table(&header, &rows));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(fmt_p(0.04077), "0.0408");
+        assert_eq!(fmt_p(2.05e-14), "2.05e-14");
+        assert_eq!(fmt_p(0.000756), "7.56e-4");
+        assert_eq!(fmt_p(0.0), "<2e-16");
+        assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
+        assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
+        assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
+    }
+
+    #[test]
+    fn aligns_tables() {
+        let t = table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
+        assert_eq!(t, "a    bb\nxyz   1\n");
+    }
 }
