@@ -3,7 +3,9 @@
 //!
 //! The numerical core ([`surv`], [`cox`], [`km`], [`linalg`], [`dist`]) takes plain types and does
 //! no I/O. [`data`] reads CSV files, [`cohort`] turns them into fit inputs, [`model`] is the model
-//! file, [`report`] renders results, [`output`] writes files atomically.
+//! file, [`report`] renders results, [`output`] writes files atomically. [`nomogram`] scales a
+//! model as `rms::nomogram`, [`riskgroups`] compares risk groups, [`table1`] and [`selection`] make
+//! a study's tables, and [`plot`] draws the figures (SVG and PNG, DejaVu Sans built in).
 
 // Input errors carry the file, line, column, value and a hint for people; they are returned on
 // cold paths only, so their size does not matter.

@@ -83,22 +83,21 @@ impl Scale {
         pt * self.0
     }
 
-    /// Text style of `size` points.
+    /// Text style of `size` points (DejaVu Sans).
     pub fn text(self, size: f64) -> TextStyle<'static> {
-        (font::FAMILY, size * self.0).into_font().into()
+        font::font_desc(size * self.0, false).into()
     }
 
-    /// Bold text style of `size` points.
+    /// Bold text style of `size` points. (`FontDesc::style(Bold)` would draw regular glyphs in
+    /// PNG: `plotters` keeps the regular face.)
     pub fn bold(self, size: f64) -> TextStyle<'static> {
-        (font::FAMILY, size * self.0)
-            .into_font()
-            .style(FontStyle::Bold)
-            .into()
+        font::font_desc(size * self.0, true).into()
     }
 
-    /// Width in device pixels of `text` at `size` points.
+    /// Width in device pixels of `text` at `size` points, as the wider of the two backends draws
+    /// it: `plotters` sets one em to 2048/2384 of the size in PNG and to 1/1.24 in SVG.
     pub fn text_width(self, text: &str, size: f64) -> f64 {
-        font::text_width(text, size * self.0, false)
+        font::text_width(text, size * self.0 * 2048.0 / 2384.0, false)
     }
 
     /// A line style of colour `c` and width `w` points.
