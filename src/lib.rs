@@ -25,6 +25,7 @@ pub mod nomogram;
 pub mod output;
 pub mod plot;
 pub mod pretty;
+pub mod registry;
 pub mod report;
 pub mod riskgroups;
 pub mod selection;

@@ -54,6 +54,9 @@ enum Command {
     Split(SplitArgs),
     /// Write a simulated cohort shaped like the flagship study (for benchmarks)
     Simulate(SimulateArgs),
+    /// Apply a study specification to a registry export: inclusion rules, attrition table,
+    /// analysis-ready CSV
+    Cohort(CohortArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -387,6 +390,31 @@ struct SimulateArgs {
     /// Output CSV file
     #[arg(long)]
     out: PathBuf,
+    /// Layout: `analysis` (0/1 columns as datasets/bone_mets_synthetic.csv) or `seer` (a SEER*Stat
+    /// case listing as datasets/bone_mets_synthetic_seer.csv, with unknowns)
+    #[arg(long, value_enum, default_value = "analysis")]
+    format: SimFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SimFormat {
+    Analysis,
+    Seer,
+}
+
+#[derive(Args)]
+struct CohortArgs {
+    /// Study specification, TOML or JSON (docs/study-spec.md)
+    #[arg(long)]
+    spec: PathBuf,
+    /// Registry export CSV (default: the specification's source.file)
+    export: Option<PathBuf>,
+    /// Analysis-ready CSV to write
+    #[arg(long)]
+    out: PathBuf,
+    /// Print the attrition table as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, String>> {
@@ -1058,10 +1086,74 @@ fn run_split(a: SplitArgs) -> Result<()> {
 }
 
 fn run_simulate(a: SimulateArgs) -> Result<()> {
-    let text = prognosis::simulate::bone_mets_csv(a.rows, a.seed);
+    let text = match a.format {
+        SimFormat::Analysis => prognosis::simulate::bone_mets_csv(a.rows, a.seed),
+        SimFormat::Seer => prognosis::simulate::bone_mets_seer_csv(a.rows, a.seed),
+    };
     emit(Some(&a.out), &text)?;
     eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());
     Ok(())
+}
+
+fn cohort_cmd(a: CohortArgs) -> Result<()> {
+    use prognosis::registry::{self, StudySpec};
+    let spec = StudySpec::load(&a.spec)?;
+    let export = match a.export.or_else(|| spec.source_file()) {
+        Some(p) => p,
+        None => bail!(
+            "no export file: name it after the options, or give source.file in {}",
+            a.spec.display()
+        ),
+    };
+    let t0 = std::time::Instant::now();
+    let table = registry::read_export(&spec, &export)?;
+    let t_read = t0.elapsed();
+    let cohort = registry::derive_cohort(&spec, &table)?;
+    drop(table);
+    let t_derive = t0.elapsed();
+    let attrition = &cohort.attrition;
+    if cohort.n() == 0 {
+        eprint!("{}", attrition.to_text());
+        bail!(
+            "no rows remain after the inclusion rules; {} not written",
+            a.out.display()
+        );
+    }
+    cohort.write_csv(&a.out)?;
+    if std::env::var_os("PROGNOSIS_TIMING").is_some() {
+        eprintln!(
+            "timing: read {:.3} s, derive {:.3} s, write {:.3} s",
+            t_read.as_secs_f64(),
+            (t_derive - t_read).as_secs_f64(),
+            (t0.elapsed() - t_derive).as_secs_f64()
+        );
+    }
+    if a.json {
+        let j = serde_json::json!({
+            "study": spec.study.name,
+            "spec": a.spec.display().to_string(),
+            "export": cohort.export,
+            "export_sha256": cohort.sha256,
+            "out": a.out.display().to_string(),
+            "columns": cohort.header(),
+            "attrition": attrition,
+        });
+        stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
+    } else {
+        stdout(&format!(
+            "Study {}{}\n{}Analysis file written to {} ({} rows, {} events; columns: {})\n",
+            spec.study.name,
+            spec.study
+                .title
+                .as_ref()
+                .map_or(String::new(), |t| format!(": {t}")),
+            attrition.to_text(),
+            a.out.display(),
+            cohort.n(),
+            cohort.events(),
+            cohort.header().join(", ")
+        ))
+    }
 }
 
 fn main() -> ExitCode {
@@ -1077,6 +1169,7 @@ fn main() -> ExitCode {
         Command::Split(a) => run_split(a),
         Command::Km(a) => run_km(a),
         Command::Simulate(a) => run_simulate(a),
+        Command::Cohort(a) => cohort_cmd(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

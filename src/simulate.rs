@@ -1,5 +1,9 @@
 //! Simulated cohorts of any size, shaped like the flagship study (seven factors, times in whole
 //! months, heavy ties), for benchmarks and tests. Deterministic for a given seed.
+//!
+//! Two layouts: the analysis file ([`bone_mets_csv`], as `datasets/bone_mets_synthetic.csv`) and
+//! a SEER*Stat case listing of the same patients ([`bone_mets_seer_csv`], as
+//! `datasets/bone_mets_synthetic_seer.csv`, with SEER's column names, labels and unknowns).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -8,48 +12,184 @@ use std::fmt::Write;
 /// Log hazard ratios used for simulation: age per year, brain, liver, lung, pr, surgery, chemo.
 pub const LOG_HR: [f64; 7] = [0.0199, 0.6434, 0.7348, 0.3206, -0.3285, -0.6852, -0.4780];
 
+/// One simulated patient: age, the six 0/1 factors (brain, liver, lung, pr, surgery, chemo),
+/// completed months and the event indicator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patient {
+    pub age: i64,
+    pub factors: [bool; 6],
+    pub months: i64,
+    pub event: bool,
+}
+
+/// Draws the next patient from `rng` (Weibull proportional hazards, uniform censoring).
+fn draw(rng: &mut ChaCha8Rng) -> Patient {
+    let probs = [0.08, 0.27, 0.31, 0.52, 0.36, 0.7];
+    // age ~ roughly normal(58, 13) by the sum of uniforms, clipped to 22..95
+    let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
+    let age = (58.0 + 13.0 * z).round().clamp(22.0, 95.0);
+    let mut factors = [false; 6];
+    for k in 0..6 {
+        factors[k] = rng.random::<f64>() < probs[k];
+    }
+    let lp: f64 = LOG_HR[0] * (age - 58.0)
+        + (0..6)
+            .map(|k| if factors[k] { LOG_HR[k + 1] } else { 0.0 })
+            .sum::<f64>();
+    let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let t_event = 52.0 * (-u.ln() / lp.exp()).powf(1.0 / 1.05);
+    let t_cens = rng.random::<f64>() * 107.0;
+    let (t, event) = if t_event <= t_cens {
+        (t_event, true)
+    } else {
+        (t_cens, false)
+    };
+    Patient {
+        age: age as i64,
+        factors,
+        months: t.floor() as i64,
+        event,
+    }
+}
+
+/// The first `n` patients for `seed` (the rows of [`bone_mets_csv`]).
+pub fn patients(n: usize, seed: u64) -> Vec<Patient> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| draw(&mut rng)).collect()
+}
+
 /// A CSV text with header `age,brain,liver,lung,pr,surgery,chemo,time,status` and `n` rows drawn
 /// from a Weibull proportional-hazards model with censoring, times floored to whole months.
 pub fn bone_mets_csv(n: usize, seed: u64) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut s = String::with_capacity(n * 24 + 64);
     s.push_str("age,brain,liver,lung,pr,surgery,chemo,time,status\n");
-    let probs = [0.08, 0.27, 0.31, 0.52, 0.36, 0.7];
     for _ in 0..n {
-        // age ~ roughly normal(58, 13) by the sum of uniforms, clipped to 22..95
-        let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
-        let age = (58.0 + 13.0 * z).round().clamp(22.0, 95.0);
-        let mut x = [0.0; 7];
-        x[0] = age;
-        for k in 0..6 {
-            x[k + 1] = if rng.random::<f64>() < probs[k] {
-                1.0
-            } else {
-                0.0
-            };
-        }
-        let lp: f64 = LOG_HR[0] * (age - 58.0) + (1..7).map(|k| LOG_HR[k] * x[k]).sum::<f64>();
-        let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-        let t_event = 52.0 * (-u.ln() / lp.exp()).powf(1.0 / 1.05);
-        let t_cens = rng.random::<f64>() * 107.0;
-        let (t, status) = if t_event <= t_cens {
-            (t_event, 1)
-        } else {
-            (t_cens, 0)
-        };
+        let p = draw(&mut rng);
+        let f = p.factors.map(i64::from);
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{},{},{}",
-            age as i64,
-            x[1] as i64,
-            x[2] as i64,
-            x[3] as i64,
-            x[4] as i64,
-            x[5] as i64,
-            x[6] as i64,
-            t.floor() as i64,
-            status
+            p.age,
+            f[0],
+            f[1],
+            f[2],
+            f[3],
+            f[4],
+            f[5],
+            p.months,
+            i64::from(p.event)
         );
+    }
+    s
+}
+
+/// Column names of the SEER*Stat case listing (as `datasets/bone_mets_synthetic_seer.csv`).
+pub const SEER_COLUMNS: [&str; 16] = [
+    "Patient ID",
+    "Age recode with single ages and 85+",
+    "Sex",
+    "Year of diagnosis",
+    "Breast Subtype (2010+)",
+    "ER Status Recode Breast Cancer (1990+)",
+    "PR Status Recode Breast Cancer (1990+)",
+    "SEER Combined Mets at DX-bone (2010+)",
+    "SEER Combined Mets at DX-brain (2010+)",
+    "SEER Combined Mets at DX-liver (2010+)",
+    "SEER Combined Mets at DX-lung (2010+)",
+    "RX Summ--Surg Prim Site (1998+)",
+    "Chemotherapy recode (yes, no/unk)",
+    "SEER cause-specific death classification",
+    "Survival months",
+    "Vital status recode (study cutoff used)",
+];
+
+/// The patients of [`bone_mets_csv`] (same `n`, same `seed`, same order) written as a SEER*Stat
+/// case listing with the labels of `datasets/bone_mets_synthetic_seer.csv`: `Patient ID` is
+/// 100000 + row index; ages of 85 and over read `85+ years`; surgery is a site code (0, or one of
+/// 20, 22, 41, 51, 61, 76). Unknowns are blanked as in that file, from a second random stream:
+/// brain, liver, lung `Unknown` 2% each, PR `Borderline/Unknown` 2%, surgery `99` 1%, cause of
+/// death `Dead (missing/unknown COD)` 0.5%, survival months `Unknown` 0.3%. Censored patients are
+/// recorded as dead of another cause with probability 0.08. Every field is quoted.
+pub fn bone_mets_seer_csv(n: usize, seed: u64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut blank = ChaCha8Rng::seed_from_u64(seed ^ 0x5EE5_0000_2021);
+    let mut s = String::with_capacity(n * 260 + 600);
+    let header: Vec<String> = SEER_COLUMNS.iter().map(|c| format!("\"{c}\"")).collect();
+    s.push_str(&header.join(","));
+    s.push('\n');
+    let yn = |b: bool, r: &mut ChaCha8Rng| {
+        if r.random::<f64>() < 0.02 {
+            "Unknown"
+        } else if b {
+            "Yes"
+        } else {
+            "No"
+        }
+    };
+    const SITES: [u32; 6] = [20, 22, 41, 51, 61, 76];
+    for i in 0..n {
+        let p = draw(&mut rng);
+        let [brain, liver, lung, pr, surgery, chemo] = p.factors;
+        let r = &mut blank;
+        let pr_s = if r.random::<f64>() < 0.02 {
+            "Borderline/Unknown"
+        } else if pr {
+            "Positive"
+        } else {
+            "Negative"
+        };
+        let er = if r.random::<f64>() < 0.6 {
+            "Positive"
+        } else {
+            "Negative"
+        };
+        let subtype = if er == "Positive" || pr_s == "Positive" {
+            "HR+/HER2+"
+        } else {
+            "HR-/HER2+"
+        };
+        let site = SITES[r.random_range(0..SITES.len())];
+        let surg = if r.random::<f64>() < 0.01 {
+            99
+        } else if surgery {
+            site
+        } else {
+            0
+        };
+        let (mut css, mut vital) = if p.event {
+            ("Dead (attributable to this cancer dx)", "Dead")
+        } else if r.random::<f64>() < 0.08 {
+            ("Alive or dead of other cause", "Dead")
+        } else {
+            ("Alive or dead of other cause", "Alive")
+        };
+        if r.random::<f64>() < 0.005 {
+            css = "Dead (missing/unknown COD)";
+            vital = "Dead";
+        }
+        let year = 2010 + r.random_range(0..6u32);
+        let brain_s = yn(brain, r);
+        let liver_s = yn(liver, r);
+        let lung_s = yn(lung, r);
+        let unknown_months = r.random::<f64>() < 0.003;
+        let _ = write!(s, "\"{}\",", 100_000 + i);
+        if p.age >= 85 {
+            s.push_str("\"85+ years\",");
+        } else {
+            let _ = write!(s, "\"{} years\",", p.age);
+        }
+        let _ = write!(
+            s,
+            "\"Female\",\"{year}\",\"{subtype}\",\"{er}\",\"{pr_s}\",\"Yes\",\"{brain_s}\",\"{liver_s}\",\"{lung_s}\",\"{surg}\",\"{}\",\"{css}\",",
+            if chemo { "Yes" } else { "No/Unknown" }
+        );
+        if unknown_months {
+            s.push_str("\"Unknown\"");
+        } else {
+            let _ = write!(s, "\"{:04}\"", p.months);
+        }
+        let _ = writeln!(s, ",\"{vital}\"");
     }
     s
 }
@@ -65,5 +205,29 @@ mod tests {
         assert_ne!(a, bone_mets_csv(200, 8));
         assert_eq!(a.lines().count(), 201);
         assert!(a.lines().skip(1).all(|l| l.split(',').count() == 9));
+    }
+
+    #[test]
+    fn seer_listing_has_the_same_patients() {
+        let s = bone_mets_seer_csv(300, 7);
+        assert_eq!(s, bone_mets_seer_csv(300, 7));
+        let mut r = csv::Reader::from_reader(s.as_bytes());
+        assert_eq!(r.headers().unwrap().len(), SEER_COLUMNS.len());
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        assert_eq!(rows.len(), 300);
+        for (i, (row, p)) in rows.iter().zip(patients(300, 7)).enumerate() {
+            assert_eq!(row[0], (100_000 + i).to_string());
+            if p.age < 85 {
+                assert_eq!(row[1], format!("{} years", p.age));
+            } else {
+                assert_eq!(&row[1], "85+ years");
+            }
+            if &row[14] != "Unknown" {
+                assert_eq!(row[14].parse::<i64>().unwrap(), p.months);
+            }
+            if &row[8] != "Unknown" {
+                assert_eq!(&row[8] == "Yes", p.factors[0]);
+            }
+        }
     }
 }
