@@ -30,6 +30,7 @@ pub mod report;
 pub mod riskgroups;
 pub mod selection;
 pub mod simulate;
+pub mod study;
 pub mod surv;
 pub mod table1;
 pub mod validation;

@@ -2930,6 +2930,41 @@ impl Cohort {
         }
     }
 
+    /// The cohort restricted to `rows` (in that order), with the same attrition.
+    pub fn subset(&self, rows: &[usize]) -> Cohort {
+        let pick = |v: &Values| match v {
+            Values::Numbers(x) => Values::Numbers(rows.iter().map(|&i| x[i]).collect()),
+            Values::Levels { levels, codes } => Values::Levels {
+                levels: levels.clone(),
+                codes: rows.iter().map(|&i| codes[i]).collect(),
+            },
+        };
+        Cohort {
+            export: self.export.clone(),
+            sha256: self.sha256.clone(),
+            lines: rows.iter().map(|&i| self.lines[i]).collect(),
+            id: self.id.as_ref().map(|(n, v)| (n.clone(), pick(v))),
+            time_name: self.time_name.clone(),
+            time_unit: self.time_unit.clone(),
+            time: rows.iter().map(|&i| self.time[i]).collect(),
+            event_name: self.event_name.clone(),
+            status: rows.iter().map(|&i| self.status[i]).collect(),
+            covariates: self
+                .covariates
+                .iter()
+                .map(|c| CohortVariable {
+                    values: pick(&c.values),
+                    ..c.clone()
+                })
+                .collect(),
+            split: self
+                .split
+                .as_ref()
+                .map(|s| rows.iter().map(|&i| s[i]).collect()),
+            attrition: self.attrition.clone(),
+        }
+    }
+
     /// Column names of the analysis file: id, time, event, covariates, split.
     pub fn header(&self) -> Vec<String> {
         let mut h = Vec::new();
