@@ -16,6 +16,7 @@ pub mod cohort;
 pub mod concordance;
 pub mod cox;
 pub mod data;
+pub mod decision;
 pub mod dist;
 pub mod km;
 pub mod linalg;

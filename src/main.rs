@@ -315,7 +315,8 @@ struct ValidateArgs {
     /// Print one JSON object instead of the report
     #[arg(long)]
     json: bool,
-    /// Write the calibration tables (CSV) and the report (JSON) into this directory
+    /// Write the tables (CSV), the report (JSON) and the figures (SVG and PNG: calibration, ROC
+    /// and decision curves) into this directory
     #[arg(long)]
     out_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -1010,6 +1011,17 @@ fn run_validate(mut a: ValidateArgs) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for (name, text) in report::validation_files(&rep) {
             write_atomic(&dir.join(&name), text.as_bytes())
+                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+        }
+        // the curves and figures: ROC and decision curves, calibration plots
+        let curves = validation::horizon_curves(&model.fit, eval, &a.times, &Default::default())?;
+        let tables = report::validation_curve_files(&curves)
+            .into_iter()
+            .map(|(name, text)| (name, text.into_bytes()));
+        let unit = model.spec.time_unit.as_deref();
+        let figures = plot::validation::validation_figures(&rep, &curves, unit, "", true)?;
+        for (name, bytes) in tables.chain(figures) {
+            write_atomic(&dir.join(&name), &bytes)
                 .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
         }
     }

@@ -24,6 +24,7 @@
 //! `min(test time) <= t < max(test time)`.
 
 use crate::surv::Surv;
+use serde::Serialize;
 use thiserror::Error;
 
 /// Two risk scores whose absolute difference is at most this are tied (sksurv's default
@@ -83,6 +84,11 @@ pub enum MetricsError {
          training time, at or before this event)"
     )]
     ZeroCensoringSurvival { index: usize, time: f64 },
+    #[error(
+        "no test subject has an event at or before time {time}, so there is no case and no ROC \
+         curve there"
+    )]
+    NoCases { time: f64 },
 }
 
 /// A right-continuous step function on sorted distinct knots, evaluated as sksurv's
@@ -296,93 +302,10 @@ pub fn cumulative_dynamic_auc(
     risk: &[f64],
     times: &[f64],
 ) -> Result<TdAuc, MetricsError> {
-    require_events(test, "test")?;
-    if risk.len() != test.len() {
-        return Err(MetricsError::LengthMismatch {
-            what: "risk",
-            got: risk.len(),
-            expected: test.len(),
-            of: "test subjects",
-        });
-    }
-    if let Some((index, &value)) = risk.iter().enumerate().find(|(_, r)| !r.is_finite()) {
-        return Err(MetricsError::NonFiniteRisk { index, value });
-    }
-    if let Some((index, &value)) = times.iter().enumerate().find(|(_, t)| !t.is_finite()) {
-        return Err(MetricsError::NonFiniteTime { index, value });
-    }
-    let mut times = times.to_vec();
-    times.sort_by(f64::total_cmp);
-    times.dedup();
-    check_range(test, &times)?;
-    require_events(train, "training")?;
-
-    // Inverse-probability-of-censoring weights of the test events.
-    let cens = CensoringKm::new(train);
-    let (ttime, tevent) = (test.time(), test.event());
-    let mut ghat = vec![0.0; test.len()];
-    for i in 0..test.len() {
-        if tevent[i] {
-            ghat[i] = cens.checked_at(ttime[i])?;
-        }
-    }
-    let mut ipcw = vec![0.0; test.len()];
-    for i in 0..test.len() {
-        if tevent[i] {
-            if ghat[i] == 0.0 {
-                return Err(MetricsError::ZeroCensoringSurvival {
-                    index: i,
-                    time: ttime[i],
-                });
-            }
-            ipcw[i] = 1.0 / ghat[i];
-        }
-    }
-
-    // Sort once by decreasing risk; a new tie group starts where the gap to the previous score
-    // exceeds the tolerance.
-    let mut order: Vec<usize> = (0..test.len()).collect();
-    order.sort_by(|&a, &b| risk[b].total_cmp(&risk[a]));
-    let mut group_end = Vec::new(); // exclusive end position of each tie group in `order`
-    for k in 1..order.len() {
-        if (risk[order[k]] - risk[order[k - 1]]).abs() > TIED_TOL {
-            group_end.push(k);
-        }
-    }
-    group_end.push(order.len());
-
+    let (times, ranked) = RankedTest::new(train, test, risk, times)?;
     let auc: Vec<f64> = times
         .iter()
-        .map(|&t| {
-            let is_case = |i: usize| tevent[i] && ttime[i] <= t;
-            let n_controls = ttime.iter().filter(|&&x| x > t).count() as f64;
-            let total: f64 = order
-                .iter()
-                .map(|&i| if is_case(i) { ipcw[i] } else { 0.0 })
-                .sum();
-            if total == 0.0 {
-                return f64::NAN;
-            }
-            // Trapezoid rule over the ROC points at the end of each tie group, from (0, 0).
-            let (mut cum_tp, mut cum_fp) = (0.0, 0.0);
-            let (mut tp_prev, mut fp_prev) = (0.0, 0.0);
-            let mut area = 0.0;
-            let mut start = 0;
-            for &end in &group_end {
-                for &i in &order[start..end] {
-                    if is_case(i) {
-                        cum_tp += ipcw[i];
-                    } else if ttime[i] > t {
-                        cum_fp += 1.0;
-                    }
-                }
-                let (tp, fp) = (cum_tp / total, cum_fp / n_controls);
-                area += (fp - fp_prev) * (tp + tp_prev) / 2.0;
-                (tp_prev, fp_prev) = (tp, fp);
-                start = end;
-            }
-            area
-        })
+        .map(|&t| ranked.roc(test, risk, t).map_or(f64::NAN, |roc| roc.auc))
         .collect();
 
     let mean_auc = if auc.len() == 1 {
@@ -405,6 +328,190 @@ pub fn cumulative_dynamic_auc(
         auc,
         mean_auc,
     })
+}
+
+/// The test data ready for the cumulative/dynamic AUC and ROC curve at any time: the
+/// inverse-probability-of-censoring weights of the test events, and the test subjects sorted
+/// once by decreasing risk and cut into tie groups.
+struct RankedTest {
+    /// 1 / G(t_i) for a test event, 0 for a censored subject.
+    ipcw: Vec<f64>,
+    /// Test subjects by decreasing risk.
+    order: Vec<usize>,
+    /// Exclusive end position in `order` of each tie group.
+    group_end: Vec<usize>,
+}
+
+impl RankedTest {
+    /// Checks the inputs as sksurv's `cumulative_dynamic_auc` does (see there for the errors)
+    /// and returns the sorted, de-duplicated times with the ranked test data.
+    fn new(
+        train: &Surv,
+        test: &Surv,
+        risk: &[f64],
+        times: &[f64],
+    ) -> Result<(Vec<f64>, RankedTest), MetricsError> {
+        require_events(test, "test")?;
+        if risk.len() != test.len() {
+            return Err(MetricsError::LengthMismatch {
+                what: "risk",
+                got: risk.len(),
+                expected: test.len(),
+                of: "test subjects",
+            });
+        }
+        if let Some((index, &value)) = risk.iter().enumerate().find(|(_, r)| !r.is_finite()) {
+            return Err(MetricsError::NonFiniteRisk { index, value });
+        }
+        if let Some((index, &value)) = times.iter().enumerate().find(|(_, t)| !t.is_finite()) {
+            return Err(MetricsError::NonFiniteTime { index, value });
+        }
+        let mut times = times.to_vec();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        check_range(test, &times)?;
+        require_events(train, "training")?;
+
+        // Inverse-probability-of-censoring weights of the test events.
+        let cens = CensoringKm::new(train);
+        let (ttime, tevent) = (test.time(), test.event());
+        let mut ghat = vec![0.0; test.len()];
+        for i in 0..test.len() {
+            if tevent[i] {
+                ghat[i] = cens.checked_at(ttime[i])?;
+            }
+        }
+        let mut ipcw = vec![0.0; test.len()];
+        for i in 0..test.len() {
+            if tevent[i] {
+                if ghat[i] == 0.0 {
+                    return Err(MetricsError::ZeroCensoringSurvival {
+                        index: i,
+                        time: ttime[i],
+                    });
+                }
+                ipcw[i] = 1.0 / ghat[i];
+            }
+        }
+
+        // Sort once by decreasing risk; a new tie group starts where the gap to the previous
+        // score exceeds the tolerance.
+        let mut order: Vec<usize> = (0..test.len()).collect();
+        order.sort_by(|&a, &b| risk[b].total_cmp(&risk[a]));
+        let mut group_end = Vec::new();
+        for k in 1..order.len() {
+            if (risk[order[k]] - risk[order[k - 1]]).abs() > TIED_TOL {
+                group_end.push(k);
+            }
+        }
+        group_end.push(order.len());
+        Ok((
+            times,
+            RankedTest {
+                ipcw,
+                order,
+                group_end,
+            },
+        ))
+    }
+
+    /// The ROC curve at `t`: (0, 0), then one point at the end of each tie group in decreasing
+    /// order of risk; `None` when no test event is at or before `t` (no case).
+    fn roc(&self, test: &Surv, risk: &[f64], t: f64) -> Option<RocCurve> {
+        let (ttime, tevent) = (test.time(), test.event());
+        let is_case = |i: usize| tevent[i] && ttime[i] <= t;
+        let n_controls = ttime.iter().filter(|&&x| x > t).count() as f64;
+        let total: f64 = self
+            .order
+            .iter()
+            .map(|&i| if is_case(i) { self.ipcw[i] } else { 0.0 })
+            .sum();
+        if total == 0.0 {
+            return None;
+        }
+        let mut points = Vec::with_capacity(self.group_end.len() + 1);
+        let mut thresholds = Vec::with_capacity(self.group_end.len() + 1);
+        points.push((0.0, 0.0));
+        thresholds.push(f64::INFINITY);
+        let (mut cum_tp, mut cum_fp) = (0.0, 0.0);
+        let mut start = 0;
+        for &end in &self.group_end {
+            for &i in &self.order[start..end] {
+                if is_case(i) {
+                    cum_tp += self.ipcw[i];
+                } else if ttime[i] > t {
+                    cum_fp += 1.0;
+                }
+            }
+            points.push((cum_fp / n_controls, cum_tp / total));
+            thresholds.push(risk[self.order[end - 1]]);
+            start = end;
+        }
+        let auc = trapezoid(&points);
+        Some(RocCurve {
+            time: t,
+            points,
+            thresholds,
+            auc,
+        })
+    }
+}
+
+/// The trapezoid area under a curve of (x, y) points, in order.
+fn trapezoid(points: &[(f64, f64)]) -> f64 {
+    let mut area = 0.0;
+    for w in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        area += (x1 - x0) * (y1 + y0) / 2.0;
+    }
+    area
+}
+
+/// The cumulative/dynamic ROC curve of a risk score at one time (see [`cumulative_dynamic_roc`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RocCurve {
+    /// The evaluation time.
+    pub time: f64,
+    /// (false-positive rate, true-positive rate) = (1 − specificity, sensitivity), from (0, 0) to
+    /// (1, 1), both coordinates non-decreasing: the first point, then one per tie group of the
+    /// risk score in decreasing order of risk.
+    pub points: Vec<(f64, f64)>,
+    /// The risk threshold of each point: point k counts as test-positive every subject whose
+    /// risk is at least `thresholds[k]`, the smallest score of tie group k; infinite for the
+    /// first point (no one positive). Strictly decreasing.
+    pub thresholds: Vec<f64>,
+    /// The trapezoid area under `points`: the AUC of [`cumulative_dynamic_auc`] at this time.
+    pub auc: f64,
+}
+
+/// The cumulative/dynamic ROC curve at time `t` (Heagerty, Lumley & Pepe 2000; Uno et al.
+/// 2007), with the cases, controls, weights and tie groups of [`cumulative_dynamic_auc`], so
+/// that its trapezoid area is that AUC (sksurv computes the AUC as this area):
+///
+/// ```text
+/// cases     i: event with t_i <= t, weight w_i = 1 / G(t_i)      (G from `train`, at t_i)
+/// controls  j: t_j > t, weight 1
+/// for each tie group k of the risk score, in decreasing order of risk, with c_k its smallest
+/// score (every subject of a later group has a risk below c_k by more than TIED_TOL):
+///   sensitivity(c_k)     = sum_{case i} w_i [r_i >= c_k] / sum_{case i} w_i
+///   1 - specificity(c_k) = #{control j: r_j >= c_k} / #controls
+/// ```
+///
+/// The curve starts at (0, 0) (threshold +infinity) and ends at (1, 1) (the last group takes
+/// in everyone). O(n log n): one sort by risk, one pass.
+///
+/// Errors: those of [`cumulative_dynamic_auc`] for the single time `t`, and
+/// [`MetricsError::NoCases`] when no test event is at or before `t` (where the AUC is NaN).
+pub fn cumulative_dynamic_roc(
+    train: &Surv,
+    test: &Surv,
+    risk: &[f64],
+    t: f64,
+) -> Result<RocCurve, MetricsError> {
+    let (_, ranked) = RankedTest::new(train, test, risk, &[t])?;
+    ranked
+        .roc(test, risk, t)
+        .ok_or(MetricsError::NoCases { time: t })
 }
 
 /// The time-dependent Brier score with inverse-probability-of-censoring weights (Graf et al.
@@ -662,6 +769,40 @@ pub mod naive {
             .collect()
     }
 
+    /// The ROC curve at `t` from its definition, O(n^2): for each distinct risk value c, in
+    /// decreasing order, the weighted share of cases and the share of controls with risk >= c,
+    /// after the point (0, 0). Equal to [`super::cumulative_dynamic_roc`] when no two different
+    /// scores are within [`TIED_TOL`]. Returns (points, thresholds).
+    pub fn roc_curve(
+        train: &Surv,
+        test: &Surv,
+        risk: &[f64],
+        t: f64,
+    ) -> (Vec<(f64, f64)>, Vec<f64>) {
+        let (time, event) = (test.time(), test.event());
+        let mut values = risk.to_vec();
+        values.sort_by(|a, b| b.total_cmp(a));
+        values.dedup();
+        let is_case = |i: usize| event[i] && time[i] <= t;
+        let w = |i: usize| 1.0 / censoring_survival(train, time[i]);
+        let total: f64 = (0..test.len()).filter(|&i| is_case(i)).map(w).sum();
+        let controls = (0..test.len()).filter(|&j| time[j] > t).count() as f64;
+        let mut points = vec![(0.0, 0.0)];
+        let mut thresholds = vec![f64::INFINITY];
+        for &c in &values {
+            let tp: f64 = (0..test.len())
+                .filter(|&i| is_case(i) && risk[i] >= c)
+                .map(w)
+                .sum();
+            let fp = (0..test.len())
+                .filter(|&j| time[j] > t && risk[j] >= c)
+                .count() as f64;
+            points.push((fp / controls, tp / total));
+            thresholds.push(c);
+        }
+        (points, thresholds)
+    }
+
     /// sksurv's mean AUC from its definition, with the test Kaplan–Meier curve.
     pub fn mean_auc(test: &Surv, times: &[f64], auc: &[f64]) -> f64 {
         if auc.len() == 1 {
@@ -908,6 +1049,114 @@ mod tests {
                 time: 4.0
             })
         );
+    }
+
+    #[test]
+    fn roc_area_is_the_auc() {
+        let (y, est) = sksurv15();
+        let times = [3.19, 15.0, 28.0, 66.0, 99.51 - 1e-6];
+        let auc = cumulative_dynamic_auc(&y, &y, &est, &times).unwrap();
+        for (k, &t) in times.iter().enumerate() {
+            let roc = cumulative_dynamic_roc(&y, &y, &est, t).unwrap();
+            assert_eq!(roc.time, t);
+            assert_eq!(roc.points[0], (0.0, 0.0));
+            assert_eq!(*roc.points.last().unwrap(), (1.0, 1.0));
+            assert_eq!(roc.points.len(), roc.thresholds.len());
+            // no ties among the 15 scores: one point per subject, thresholds the scores
+            assert_eq!(roc.points.len(), 16);
+            assert!(roc.thresholds[0].is_infinite());
+            assert!(roc.thresholds.windows(2).all(|w| w[1] < w[0]));
+            close(trapezoid(&roc.points), auc.auc[k], 1e-12);
+            assert_eq!(roc.auc, auc.auc[k]);
+        }
+        // sksurv's value at 28
+        let roc = cumulative_dynamic_roc(&y, &y, &est, 28.0).unwrap();
+        close7(&[roc.auc], &[0.362963]);
+        // with another training set (other weights)
+        let train = sksurv20_train();
+        let roc = cumulative_dynamic_roc(&train, &y, &est, 66.0).unwrap();
+        close7(&[roc.auc], &[0.4357061]);
+    }
+
+    #[test]
+    fn roc_by_hand() {
+        // no censoring: G = 1, every weight 1. t = 2.5: cases 0 and 1 (times 1, 2), controls
+        // 2, 3, 4 (times 3, 4, 5). Risks 0.9, 0.5, 0.7, 0.5, 0.1: tie group {0.5, 0.5}.
+        let y = surv(&[1.0, 2.0, 3.0, 4.0, 5.0], &[1, 1, 1, 1, 1]);
+        let risk = [0.9, 0.5, 0.7, 0.5, 0.1];
+        let roc = cumulative_dynamic_roc(&y, &y, &risk, 2.5).unwrap();
+        let third = 1.0 / 3.0;
+        assert_eq!(
+            roc.points,
+            vec![
+                (0.0, 0.0),
+                (0.0, 0.5),         // >= 0.9: case 0
+                (third, 0.5),       // >= 0.7: control 2
+                (2.0 * third, 1.0), // >= 0.5: case 1 and control 3 together
+                (1.0, 1.0),         // >= 0.1: control 4
+            ]
+        );
+        assert_eq!(roc.thresholds[1..], [0.9, 0.7, 0.5, 0.1]);
+        // pairs: case 0 beats all 3 controls; case 1 beats control 4, ties control 3, loses to 2
+        close(roc.auc, (3.0 + 1.5) / 6.0, 1e-15);
+    }
+
+    #[test]
+    fn roc_errors() {
+        let y = surv(&[1.0, 2.0, 3.0, 4.0], &[0, 1, 1, 0]);
+        assert_eq!(
+            cumulative_dynamic_roc(&y, &y, &[1.0, 2.0, 3.0, 4.0], 1.5),
+            Err(MetricsError::NoCases { time: 1.5 })
+        );
+        assert!(matches!(
+            cumulative_dynamic_roc(&y, &y, &[1.0, 2.0, 3.0], 2.5),
+            Err(MetricsError::LengthMismatch { got: 3, .. })
+        ));
+        assert!(matches!(
+            cumulative_dynamic_roc(&y, &y, &[1.0, 2.0, 3.0, 4.0], 4.0),
+            Err(MetricsError::TimeOutsideFollowUp { time: 4.0, .. })
+        ));
+    }
+
+    /// The reference cohorts: the area under the ROC curve is scikit-survival's AUC.
+    #[test]
+    fn roc_area_equals_sksurv_on_reference_cohorts() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+        let text = std::fs::read_to_string(dir.join("validation_reference_sksurv.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for (case, r) in json.as_object().unwrap() {
+            let mut rdr =
+                csv::Reader::from_path(dir.join(format!("predictions_{case}.csv"))).unwrap();
+            let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+            let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+            let (ct, ce, cl) = (col("time"), col("event"), col("lp"));
+            let (mut time, mut event, mut lp) = (Vec::new(), Vec::new(), Vec::new());
+            for rec in rdr.records() {
+                let rec = rec.unwrap();
+                time.push(rec[ct].trim().parse::<f64>().unwrap());
+                event.push(rec[ce].trim() == "1");
+                lp.push(rec[cl].trim().parse::<f64>().unwrap());
+            }
+            let y = Surv::new(time, event).unwrap();
+            let times: Vec<f64> = r["times"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let auc = cumulative_dynamic_auc(&y, &y, &lp, &times).unwrap();
+            for (k, &t) in times.iter().enumerate() {
+                let roc = cumulative_dynamic_roc(&y, &y, &lp, t).unwrap();
+                close(trapezoid(&roc.points), auc.auc[k], 1e-12);
+                let want = r["auc"][k].as_f64().unwrap();
+                assert!(
+                    ((roc.auc - want) / want).abs() < 1e-6,
+                    "{case} at {t}: {} vs sksurv {want}",
+                    roc.auc
+                );
+                assert_eq!(*roc.points.last().unwrap(), (1.0, 1.0));
+            }
+        }
     }
 
     #[test]
@@ -1185,6 +1434,56 @@ mod tests {
                     prop_assert_eq!(naive::censoring_survival(&d.train, time), 0.0);
                 }
                 Err(e) => prop_assert!(false, "unexpected error {}", e),
+            }
+        }
+
+        #[test]
+        fn roc_area_is_the_auc_and_the_naive_curve(d in data()) {
+            for &t in &d.times {
+                match cumulative_dynamic_roc(&d.train, &d.test, &d.risk, t) {
+                    Ok(roc) => {
+                        let auc = cumulative_dynamic_auc(&d.train, &d.test, &d.risk, &[t]).unwrap();
+                        prop_assert!(agree(trapezoid(&roc.points), auc.auc[0]));
+                        let pairwise = naive::cumulative_dynamic_auc(&d.train, &d.test, &d.risk, &[t]);
+                        prop_assert!(agree(roc.auc, pairwise[0]), "{} vs {}", roc.auc, pairwise[0]);
+                        prop_assert_eq!(roc.points[0], (0.0, 0.0));
+                        prop_assert_eq!(*roc.points.last().unwrap(), (1.0, 1.0));
+                        prop_assert!(roc.points.windows(2).all(|w| w[1].0 >= w[0].0 && w[1].1 >= w[0].1));
+                        let (pts, thr) = naive::roc_curve(&d.train, &d.test, &d.risk, t);
+                        prop_assert_eq!(&roc.thresholds, &thr);
+                        for (a, b) in roc.points.iter().zip(&pts) {
+                            prop_assert!(agree(a.0, b.0) && agree(a.1, b.1), "{:?} vs {:?}", roc.points, pts);
+                        }
+                    }
+                    Err(MetricsError::NoCases { time }) => {
+                        prop_assert_eq!(time, t);
+                        let auc = cumulative_dynamic_auc(&d.train, &d.test, &d.risk, &[t]).unwrap();
+                        prop_assert!(auc.auc[0].is_nan());
+                    }
+                    Err(e) => {
+                        // the AUC fails the same way
+                        let a = cumulative_dynamic_auc(&d.train, &d.test, &d.risk, &[t]);
+                        prop_assert_eq!(a, Err(e));
+                    }
+                }
+            }
+        }
+
+        /// Continuous random scores (no ties): the area is the AUC.
+        #[test]
+        fn roc_area_is_the_auc_on_continuous_data(
+            rows in prop::collection::vec((0.01f64..10.0, any::<bool>(), -5.0f64..5.0), 2..80),
+            u in 0.0f64..1.0,
+        ) {
+            let y = Surv::new(rows.iter().map(|r| r.0).collect(), rows.iter().map(|r| r.1).collect()).unwrap();
+            let risk: Vec<f64> = rows.iter().map(|r| r.2).collect();
+            let (lo, hi) = y.time().iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
+            let t = lo + (hi - lo) * u * 0.999;
+            if let Ok(roc) = cumulative_dynamic_roc(&y, &y, &risk, t) {
+                let auc = cumulative_dynamic_auc(&y, &y, &risk, &[t]).unwrap();
+                prop_assert!((trapezoid(&roc.points) - auc.auc[0]).abs() <= 1e-12);
+                let pairwise = naive::cumulative_dynamic_auc(&y, &y, &risk, &[t]);
+                prop_assert!((roc.auc - pairwise[0]).abs() <= 1e-12);
             }
         }
 

@@ -576,6 +576,53 @@ pub fn validation_files(rep: &crate::validation::ValidationReport) -> Vec<(Strin
     files
 }
 
+/// A threshold probability as people write it: rounded to 12 decimals, so that R's
+/// `seq(0.01, 0.99, 0.01)` value 0.06999999999999999 reads 0.07.
+fn threshold_label(p: f64) -> String {
+    let rounded: f64 = format!("{p:.12}").parse().unwrap_or(p);
+    num(rounded)
+}
+
+/// The curve tables `validate --out-dir` writes next to [`validation_files`]: per horizon t,
+/// `roc_{t}.csv` (the ROC curve, where the AUC is defined) and `decision_{t}.csv` (the decision
+/// curve). A missing value is an empty field.
+pub fn validation_curve_files(
+    curves: &[crate::validation::HorizonCurves],
+) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for c in curves {
+        let t = time_label(c.time);
+        if let Some(roc) = &c.roc {
+            let mut s = String::from("lp_threshold,fpr,tpr\n");
+            for (&thr, &(fpr, tpr)) in roc.thresholds.iter().zip(&roc.points) {
+                let thr = if thr.is_infinite() {
+                    "Inf".to_string()
+                } else {
+                    num(thr)
+                };
+                let _ = writeln!(s, "{thr},{},{}", num(fpr), num(tpr));
+            }
+            files.push((format!("roc_{t}.csv"), s));
+        }
+        let opt = |v: Option<f64>| v.map_or(String::new(), num);
+        let mut s =
+            String::from("threshold,n_treated,treated_risk,net_benefit,treat_all,treat_none\n");
+        for p in &c.decision.points {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},0",
+                threshold_label(p.threshold),
+                p.n_treated,
+                opt(p.treated_risk),
+                opt(p.net_benefit),
+                num(p.treat_all)
+            );
+        }
+        files.push((format!("decision_{t}.csv"), s));
+    }
+    files
+}
+
 /// One group of `prognosis km --json`.
 #[derive(Debug, Serialize)]
 pub struct KmGroupJson {
@@ -894,5 +941,12 @@ mod tests {
     fn aligns_tables() {
         let t = table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
         assert_eq!(t, "a    bb\nxyz   1\n");
+    }
+
+    #[test]
+    fn threshold_labels() {
+        assert_eq!(threshold_label(0.01 + 6.0 * 0.01), "0.07");
+        assert_eq!(threshold_label(0.3), "0.3");
+        assert_eq!(threshold_label(0.99), "0.99");
     }
 }

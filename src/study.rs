@@ -680,7 +680,7 @@ pub fn run(
             name: "development",
             prepared_design: prep.design.clone(),
             surv: prep.surv.clone(),
-            strata: Vec::new(),
+            strata: zeros.clone(),
             report: rep,
             scores: Vec::new(),
             risk: None,
@@ -819,7 +819,7 @@ pub fn run(
             files.add(&format!("{}_{name}", s.name), text.into_bytes());
         }
     }
-    validation_figures(&mut files, &mut doc, &sets, &unit_s)?;
+    validation_figures(&mut files, &mut doc, &model, &sets, &times, &unit_s)?;
 
     // ---- risk groups
     doc.h(2, "7. Risk groups");
@@ -1066,13 +1066,75 @@ fn selection_sentence(spec: &StudySpec, sel: &SelectionResult, chosen: &[String]
     }
 }
 
-/// Calibration, ROC and decision-curve figures of every set.
+/// Calibration, ROC and decision-curve figures of every set, with their curve tables.
 fn validation_figures(
     files: &mut Files,
     doc: &mut Doc,
+    model: &ModelFile,
     sets: &[SetData],
+    times: &[f64],
     unit: &str,
 ) -> Result<(), StudyError> {
-    let _ = (files, doc, sets, unit);
+    let unit_opt = (!unit.is_empty()).then_some(unit);
+    let mut per_set = Vec::new();
+    for s in sets {
+        let eval = EvalData {
+            design: &s.prepared_design,
+            surv: &s.surv,
+            strata: &s.strata,
+            weights: None,
+        };
+        let curves = validation::horizon_curves(&model.fit, eval, times, &Default::default())?;
+        for (name, text) in crate::report::validation_curve_files(&curves) {
+            files.add(&format!("{}_{name}", s.name), text.into_bytes());
+        }
+        let figs = plot::validation::validation_figures(
+            &s.report,
+            &curves,
+            unit_opt,
+            &format!("{}-", &s.name[..3]),
+            files.png,
+        )?;
+        per_set.push((s.name, figs));
+    }
+    let caption = |set: &str, stem: &str| -> String {
+        if let Some(t) = stem.strip_prefix("calibration_") {
+            format!(
+                "Calibration at {t} {unit} in the {set} set: observed (Kaplan–Meier) against \
+                 predicted risk by group with 95% limits, the smooth calibration curve{}, and the \
+                 distribution of predicted risks.",
+                if set == "development" {
+                    ", and the bootstrap optimism-corrected curve"
+                } else {
+                    ""
+                }
+            )
+        } else if let Some(t) = stem.strip_prefix("decision_") {
+            format!(
+                "Decision curve at {t} {unit} in the {set} set: net benefit of the nomogram against \
+                 treating all and treating none."
+            )
+        } else {
+            format!("Time-dependent ROC curves in the {set} set.")
+        }
+    };
+    // calibration first, then ROC, then decision curves, each set in turn
+    for kind in ["calibration_", "roc", "decision_"] {
+        match kind {
+            "roc" => doc.h(3, "Time-dependent ROC curves"),
+            "decision_" => doc.h(3, "Decision curves"),
+            _ => {}
+        }
+        for (set, figs) in &per_set {
+            for (name, bytes) in figs.iter().filter(|(n, _)| n.starts_with(kind)) {
+                let file = format!("{set}_{name}");
+                if let Some(stem) = name.strip_suffix(".svg") {
+                    let svg = String::from_utf8_lossy(bytes).into_owned();
+                    doc.figure(&file, &svg, &caption(set, stem));
+                }
+                files.add(&file, bytes.clone());
+            }
+        }
+    }
     Ok(())
 }

@@ -8,8 +8,9 @@
 use crate::calibration::{self, Slope, SmoothCalibration};
 use crate::concordance::{self, Concordance};
 use crate::cox::{self, CoxFit, CoxOptions, Design, FitExtras};
+use crate::decision::{self, DecisionCurve, DecisionOptions};
 use crate::km::{self, KmOptions};
-use crate::metrics;
+use crate::metrics::{self, MetricsError, RocCurve};
 use crate::surv::Surv;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -63,6 +64,8 @@ pub enum ValidationError {
     Km(String),
     #[error("refitting the model: {0}")]
     Refit(String),
+    #[error("decision curve: {0}")]
+    Decision(String),
 }
 
 /// One group of the grouped calibration curve at a horizon.
@@ -237,6 +240,77 @@ fn grouped(surv: &Surv, pred: &[f64], u: f64, g: usize) -> Result<Vec<CalGroup>,
     Ok(out)
 }
 
+/// The last event time of `surv` (-infinity without events): the AUC and the ROC curve are
+/// computed only at horizons before it.
+fn last_event_time(surv: &Surv) -> f64 {
+    surv.time()
+        .iter()
+        .zip(surv.event())
+        .filter(|(_, &e)| e)
+        .map(|(&t, _)| t)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// The curves behind the validation figures at one horizon. They are computed on demand by
+/// [`horizon_curves`], not in the report: the ROC curve has a point per distinct risk score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HorizonCurves {
+    pub time: f64,
+    /// Predicted risk 1 - S_i(t) of every subject, in data order.
+    pub risk: Vec<f64>,
+    /// The cumulative/dynamic ROC curve of the linear predictor (the marker of the AUC), whose
+    /// area is the report's AUC; `None` where the report has no AUC (a horizon at or after the
+    /// last event time) or it is NaN (no event by the horizon).
+    pub roc: Option<RocCurve>,
+    /// The decision curve of the predicted risks.
+    pub decision: DecisionCurve,
+}
+
+/// The ROC and decision curves of `fit` on `data` at each of `times`, from the same predictions
+/// as [`evaluate`]: the ROC curve of the linear predictor with the validation data as training
+/// and test data ([`metrics::cumulative_dynamic_roc`]), and the decision curve of the predicted
+/// risks 1 - S_i(t) ([`decision::decision_curve`]).
+pub fn horizon_curves(
+    fit: &CoxFit,
+    data: EvalData<'_>,
+    times: &[f64],
+    decision: &DecisionOptions,
+) -> Result<Vec<HorizonCurves>, ValidationError> {
+    let surv = data.surv;
+    let lp = linear_predictors(fit, data.design);
+    let last_event = last_event_time(surv);
+    times
+        .iter()
+        .map(|&t| {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(ValidationError::BadTime(t));
+            }
+            let risk: Vec<f64> = lp
+                .iter()
+                .zip(data.strata)
+                .map(|(&l, &s)| 1.0 - fit.survival_at_lp(l, s, t))
+                .collect();
+            let roc = if t < last_event {
+                match metrics::cumulative_dynamic_roc(surv, surv, &lp, t) {
+                    Ok(r) => Some(r),
+                    Err(MetricsError::NoCases { .. }) => None,
+                    Err(e) => return Err(ValidationError::Metrics(e.to_string())),
+                }
+            } else {
+                None
+            };
+            let decision = decision::decision_curve(surv, &risk, t, decision)
+                .map_err(|e| ValidationError::Decision(e.to_string()))?;
+            Ok(HorizonCurves {
+                time: t,
+                risk,
+                roc,
+                decision,
+            })
+        })
+        .collect()
+}
+
 /// Every measure for `fit` on `data` (external validation, or apparent performance on the
 /// development data), without the bootstrap.
 pub fn evaluate(
@@ -262,13 +336,7 @@ pub fn evaluate(
             .collect()
     };
     // AUC is defined only before the last event time; later horizons get none
-    let last_event = surv
-        .time()
-        .iter()
-        .zip(surv.event())
-        .filter(|(_, &e)| e)
-        .map(|(&t, _)| t)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let last_event = last_event_time(surv);
     let auc_times: Vec<f64> = opts
         .times
         .iter()

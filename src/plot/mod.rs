@@ -12,9 +12,14 @@
 //! Colours are the Okabe-Ito palette, distinguishable with the common colour-vision deficiencies
 //! and in greyscale by line style where groups are many.
 
+pub mod calibration;
+mod common;
 pub mod curves;
+pub mod decision;
 pub mod font;
 pub mod nomogram;
+pub mod roc;
+pub mod validation;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -145,19 +150,33 @@ pub trait Figure {
     ) -> Result<(), PlotError>;
 }
 
+/// SVG user units per point. `plotters` writes whole-number coordinates, so the drawing is made
+/// on a grid this much finer than the point and shown at its size in points by the `viewBox`:
+/// curves and markers are placed to a quarter point, not a whole point.
+pub const SVG_UNITS_PER_PT: f64 = 4.0;
+
 /// The figure as an SVG document whose text is outlined; `id` (an XML name) prefixes the glyph
-/// ids so that several figures can share one HTML page.
+/// ids so that several figures can share one HTML page. Its `width` and `height` are the
+/// figure's size in points (as CSS pixels); the `viewBox` is [`SVG_UNITS_PER_PT`] times finer.
 pub fn to_svg<F: Figure>(fig: &F, id: &str) -> Result<String, PlotError> {
     font::register_fonts();
-    let (w, h) = fig.size();
+    let k = SVG_UNITS_PER_PT;
+    let (w, h) = (fig.size().0.round(), fig.size().1.round());
+    let (pw, ph) = ((w * k) as u32, (h * k) as u32);
     let mut text = String::new();
     {
-        let backend = SVGBackend::with_string(&mut text, (w.round() as u32, h.round() as u32));
+        let backend = SVGBackend::with_string(&mut text, (pw, ph));
         let area = backend.into_drawing_area();
         area.fill(&WHITE)?;
-        fig.draw(&area, Scale(1.0))?;
+        fig.draw(&area, Scale(k))?;
         area.present()?;
     }
+    // show it at its size in points; plotters writes `<svg width=".." height=".." viewBox=..`
+    let text = text.replacen(
+        &format!("<svg width=\"{pw}\" height=\"{ph}\" "),
+        &format!("<svg width=\"{w}\" height=\"{h}\" "),
+        1,
+    );
     Ok(font::outline_svg_text(&text, id)?)
 }
 

@@ -1,0 +1,89 @@
+//! The figures of a validation, rendered for `prognosis validate --out-dir`: per horizon the
+//! calibration plot and the decision curve, and one figure with the ROC curves of every horizon.
+
+use super::calibration::CalibrationFigure;
+use super::decision::DecisionFigure;
+use super::roc::RocFigure;
+use super::{render, ImageFormat, PlotError};
+use crate::data::format_number;
+use crate::validation::{HorizonCurves, ValidationReport};
+use rayon::prelude::*;
+
+/// One figure to render.
+enum Job<'a> {
+    Calibration(CalibrationFigure<'a>),
+    Roc(RocFigure<'a>),
+    Decision(DecisionFigure<'a>),
+}
+
+/// Every figure of a validation as (file name, file bytes), each as SVG and PNG:
+/// `calibration_{t}` and `decision_{t}` per horizon t of `report` (t as in the CSV names:
+/// `12`, `36.5`), and `roc` with the ROC curves of the horizons that have one (none when no
+/// horizon has). `curves` are [`crate::validation::horizon_curves`] at the report's horizons; a
+/// horizon without curves gets a calibration plot without the histogram and no decision curve.
+/// The bootstrap's corrected calibration is drawn when the report has it. `id_prefix` starts the
+/// SVG glyph ids (figures of several validations can then share one HTML page); `png: false`
+/// renders SVG only. Rendered in parallel.
+pub fn validation_figures(
+    report: &ValidationReport,
+    curves: &[HorizonCurves],
+    time_unit: Option<&str>,
+    id_prefix: &str,
+    png: bool,
+) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
+    let unit = time_unit.map(str::to_string);
+    let mut jobs: Vec<(String, Job)> = Vec::new();
+    for h in &report.horizons {
+        let t = format_number(h.time);
+        let c = curves.iter().find(|c| c.time == h.time);
+        let mut cal = CalibrationFigure::new(h);
+        cal.time_unit = unit.clone();
+        cal.risks = c.map_or(&[], |c| c.risk.as_slice());
+        cal.corrected = report
+            .bootstrap
+            .as_ref()
+            .and_then(|b| b.calibration.iter().find(|k| k.time == h.time));
+        jobs.push((format!("calibration_{t}"), Job::Calibration(cal)));
+        if let Some(c) = c {
+            let mut dec = DecisionFigure::new(&c.decision);
+            dec.time_unit = unit.clone();
+            jobs.push((format!("decision_{t}"), Job::Decision(dec)));
+        }
+    }
+    let rocs: Vec<_> = report
+        .horizons
+        .iter()
+        .filter_map(|h| curves.iter().find(|c| c.time == h.time)?.roc.as_ref())
+        .collect();
+    if !rocs.is_empty() {
+        let mut roc = RocFigure::new(rocs);
+        roc.time_unit = unit.clone();
+        jobs.push(("roc".into(), Job::Roc(roc)));
+    }
+    let tasks: Vec<(&str, &Job, ImageFormat)> = jobs
+        .iter()
+        .flat_map(|(name, job)| {
+            [ImageFormat::Svg, ImageFormat::Png]
+                .into_iter()
+                .filter(move |f| png || *f == ImageFormat::Svg)
+                .map(move |f| (name.as_str(), job, f))
+        })
+        .collect();
+    tasks
+        .par_iter()
+        .map(|&(name, job, format)| {
+            // the SVG's glyph ids: an XML name unique to the figure
+            let id = format!("{id_prefix}{}", name.replace('_', "-"));
+            let bytes = match job {
+                Job::Calibration(f) => render(f, format, &id),
+                Job::Roc(f) => render(f, format, &id),
+                Job::Decision(f) => render(f, format, &id),
+            }?;
+            let ext = match format {
+                ImageFormat::Svg => "svg",
+                ImageFormat::Png => "png",
+            };
+            Ok((format!("{name}.{ext}"), bytes))
+        })
+        .collect()
+}

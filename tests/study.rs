@@ -1,0 +1,232 @@
+//! `prognosis study` on the flagship specification and the bundled SEER-format export, run as a
+//! user runs it: the report, tables, figures, model and manifest, and their agreement with the
+//! core commands.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn prognosis(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "prognosis {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn run_study(dir: &Path, bootstrap: &str) {
+    prognosis(&[
+        "study",
+        "--spec",
+        "models/her2_bone_mets.toml",
+        "--out-dir",
+        dir.to_str().unwrap(),
+        "--bootstrap",
+        bootstrap,
+    ]);
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn study_is_reproducible_and_complete() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    run_study(a.path(), "40");
+    run_study(b.path(), "40");
+    let mut names: Vec<String> = std::fs::read_dir(a.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for want in [
+        "report.html",
+        "report.md",
+        "manifest.json",
+        "model.json",
+        "analysis.csv",
+        "attrition.csv",
+        "table1.csv",
+        "cox_univariable.csv",
+        "cox_multivariable.csv",
+        "nomogram.svg",
+        "nomogram.png",
+        "discrimination.csv",
+        "risk_groups.csv",
+        "risk_groups_development.svg",
+        "risk_groups_validation.png",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
+    }
+    // byte-identical on a second run
+    for n in &names {
+        let x = std::fs::read(a.path().join(n)).unwrap();
+        let y = std::fs::read(b.path().join(n)).unwrap();
+        assert!(x == y, "{n} differs between two runs");
+    }
+    // the manifest names the inputs by SHA-256 and lists every output with its digest
+    let m: Value = serde_json::from_str(&read(a.path(), "manifest.json")).unwrap();
+    let export = &m["inputs"][0];
+    assert_eq!(export["file"], "bone_mets_synthetic_seer.csv");
+    assert_eq!(
+        export["sha256"],
+        "cce7fec30a69a73fe098fd726beec776614b7ae4927f0f5c515bd487693ea098"
+    );
+    assert_eq!(m["seed"], 2021);
+    assert_eq!(m["specification"]["study"]["name"], "her2_bone_mets");
+    let outputs = m["outputs"].as_array().unwrap();
+    for o in outputs {
+        let f = o["file"].as_str().unwrap();
+        let bytes = std::fs::read(a.path().join(f)).unwrap();
+        use sha2::Digest;
+        assert_eq!(
+            o["sha256"],
+            format!("{:x}", sha2::Sha256::digest(&bytes)),
+            "{f}"
+        );
+    }
+}
+
+/// The study's multivariable model equals the core `fit` on the derived development rows.
+#[test]
+fn multivariable_table_equals_core_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    prognosis(&[
+        "study",
+        "--spec",
+        "models/her2_bone_mets.toml",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--no-png",
+    ]);
+    // the development rows of the analysis file
+    let text = read(dir.path(), "analysis.csv");
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let split = header.iter().position(|h| h == "split").unwrap();
+    let mut w = csv::Writer::from_path(dir.path().join("dev.csv")).unwrap();
+    w.write_record(&header).unwrap();
+    let mut n_dev = 0;
+    for r in rdr.records() {
+        let r = r.unwrap();
+        if &r[split] == "development" {
+            w.write_record(&r).unwrap();
+            n_dev += 1;
+        }
+    }
+    w.flush().unwrap();
+    assert_eq!(n_dev, 756);
+    let out = prognosis(&[
+        "fit",
+        dir.path().join("dev.csv").to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--covariates",
+        "age,brain,liver,lung,pr,surgery,chemo",
+        "--json",
+    ]);
+    let fit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model: Value = serde_json::from_str(&read(dir.path(), "model.json")).unwrap();
+    let want: Vec<f64> = model["fit"]["coef"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let rows = fit["coefficients"].as_array().unwrap();
+    assert_eq!(rows.len(), want.len());
+    for (r, w) in rows.iter().zip(&want) {
+        let got = r["coef"].as_f64().unwrap();
+        assert!(((got - w) / w).abs() < 1e-12, "{got} vs {w}");
+    }
+    // and the table shows those hazard ratios
+    let table = read(dir.path(), "cox_multivariable.csv");
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    for (rec, w) in rdr.records().zip(&want) {
+        let rec = rec.unwrap();
+        let coef: f64 = rec[1].parse().unwrap();
+        assert!(((coef - w) / w).abs() < 1e-3, "{coef} vs {w}");
+        let hr: f64 = rec[2].split(' ').next().unwrap().parse().unwrap();
+        assert!(((hr - w.exp()) / w.exp()).abs() < 5e-3);
+    }
+}
+
+/// The HTML report stands alone: every figure is inline SVG with outlined text, nothing is
+/// fetched, and the Markdown report links only files that exist.
+#[test]
+fn html_report_is_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    prognosis(&[
+        "study",
+        "--spec",
+        "models/her2_bone_mets.toml",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--no-png",
+    ]);
+    let html = read(dir.path(), "report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    assert!(!html.contains("<text"), "text must be outlined");
+    for bad in ["src=\"http", "href=\"http", "<script", "<link", "@import"] {
+        assert!(!html.contains(bad), "report.html refers outside: {bad}");
+    }
+    let md = read(dir.path(), "report.md");
+    let linked: Vec<&str> = md
+        .split("](")
+        .skip(1)
+        .map(|s| &s[..s.find(')').unwrap()])
+        .collect();
+    assert!(linked.len() >= 3, "{linked:?}");
+    let figures = html.matches("<figure").count();
+    assert_eq!(figures, linked.len(), "one inline figure per linked SVG");
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+    for f in &linked {
+        assert!(dir.path().join(f).exists(), "{f} is linked but missing");
+        assert!(
+            html.contains(&format!("data-file=\"{f}\"")),
+            "{f} not inline in HTML"
+        );
+    }
+    // glyph ids are unique across the page
+    let mut ids: Vec<&str> = html
+        .split("<path id=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate element ids in report.html");
+    for heading in [
+        "Cohort selection",
+        "Patient characteristics",
+        "Nomogram",
+        "Discrimination",
+        "Calibration",
+        "Risk groups",
+    ] {
+        assert!(html.contains(heading), "report lacks '{heading}'");
+    }
+}
