@@ -303,7 +303,9 @@ fn horizons(spec: &StudySpec, unit: Option<&str>) -> Vec<f64> {
 /// Table 1 inputs from the cohort: numeric covariates with more than 5 distinct values as
 /// median (IQR); others as levels, named by the specification's labels where it maps them.
 fn table1_of(spec: &StudySpec, cohort: &Cohort) -> Result<Table1, StudyError> {
-    let mut owned: Vec<(String, Vec<f64>, Vec<usize>, Vec<String>)> = Vec::new();
+    // (label, numbers, level codes, levels): numbers when levels is empty
+    type Column = (String, Vec<f64>, Vec<usize>, Vec<String>);
+    let mut owned: Vec<Column> = Vec::new();
     for (c, def) in cohort.covariates.iter().zip(&spec.covariates) {
         let label = c.label.clone();
         match &c.values {
