@@ -256,6 +256,10 @@ pub struct CodeRange {
     pub from: f64,
     pub to: f64,
     pub value: MapValue,
+    /// How reports name a numeric `value`, e.g. `"None"` for surgery code 0 read as 0
+    /// (default: the value itself). Ranges with the same value must not name it differently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Cut-points that turn a number into groups: `at = [50, 70]` with three labels gives
@@ -1526,6 +1530,19 @@ pub fn check_code_ranges(ranges: &[CodeRange]) -> Result<(), String> {
             ));
         }
     }
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            if let (Some(la), Some(lb)) = (&a.label, &b.label) {
+                if a.value == b.value && la != lb {
+                    return Err(format!(
+                        "code ranges {} and {} read as the same value but are labelled '{la}' and '{lb}'",
+                        range_text(a.from, a.to),
+                        range_text(b.from, b.to)
+                    ));
+                }
+            }
+        }
+    }
     let mut sorted: Vec<&CodeRange> = ranges.iter().collect();
     sorted.sort_by(|a, b| a.from.total_cmp(&b.from));
     for w in sorted.windows(2) {
@@ -1569,6 +1586,25 @@ pub fn number_in_label(label: &str) -> Option<f64> {
 /// at[k-1] <= v < at[k], at.len() for v >= the last cut-point.
 pub fn cut_group(at: &[f64], v: f64) -> usize {
     at.partition_point(|&a| a <= v)
+}
+
+/// How reports name the numeric value `v` of a covariate: its label in the `map`, or the
+/// `label` of a code range that reads as `v`; None when the specification does not name it.
+pub fn value_label(c: &CovariateDef, v: f64) -> Option<String> {
+    let is_v = |mv: &MapValue| matches!(mv, MapValue::Number(n) if *n == v);
+    match c.read {
+        Reader::Map => c
+            .map
+            .as_ref()
+            .and_then(|m| m.0.iter().find(|(_, mv)| is_v(mv)))
+            .map(|(l, _)| l.clone()),
+        Reader::Codes => c
+            .codes
+            .as_ref()
+            .and_then(|r| r.iter().find(|r| is_v(&r.value) && r.label.is_some()))
+            .and_then(|r| r.label.clone()),
+        _ => None,
+    }
 }
 
 /// The value of a code under `ranges` (both ends included), if it lies in one.
@@ -3161,7 +3197,50 @@ mod tests {
             from,
             to,
             value: MapValue::Number(v),
+            label: None,
         }
+    }
+
+    #[test]
+    fn code_range_labels_name_values_and_must_agree() {
+        let labelled = |from: f64, to: f64, v: f64, l: &str| CodeRange {
+            label: Some(l.to_string()),
+            ..range(from, to, v)
+        };
+        let ranges = vec![
+            labelled(0.0, 0.0, 0.0, "None"),
+            labelled(10.0, 80.0, 1.0, "Surgery"),
+            range(90.0, 90.0, 1.0),
+        ];
+        assert!(check_code_ranges(&ranges).is_ok());
+        let text = r#"
+            [source]
+            file = "x.csv"
+            [outcome.time]
+            column = "t"
+            unit = "months"
+            [outcome.event]
+            column = "e"
+            event = ["Dead"]
+            censor = ["Alive"]
+            [[covariates]]
+            name = "surgery"
+            column = "s"
+            read = "codes"
+            codes = [ { from = 0, to = 0, value = 0, label = "None" },
+                      { from = 10, to = 90, value = 1, label = "Surgery" } ]
+        "#;
+        let spec: StudySpec = toml::from_str(text).unwrap();
+        let c = &spec.covariates[0];
+        assert_eq!(value_label(c, 0.0).as_deref(), Some("None"));
+        assert_eq!(value_label(c, 1.0).as_deref(), Some("Surgery"));
+        assert_eq!(value_label(c, 2.0), None);
+        let e = check_code_ranges(&[
+            labelled(10.0, 80.0, 1.0, "Surgery"),
+            labelled(90.0, 90.0, 1.0, "Other"),
+        ])
+        .unwrap_err();
+        assert!(e.contains("'Surgery' and 'Other'"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::cohort::{self, FitRequest, Prepared};
 use crate::cox::{self, CoefRow, CoxOptions, FitExtras};
 use crate::data::{format_number, Table};
 use crate::model::ModelFile;
-use crate::nomogram::{Nomogram, NomogramOptions};
+use crate::nomogram::{Nomogram, NomogramOptions, TickValue};
 use crate::plot::{self, Figure, ImageFormat};
 use crate::registry::{
     self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
@@ -193,15 +193,25 @@ impl Doc {
             let _ = write!(self.html, "<th>{}</th>", esc(h));
         }
         self.html.push_str("</tr></thead>\n<tbody>\n");
+        // a column is right-aligned when every filled cell in it is a number
+        let is_number = |c: &str| {
+            c.trim_start_matches(['<', '-', '≤', '>'])
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_digit())
+        };
+        let numeric: Vec<bool> = (0..header.len())
+            .map(|j| {
+                rows.iter()
+                    .filter_map(|r| r.get(j))
+                    .filter(|c| !c.is_empty())
+                    .all(|c| is_number(c))
+            })
+            .collect();
         for r in rows {
             self.html.push_str("<tr>");
-            for c in r {
-                let numeric = c
-                    .trim_start_matches(['<', '-', '≤', '>'])
-                    .chars()
-                    .next()
-                    .is_some_and(|ch| ch.is_ascii_digit());
-                if numeric {
+            for (j, c) in r.iter().enumerate() {
+                if numeric.get(j).copied().unwrap_or(false) {
                     let _ = write!(self.html, "<td class=\"num\">{}</td>", esc(c));
                 } else {
                     let _ = write!(self.html, "<td>{}</td>", esc(c));
@@ -221,6 +231,7 @@ impl Doc {
             self.figures
         );
         let body = svg.find("<svg").map_or(svg, |k| &svg[k..]);
+        let body = scale_svg_size(body, HTML_FIGURE_SCALE);
         let _ = writeln!(
             self.html,
             "<figure id=\"fig-{}\" data-file=\"{}\">\n{}\n<figcaption>Figure {}. {}</figcaption>\n</figure>",
@@ -236,6 +247,42 @@ impl Doc {
         self.html.push_str("</body>\n</html>\n");
         (self.md, self.html)
     }
+}
+
+/// How much larger than their print size (points as CSS pixels) figures show in report.html:
+/// print sizes are 72 per inch, a screen's CSS pixels 96, and a report is read on screen.
+const HTML_FIGURE_SCALE: f64 = 1.5;
+
+/// The SVG with the `width` and `height` of its opening tag multiplied by `k` (its viewBox
+/// keeps the drawing whole); unchanged when the tag has no such numbers.
+fn scale_svg_size(svg: &str, k: f64) -> String {
+    let Some(end) = svg.find('>') else {
+        return svg.to_string();
+    };
+    let (tag, rest) = svg.split_at(end);
+    let mut out = String::with_capacity(svg.len() + 8);
+    let mut t = tag;
+    while let Some(i) = t.find(['w', 'h']) {
+        let attr = ["width=\"", "height=\""]
+            .into_iter()
+            .find(|a| t[i..].starts_with(a) && (i == 0 || t.as_bytes()[i - 1] == b' '));
+        let Some(attr) = attr else {
+            out.push_str(&t[..=i]);
+            t = &t[i + 1..];
+            continue;
+        };
+        let v0 = i + attr.len();
+        let v1 = t[v0..].find('"').map_or(t.len(), |j| v0 + j);
+        out.push_str(&t[..v0]);
+        match t[v0..v1].parse::<f64>() {
+            Ok(v) => out.push_str(&format_number((v * k).round())),
+            Err(_) => out.push_str(&t[v0..v1]),
+        }
+        t = &t[v1..];
+    }
+    out.push_str(t);
+    out.push_str(rest);
+    out
 }
 
 /// CSV text of a header and rows (quoted where needed).
@@ -317,14 +364,7 @@ fn table1_of(spec: &StudySpec, cohort: &Cohort) -> Result<Table1, StudyError> {
                     let names: Vec<String> = distinct
                         .iter()
                         .map(|v| {
-                            def.map
-                                .as_ref()
-                                .and_then(|m| {
-                                    m.0.iter().find(|(_, mv)| {
-                                        matches!(mv, registry::MapValue::Number(n) if n == v)
-                                    })
-                                })
-                                .map_or(format_number(*v), |(l, _)| l.clone())
+                            registry::value_label(def, *v).unwrap_or_else(|| format_number(*v))
                         })
                         .collect();
                     let codes = x
@@ -606,8 +646,26 @@ pub fn run(
         .iter()
         .map(|c| term_label(spec, &c.name))
         .collect();
+    // names of numeric values from the specification ("Yes" for 1), per model term
+    let value_labels: Vec<Vec<(f64, String)>> = nom
+        .variables
+        .iter()
+        .map(|v| {
+            let def = spec.covariates.iter().find(|c| c.name == v.name);
+            v.axis
+                .iter()
+                .filter_map(|t| match (&t.value, def) {
+                    (TickValue::Number(x), Some(def)) => {
+                        registry::value_label(def, *x).map(|l| (*x, l))
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
     let mut fig = plot::nomogram::NomogramFigure::new(&nom);
     fig.labels = labels.clone();
+    fig.value_labels = value_labels.clone();
     let svg = files.figure("nomogram", &fig)?;
     doc.figure(
         "nomogram.svg",
@@ -623,11 +681,11 @@ pub fn run(
         ),
     );
     let mut pts_rows = Vec::new();
-    for (v, label) in nom.variables.iter().zip(&labels) {
+    for ((v, label), names) in nom.variables.iter().zip(&labels).zip(&value_labels) {
         for t in &v.axis {
             pts_rows.push(vec![
                 label.clone(),
-                t.value.label(),
+                plot::nomogram::tick_value_label(&t.value, names),
                 format!("{:.1}", t.points),
             ]);
         }
@@ -1139,4 +1197,19 @@ fn validation_figures(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_size_scales_only_the_opening_tag() {
+        let svg = "<svg width=\"540\" height=\"398\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>";
+        assert_eq!(
+            scale_svg_size(svg, 1.5),
+            "<svg width=\"810\" height=\"597\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>"
+        );
+        assert_eq!(scale_svg_size("<svg>x</svg>", 2.0), "<svg>x</svg>");
+    }
 }

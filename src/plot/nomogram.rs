@@ -14,6 +14,9 @@ pub struct NomogramFigure<'a> {
     pub nomogram: &'a Nomogram,
     /// Display label per covariate, in model order (defaults to the names).
     pub labels: Vec<String>,
+    /// Per covariate, in model order, names for numeric tick values (`1` shown as `Yes`); a value
+    /// without a name, or a covariate without an entry, keeps its number (default: none).
+    pub value_labels: Vec<Vec<(f64, String)>>,
     /// Whether to draw the linear-predictor axis (as `nomogram(lp = TRUE)`).
     pub lp_axis: bool,
     /// Light vertical lines at every 10 points.
@@ -25,6 +28,7 @@ impl<'a> NomogramFigure<'a> {
         NomogramFigure {
             nomogram,
             labels: nomogram.variables.iter().map(|v| v.name.clone()).collect(),
+            value_labels: Vec::new(),
             lp_axis: true,
             grid: true,
         }
@@ -52,13 +56,14 @@ impl<'a> NomogramFigure<'a> {
             ticks: points_ticks,
             scale: Which::Points,
         });
-        for (v, label) in nom.variables.iter().zip(&self.labels) {
+        for (i, (v, label)) in nom.variables.iter().zip(&self.labels).enumerate() {
+            let names = self.value_labels.get(i).map_or(&[][..], |n| n.as_slice());
             rows.push(Row {
                 title: label.clone(),
                 ticks: v
                     .axis
                     .iter()
-                    .map(|t| (t.points / pts_max, t.value.label()))
+                    .map(|t| (t.points / pts_max, tick_value_label(&t.value, names)))
                     .collect(),
                 scale: Which::Points,
             });
@@ -144,6 +149,16 @@ struct Row {
 const ROW_PT: f64 = 27.0;
 const TOP_PT: f64 = 10.0;
 const WIDTH_PT: f64 = 540.0;
+
+/// A tick's label: its name in `names` when it is a named number, else its value.
+pub fn tick_value_label(value: &crate::nomogram::TickValue, names: &[(f64, String)]) -> String {
+    if let crate::nomogram::TickValue::Number(x) = value {
+        if let Some((_, name)) = names.iter().find(|(v, _)| v == x) {
+            return name.clone();
+        }
+    }
+    value.label()
+}
 
 impl Figure for NomogramFigure<'_> {
     fn size(&self) -> (f64, f64) {
