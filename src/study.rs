@@ -1205,7 +1205,8 @@ mod tests {
 
     #[test]
     fn svg_size_scales_only_the_opening_tag() {
-        let svg = "<svg width=\"540\" height=\"398\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>";
+        let svg =
+            "<svg width=\"540\" height=\"398\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>";
         assert_eq!(
             scale_svg_size(svg, 1.5),
             "<svg width=\"810\" height=\"597\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>"

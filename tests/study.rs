@@ -230,3 +230,114 @@ fn html_report_is_self_contained() {
         assert!(html.contains(heading), "report lacks '{heading}'");
     }
 }
+
+/// A Chromium-family browser to check the report in: `PROGNOSIS_CHROMIUM`, else the usual
+/// names on the PATH. None when there is none (the structural check above still runs).
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PROGNOSIS_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome", "chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The report opened in headless Chromium: every figure is laid out with a visible size, draws
+/// something, and every glyph it uses resolves. Skipped (with a note) where no browser is
+/// installed; `apt-get install chromium` provides one on Debian.
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        eprintln!("no Chromium found (set PROGNOSIS_CHROMIUM): browser check skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    prognosis(&[
+        "study",
+        "--spec",
+        "models/her2_bone_mets.toml",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--no-png",
+    ]);
+    let html = read(dir.path(), "report.html");
+    let expected = html.matches("<figure").count();
+    // a probe appended to a copy of the report reports what the browser laid out
+    let probe = r#"<script>
+const rows = [];
+document.querySelectorAll('figure').forEach(f => {
+  const s = f.querySelector('svg');
+  if (!s) { rows.push(f.dataset.file + ' nosvg'); return; }
+  const r = s.getBoundingClientRect();
+  const b = s.getBBox();
+  let missing = 0;
+  s.querySelectorAll('use').forEach(u => {
+    const h = u.getAttribute('href') || '';
+    if (!document.getElementById(h.slice(1))) missing++;
+  });
+  rows.push([f.dataset.file, Math.round(r.width), Math.round(r.height),
+             Math.round(b.width), Math.round(b.height), missing,
+             s.querySelectorAll('use').length].join(' '));
+});
+const pre = document.createElement('pre');
+pre.id = 'probe';
+pre.textContent = 'figures ' + rows.length + '\n' + rows.join('\n');
+document.body.appendChild(pre);
+</script>"#;
+    let checked = html.replace("</body>", &format!("{probe}\n</body>"));
+    let page = dir.path().join("probe.html");
+    std::fs::write(&page, checked).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--window-size=1200,900",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", chromium.display()));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom.find("<pre id=\"probe\">").unwrap_or_else(|| {
+        panic!(
+            "probe missing; browser said:\n{dom}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let text = &dom[start + "<pre id=\"probe\">".len()..];
+    let text = &text[..text.find("</pre>").unwrap()];
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("figures {expected}").as_str()),
+        "{text}"
+    );
+    let mut seen = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f.len(), 7, "{line}");
+        let n = |i: usize| f[i].parse::<f64>().unwrap();
+        assert!(
+            n(1) >= 300.0 && n(2) >= 200.0,
+            "figure too small on screen: {line}"
+        );
+        assert!(n(3) > 100.0 && n(4) > 100.0, "figure draws nothing: {line}");
+        assert_eq!(f[5], "0", "glyphs that do not resolve: {line}");
+        assert!(n(6) > 20.0, "figure has no text: {line}");
+        seen += 1;
+    }
+    assert_eq!(seen, expected);
+}
