@@ -208,16 +208,28 @@ impl Figure for SurvivalFigure {
             )?;
         }
         let (plot_area, table_area) = rest.split_vertically(s.px(PLOT_H_PT));
-        // left margin wide enough for the at-risk table's group labels
-        let label_w = if self.rows_below() > 0 {
-            self.curves
+        // left margin wide enough for the at-risk table's group labels, then a gap, then half
+        // of the widest count centred on the time axis's first tick
+        let label_need = if self.rows_below() > 0 {
+            let label_w = self
+                .curves
                 .iter()
                 .map(|c| s.text_width(c.short_label(), TICK_PT))
-                .fold(s.text_width("Number at risk", TICK_PT), f64::max)
+                .fold(0.0, f64::max);
+            let first_count_w = match self.risk_table.first() {
+                Some(&t0) => self
+                    .curves
+                    .iter()
+                    .map(|c| s.text_width(&format!("{}", c.at_risk(t0).round() as i64), TICK_PT))
+                    .fold(0.0, f64::max),
+                None => 0.0,
+            };
+            let header_w = s.text_width("Number at risk", TICK_PT) * 1.1; // bold
+            (label_w + s.f(10.0) + first_count_w / 2.0).max(header_w - s.f(12.0))
         } else {
             0.0
         };
-        let y_area = s.f(46.0).max(label_w + s.f(8.0)) - s.f(12.0);
+        let y_area = (s.f(46.0) - s.f(12.0)).max(label_need);
         let unit = self.time_unit.as_deref().unwrap_or("time units");
         let mut chart = ChartBuilder::on(&plot_area)
             .margin_top(s.px(10.0))
