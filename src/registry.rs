@@ -503,8 +503,8 @@ pub struct RiskGroupSpec {
     /// `points` (default) or `lp`.
     #[serde(default)]
     pub on: RiskScale,
-    /// Group labels, lowest risk first (default: `low`, `intermediate`, `high` for three
-    /// groups, `group 1` ... otherwise).
+    /// Group labels, lowest risk first (default: `riskgroups::labels`, e.g. `Low (points ≤ c1)`,
+    /// `Intermediate (points c1–c2)`, `High (points > c2)` for three groups).
     #[serde(default)]
     pub labels: Option<Vec<String>>,
 }
@@ -516,18 +516,6 @@ impl RiskGroupSpec {
             RiskMethod::Quantiles => self.n.unwrap_or(3),
             RiskMethod::Cutoffs => self.cutoffs.as_ref().map_or(0, |c| c.len() + 1),
         }
-    }
-
-    /// The group labels.
-    pub fn group_labels(&self) -> Vec<String> {
-        if let Some(l) = &self.labels {
-            return l.clone();
-        }
-        let k = self.n_groups();
-        if k == 3 {
-            return vec!["low".into(), "intermediate".into(), "high".into()];
-        }
-        (1..=k).map(|i| format!("group {i}")).collect()
     }
 }
 
@@ -3362,7 +3350,7 @@ read = "number"
         let r = s.risk_groups.unwrap();
         assert_eq!(r.n_groups(), 3);
         assert_eq!(r.on, RiskScale::Points);
-        assert_eq!(r.group_labels(), vec!["low", "intermediate", "high"]);
+        assert_eq!(r.labels, None);
     }
 
     #[test]

@@ -904,14 +904,24 @@ pub fn run(
         Some(l) => l,
         None => riskgroups::labels(&cuts, score_unit),
     };
-    doc.p(&format!(
-        "Cut-offs {} on {score_unit}, chosen in the development set and applied unchanged to the \
-         validation set.",
-        cuts.iter()
-            .map(|c| fmt_sig(*c, 5))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    let cut_text = cuts
+        .iter()
+        .map(|c| fmt_sig(*c, 5))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let given = rg_spec
+        .as_ref()
+        .is_some_and(|r| r.method == RiskMethod::Cutoffs);
+    doc.p(&if given {
+        format!(
+            "Cut-offs {cut_text} on {score_unit}, as the specification gives them, in both sets."
+        )
+    } else {
+        format!(
+            "Cut-offs {cut_text} on {score_unit}: quantiles of the development set, applied \
+             unchanged to the validation set."
+        )
+    });
     let header = strings(&[
         "set",
         "group",
