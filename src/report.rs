@@ -47,6 +47,16 @@ pub fn fmt_sig(v: f64, sig: usize) -> String {
     format!("{v:.decimals$}")
 }
 
+/// As `fmt_sig`, without trailing zeros after the decimal point (`-0.50000` is `-0.5`).
+pub fn fmt_sig_short(v: f64, sig: usize) -> String {
+    let t = fmt_sig(v, sig);
+    if t.contains('.') && !t.contains('e') {
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        t
+    }
+}
+
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("not reached".to_string(), format_number)
 }

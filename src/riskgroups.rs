@@ -74,14 +74,7 @@ pub fn labels(cuts: &[f64], unit: &str) -> Vec<String> {
         3 => vec!["Low".into(), "Intermediate".into(), "High".into()],
         _ => (1..=k).map(|i| format!("Group {i}")).collect(),
     };
-    let f = |v: f64| {
-        let t = crate::report::fmt_sig(v, 4);
-        if t.contains('.') && !t.contains('e') {
-            t.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            t
-        }
-    };
+    let f = |v: f64| crate::report::fmt_sig_short(v, 4);
     names
         .into_iter()
         .enumerate()

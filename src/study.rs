@@ -18,7 +18,7 @@ use crate::plot::{self, Figure, ImageFormat};
 use crate::registry::{
     self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
 };
-use crate::report::{fmt_p, fmt_sig};
+use crate::report::{fmt_p, fmt_sig, fmt_sig_short};
 use crate::riskgroups::{self, RiskGroups};
 use crate::selection::{self, Factor, Selection, SelectionResult};
 use crate::table1::{self, Table1};
@@ -906,21 +906,21 @@ pub fn run(
     };
     let cut_text = cuts
         .iter()
-        .map(|c| fmt_sig(*c, 5))
+        .map(|c| fmt_sig_short(*c, 5))
         .collect::<Vec<_>>()
         .join(", ");
     let given = rg_spec
         .as_ref()
         .is_some_and(|r| r.method == RiskMethod::Cutoffs);
-    doc.p(&if given {
-        format!(
-            "Cut-offs {cut_text} on {score_unit}, as the specification gives them, in both sets."
-        )
-    } else {
-        format!(
+    doc.p(&match (given, sets.len() > 1) {
+        (true, _) => {
+            format!("Cut-offs {cut_text} on {score_unit}, as the specification gives them.")
+        }
+        (false, true) => format!(
             "Cut-offs {cut_text} on {score_unit}: quantiles of the development set, applied \
              unchanged to the validation set."
-        )
+        ),
+        (false, false) => format!("Cut-offs {cut_text} on {score_unit}: quantiles of the cohort."),
     });
     let header = strings(&[
         "set",

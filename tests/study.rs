@@ -341,3 +341,162 @@ document.body.appendChild(pre);
     }
     assert_eq!(seen, expected);
 }
+
+/// The flagship specification with its `[split]`, `[selection]`, `[validation]` bootstrap and
+/// `[risk_groups]` replaced, written next to nothing else (the export is given on the command line).
+fn variant_spec(dir: &Path, selection: &str, risk_groups: &str) -> PathBuf {
+    let base = read(&root(), "models/her2_bone_mets.toml");
+    let split = base.find("[split]").unwrap();
+    let selection_at = base.find("[selection]").unwrap();
+    let validation_at = base.find("[validation]").unwrap();
+    let rg_at = base.find("[risk_groups]").unwrap();
+    let text = format!(
+        "{}{selection}\n{}{risk_groups}\n",
+        &base[..split],
+        base[validation_at..rg_at].replace("bootstrap = 1000", "bootstrap = 10"),
+    );
+    assert!(selection_at > split && rg_at > validation_at);
+    let path = dir.join("variant.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Without a split, with univariable selection and cut-offs on the linear predictor: the model
+/// keeps exactly the factors whose likelihood-ratio p in the univariable table is below the
+/// threshold, and the risk groups use the given cut-offs.
+#[test]
+fn study_without_split_selects_by_univariable_p() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = variant_spec(
+        dir.path(),
+        "[selection]\nmethod = \"univariable\"\np_threshold = 0.001\n",
+        "[risk_groups]\nmethod = \"cutoffs\"\ncutoffs = [-0.5, 0.5]\non = \"lp\"\n",
+    );
+    let out = dir.path().join("out");
+    prognosis(&[
+        "study",
+        "--spec",
+        spec.to_str().unwrap(),
+        "datasets/bone_mets_synthetic_seer.csv",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--no-png",
+    ]);
+    let labels: Vec<(String, String)> = {
+        let spec_text = read(&root(), "models/her2_bone_mets.toml");
+        let t: toml::Value = toml::from_str(&spec_text).unwrap();
+        t["covariates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    c["label"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // factors below the threshold, read from the univariable table
+    let mut uni = csv::Reader::from_path(out.join("cox_univariable.csv")).unwrap();
+    let mut expected: Vec<String> = Vec::new();
+    let mut n_factors = 0;
+    for r in uni.records() {
+        let r = r.unwrap();
+        n_factors += 1;
+        let p: f64 = r[3].parse().unwrap();
+        if p < 0.001 {
+            let name = &labels.iter().find(|(_, l)| l == &r[0]).unwrap().0;
+            expected.push(name.clone());
+        }
+    }
+    assert_eq!(n_factors, 7);
+    assert!(!expected.is_empty() && expected.len() < 7, "{expected:?}");
+    let model: Value = serde_json::from_str(&read(&out, "model.json")).unwrap();
+    let terms: Vec<String> = model["spec"]["covariates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(terms, expected);
+    // one set only: no validation columns or files
+    let disc = read(&out, "discrimination.csv");
+    assert_eq!(disc.lines().count(), 2, "{disc}");
+    assert!(!out.join("validation_roc.svg").exists());
+    let attrition = read(&out, "attrition.csv");
+    assert!(!attrition.contains("validation"), "{attrition}");
+    // the given cut-offs name the groups
+    let rg = read(&out, "risk_groups.csv");
+    assert!(rg.contains("Low (lp ≤ -0.5)"), "{rg}");
+    assert!(rg.contains("High (lp > 0.5)"), "{rg}");
+    let md = read(&out, "report.md");
+    assert!(md.contains("Cut-offs -0.5, 0.5 on lp, as the specification gives them."));
+}
+
+fn prognosis_fails(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "prognosis {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A study that cannot run writes nothing: an unknown label in the export is named with its
+/// line, column and value; a bad specification with its field.
+#[test]
+fn failing_study_names_the_problem_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // line 11 of the file: PR status becomes a label the specification does not know
+    let column = "PR Status Recode Breast Cancer (1990+)";
+    let mut rdr =
+        csv::Reader::from_path(root().join("datasets/bone_mets_synthetic_seer.csv")).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    let col = header.iter().position(|h| h == column).unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).unwrap();
+    for (i, r) in rdr.records().enumerate() {
+        let mut r: Vec<String> = r.unwrap().iter().map(str::to_string).collect();
+        if i + 2 == 11 {
+            r[col] = "Weakly positive".to_string();
+        }
+        w.write_record(&r).unwrap();
+    }
+    let lines = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let bad_export = dir.path().join("export.csv");
+    std::fs::write(&bad_export, lines).unwrap();
+    let out = dir.path().join("out");
+    let err = prognosis_fails(&[
+        "study",
+        "--spec",
+        "models/her2_bone_mets.toml",
+        bad_export.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    for want in ["line 11", column, "Weakly positive"] {
+        assert!(err.contains(want), "error lacks '{want}':\n{err}");
+    }
+    assert!(!out.exists(), "a failed study must not write its directory");
+
+    let spec = variant_spec(
+        dir.path(),
+        "[selection]\nmethod = \"stepwise\"\n",
+        "[risk_groups]\nmethod = \"quantiles\"\n",
+    );
+    let err = prognosis_fails(&[
+        "study",
+        "--spec",
+        spec.to_str().unwrap(),
+        "datasets/bone_mets_synthetic_seer.csv",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("variant.toml") && err.contains("stepwise"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
