@@ -1248,8 +1248,47 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes joined by ": ", as anyhow's `{:#}`, leaving out a cause whose text
+/// the message already holds (typed errors that show their source in their own message).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("validation: {0}")]
+    struct Shows(#[from] std::num::ParseIntError);
+
+    #[test]
+    fn error_text_does_not_repeat_a_cause_the_message_shows() {
+        let inner = "x".parse::<i32>().unwrap_err();
+        let e = anyhow::Error::from(Shows(inner.clone())).context("study");
+        assert_eq!(
+            error_text(&e),
+            format!("study: validation: {inner}"),
+            "{e:#}"
+        );
+        let plain = anyhow::Error::from(inner.clone()).context("reading x.csv");
+        assert_eq!(error_text(&plain), format!("reading x.csv: {inner}"));
     }
 }

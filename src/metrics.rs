@@ -372,18 +372,23 @@ impl RankedTest {
         check_range(test, &times)?;
         require_events(train, "training")?;
 
-        // Inverse-probability-of-censoring weights of the test events.
+        // Inverse-probability-of-censoring weights of the test events at or before the last
+        // time: a later event is a control at every time and its weight is never used. (sksurv
+        // computes and checks the weight of every test event, and so fails where G is zero or
+        // unknown after the last evaluation time; where it succeeds, the results are the same.)
         let cens = CensoringKm::new(train);
         let (ttime, tevent) = (test.time(), test.event());
+        let t_max = *times.last().unwrap_or(&f64::INFINITY);
+        let weighted = |i: usize| tevent[i] && ttime[i] <= t_max;
         let mut ghat = vec![0.0; test.len()];
         for i in 0..test.len() {
-            if tevent[i] {
+            if weighted(i) {
                 ghat[i] = cens.checked_at(ttime[i])?;
             }
         }
         let mut ipcw = vec![0.0; test.len()];
         for i in 0..test.len() {
-            if tevent[i] {
+            if weighted(i) {
                 if ghat[i] == 0.0 {
                     return Err(MetricsError::ZeroCensoringSurvival {
                         index: i,
@@ -586,10 +591,19 @@ pub fn brier_scores(
         .iter()
         .map(|&t| cens.checked_at(t))
         .collect::<Result<Vec<f64>, _>>()?;
+    // G at a test time after the last evaluation time is never used (that subject is a control
+    // at every time), so it is neither computed nor checked
+    let t_max = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let g_y = test
         .time()
         .iter()
-        .map(|&t| cens.checked_at(t))
+        .map(|&t| {
+            if t > t_max {
+                Ok(1.0)
+            } else {
+                cens.checked_at(t)
+            }
+        })
         .collect::<Result<Vec<f64>, _>>()?;
 
     let n = test.len() as f64;
@@ -1028,27 +1042,42 @@ mod tests {
             cumulative_dynamic_auc(&censored, &y, &est, &[20.0]),
             Err(MetricsError::NoEvents { which: "training" })
         );
-        // a test event after the training follow-up while G > 0 there
+        // a test event after the training follow-up while G > 0 there: an error when the event
+        // is a case at some time, as sksurv; not when it is after every time (its weight is
+        // unused; sksurv fails there too)
         let train = surv(&[1.0, 2.0, 3.0, 4.0], &[1, 0, 1, 1]);
         let test = surv(&[1.0, 2.0, 5.0, 6.0], &[1, 0, 1, 0]);
+        let risk = [4.0, 3.0, 2.0, 1.0];
         assert!(matches!(
-            cumulative_dynamic_auc(&train, &test, &[1.0, 2.0, 3.0, 4.0], &[1.5]),
+            cumulative_dynamic_auc(&train, &test, &risk, &[5.5]),
             Err(MetricsError::BeyondTraining {
                 time: 5.0,
                 last: 4.0,
                 ..
             })
         ));
+        // at 1.5 the one case (time 1, risk 4) outranks all three controls
+        let ok = cumulative_dynamic_auc(&train, &test, &risk, &[1.5]).unwrap();
+        assert_eq!(ok.auc, vec![1.0]);
         // G = 0 at a test event: the last training time is censored and a test event is there
         let train = surv(&[1.0, 2.0, 3.0, 4.0, 4.0], &[1, 0, 1, 1, 0]);
         let test = surv(&[1.0, 2.0, 4.0, 6.0], &[1, 0, 1, 0]);
         assert_eq!(
-            cumulative_dynamic_auc(&train, &test, &[1.0, 2.0, 3.0, 4.0], &[1.5]),
+            cumulative_dynamic_auc(&train, &test, &risk, &[4.5]),
             Err(MetricsError::ZeroCensoringSurvival {
                 index: 2,
                 time: 4.0
             })
         );
+        assert_eq!(
+            cumulative_dynamic_auc(&train, &test, &risk, &[1.5])
+                .unwrap()
+                .auc,
+            vec![1.0]
+        );
+        // the Brier score likewise needs G only up to the last time
+        let preds = vec![vec![0.9, 0.8, 0.7, 0.6]];
+        assert!(brier_scores(&train, &test, &preds, &[1.5]).is_ok());
     }
 
     #[test]
@@ -1276,13 +1305,12 @@ mod tests {
             Err(MetricsError::NonFiniteTime { index: 0, .. })
         ));
         assert_eq!(brier_scores(&y, &y, &[], &[]), Err(MetricsError::NoTimes));
-        // a censored test time after the training follow-up (G > 0 there) is an error too
+        // test times after the training follow-up (G unknown there) matter only when they are at
+        // or before an evaluation time: after every one, those subjects are controls weighted by
+        // G(t) (sksurv raises here all the same)
         let train = surv(&[1.0, 2.0, 3.0, 4.0], &[1, 0, 1, 1]);
         let test = surv(&[1.0, 2.0, 3.0, 6.0, 7.0], &[1, 0, 1, 0, 1]);
-        assert!(matches!(
-            brier_scores(&train, &test, &[vec![0.5; 5]], &[2.0]),
-            Err(MetricsError::BeyondTraining { time: 6.0, .. })
-        ));
+        assert!(brier_scores(&train, &test, &[vec![0.5; 5]], &[2.0]).is_ok());
         // and so is an evaluation time after it
         assert!(matches!(
             brier_scores(&train, &test, &[vec![0.5; 5]], &[5.0]),
