@@ -212,17 +212,7 @@ impl<'a> CalibrationFigure<'a> {
             (right - lw - 6.0, top + 6.0),
             (left + 6.0, y0 - lh - 6.0),
         ];
-        let legend_at = match common::place((lw, lh), &candidates, &obstacles) {
-            Some(at) => at,
-            None => {
-                let at = (
-                    ((left + right) / 2.0 - lw / 2.0).max(MARGIN),
-                    frame.height - MARGIN + 4.0,
-                );
-                frame.height = (frame.height + lh + 8.0).ceil();
-                at
-            }
-        };
+        let legend_at = common::place_legend(&mut frame, (lw, lh), &candidates, &obstacles);
         Layout {
             frame,
             title,

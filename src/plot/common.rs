@@ -413,6 +413,26 @@ pub fn place(
         .find(|&at| !obstacles.hit(at, size, 3.0))
 }
 
+/// Where a legend box of `size` goes: the first of `candidates` inside the plot where it covers
+/// no obstacle, or else centred under the figure, which then grows to make room.
+pub fn place_legend(
+    frame: &mut Frame,
+    size: (f64, f64),
+    candidates: &[(f64, f64)],
+    obstacles: &Obstacles,
+) -> (f64, f64) {
+    if let Some(at) = place(size, candidates, obstacles) {
+        return at;
+    }
+    let (lw, lh) = size;
+    let at = (
+        ((frame.left + frame.right) / 2.0 - lw / 2.0).max(MARGIN),
+        frame.height - MARGIN + 4.0,
+    );
+    frame.height = (frame.height + lh + 8.0).ceil();
+    at
+}
+
 /// The parts of a polyline inside the rectangle [x0, x1] × [y0, y1] (data units): each segment
 /// clipped (Liang–Barsky), consecutive pieces joined.
 pub fn clip(points: &[(f64, f64)], x: (f64, f64), y: (f64, f64)) -> Vec<Vec<(f64, f64)>> {

@@ -150,17 +150,7 @@ impl<'a> DecisionFigure<'a> {
             (left + 8.0, frame.at(0.0, 0.0).1 - lh - 8.0),
             (right - lw - 8.0, frame.at(0.0, 0.0).1 - lh - 8.0),
         ];
-        let at = match common::place((lw, lh), &candidates, &obstacles) {
-            Some(at) => at,
-            None => {
-                let at = (
-                    ((left + right) / 2.0 - lw / 2.0).max(MARGIN),
-                    frame.height - MARGIN + 4.0,
-                );
-                frame.height = (frame.height + lh + 8.0).ceil();
-                at
-            }
-        };
+        let at = common::place_legend(&mut frame, (lw, lh), &candidates, &obstacles);
         (frame, legend, at)
     }
 }
