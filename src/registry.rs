@@ -3201,25 +3201,13 @@ mod tests {
             range(90.0, 90.0, 1.0),
         ];
         assert!(check_code_ranges(&ranges).is_ok());
-        let text = r#"
-            [source]
-            file = "x.csv"
-            [outcome.time]
-            column = "t"
-            unit = "months"
-            [outcome.event]
-            column = "e"
-            event = ["Dead"]
-            censor = ["Alive"]
-            [[covariates]]
-            name = "surgery"
-            column = "s"
-            read = "codes"
-            codes = [ { from = 0, to = 0, value = 0, label = "None" },
-                      { from = 10, to = 90, value = 1, label = "Surgery" } ]
-        "#;
-        let spec: StudySpec = toml::from_str(text).unwrap();
-        let c = &spec.covariates[0];
+        let text = format!(
+            "{MINIMAL}[[covariates]]\nname = \"surgery\"\ncolumn = \"s\"\nread = \"codes\"\n\
+             codes = [{{ from = 0, to = 0, value = 0, label = \"None\" }}, \
+             {{ from = 10, to = 90, value = 1, label = \"Surgery\" }}]\n"
+        );
+        let spec = StudySpec::from_toml(&text, "t.toml").unwrap();
+        let c = &spec.covariates[1];
         assert_eq!(value_label(c, 0.0).as_deref(), Some("None"));
         assert_eq!(value_label(c, 1.0).as_deref(), Some("Surgery"));
         assert_eq!(value_label(c, 2.0), None);
