@@ -254,34 +254,21 @@ impl Doc {
 const HTML_FIGURE_SCALE: f64 = 1.5;
 
 /// The SVG with the `width` and `height` of its opening tag multiplied by `k` (its viewBox
-/// keeps the drawing whole); unchanged when the tag has no such numbers.
+/// keeps the drawing whole); unchanged where the tag has no such numbers.
 fn scale_svg_size(svg: &str, k: f64) -> String {
-    let Some(end) = svg.find('>') else {
-        return svg.to_string();
-    };
-    let (tag, rest) = svg.split_at(end);
-    let mut out = String::with_capacity(svg.len() + 8);
-    let mut t = tag;
-    while let Some(i) = t.find(['w', 'h']) {
-        let attr = ["width=\"", "height=\""]
-            .into_iter()
-            .find(|a| t[i..].starts_with(a) && (i == 0 || t.as_bytes()[i - 1] == b' '));
-        let Some(attr) = attr else {
-            out.push_str(&t[..=i]);
-            t = &t[i + 1..];
+    let mut out = svg.to_string();
+    for attr in [" width=\"", " height=\""] {
+        let tag_end = out.find('>').unwrap_or(0);
+        let Some(v0) = out[..tag_end].find(attr).map(|i| i + attr.len()) else {
             continue;
         };
-        let v0 = i + attr.len();
-        let v1 = t[v0..].find('"').map_or(t.len(), |j| v0 + j);
-        out.push_str(&t[..v0]);
-        match t[v0..v1].parse::<f64>() {
-            Ok(v) => out.push_str(&format_number((v * k).round())),
-            Err(_) => out.push_str(&t[v0..v1]),
+        let Some(v1) = out[v0..tag_end].find('"').map(|j| v0 + j) else {
+            continue;
+        };
+        if let Ok(v) = out[v0..v1].parse::<f64>() {
+            out.replace_range(v0..v1, &format_number((v * k).round()));
         }
-        t = &t[v1..];
     }
-    out.push_str(t);
-    out.push_str(rest);
     out
 }
 

@@ -24,16 +24,18 @@ fn prognosis(args: &[&str]) -> std::process::Output {
     out
 }
 
-fn run_study(dir: &Path, bootstrap: &str) {
-    prognosis(&[
+/// `prognosis study` on the flagship specification into `dir`, with further options.
+fn run_study(dir: &Path, extra: &[&str]) {
+    let out_dir = dir.to_str().unwrap();
+    let mut args = vec![
         "study",
         "--spec",
         "models/her2_bone_mets.toml",
         "--out-dir",
-        dir.to_str().unwrap(),
-        "--bootstrap",
-        bootstrap,
-    ]);
+        out_dir,
+    ];
+    args.extend_from_slice(extra);
+    prognosis(&args);
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -44,8 +46,8 @@ fn read(dir: &Path, name: &str) -> String {
 fn study_is_reproducible_and_complete() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    run_study(a.path(), "40");
-    run_study(b.path(), "40");
+    run_study(a.path(), &["--bootstrap", "40"]);
+    run_study(b.path(), &["--bootstrap", "40"]);
     let mut names: Vec<String> = std::fs::read_dir(a.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -106,16 +108,7 @@ fn study_is_reproducible_and_complete() {
 #[test]
 fn multivariable_table_equals_core_fit() {
     let dir = tempfile::tempdir().unwrap();
-    prognosis(&[
-        "study",
-        "--spec",
-        "models/her2_bone_mets.toml",
-        "--out-dir",
-        dir.path().to_str().unwrap(),
-        "--bootstrap",
-        "0",
-        "--no-png",
-    ]);
+    run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
     // the development rows of the analysis file
     let text = read(dir.path(), "analysis.csv");
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
@@ -175,16 +168,7 @@ fn multivariable_table_equals_core_fit() {
 #[test]
 fn html_report_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
-    prognosis(&[
-        "study",
-        "--spec",
-        "models/her2_bone_mets.toml",
-        "--out-dir",
-        dir.path().to_str().unwrap(),
-        "--bootstrap",
-        "0",
-        "--no-png",
-    ]);
+    run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
     let html = read(dir.path(), "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.trim_end().ends_with("</html>"));
@@ -259,16 +243,7 @@ fn html_report_renders_in_headless_chromium() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    prognosis(&[
-        "study",
-        "--spec",
-        "models/her2_bone_mets.toml",
-        "--out-dir",
-        dir.path().to_str().unwrap(),
-        "--bootstrap",
-        "0",
-        "--no-png",
-    ]);
+    run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
     let html = read(dir.path(), "report.html");
     let expected = html.matches("<figure").count();
     // a probe appended to a copy of the report reports what the browser laid out

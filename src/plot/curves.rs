@@ -224,7 +224,7 @@ impl Figure for SurvivalFigure {
                     .fold(0.0, f64::max),
                 None => 0.0,
             };
-            let header_w = s.text_width("Number at risk", TICK_PT) * 1.1; // bold
+            let header_w = s.bold_text_width("Number at risk", TICK_PT);
             (label_w + s.f(10.0) + first_count_w / 2.0).max(header_w - s.f(12.0))
         } else {
             0.0

@@ -105,6 +105,11 @@ impl Scale {
         font::text_width(text, size * self.0 * 2048.0 / 2384.0, false)
     }
 
+    /// As [`Scale::text_width`], for bold text.
+    pub fn bold_text_width(self, text: &str, size: f64) -> f64 {
+        font::text_width(text, size * self.0 * 2048.0 / 2384.0, true)
+    }
+
     /// A line style of colour `c` and width `w` points.
     pub fn stroke(self, c: RGBColor, w: f64) -> ShapeStyle {
         c.stroke_width(self.px(w).max(1) as u32)
