@@ -6,8 +6,8 @@
 //! outside the timed loop.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use prognosis::concordance;
-use prognosis::surv::Surv;
+use prognosis::stats::concordance;
+use prognosis::stats::surv::Surv;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;

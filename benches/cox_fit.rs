@@ -5,10 +5,10 @@
 //! data are parsed once outside the timed loop, so `fit` measures fitting after parsing.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use prognosis::cohort::{self, FitRequest};
-use prognosis::cox::{self, CoxOptions, FitExtras, Ties};
-use prognosis::data::{read_csv_bytes, ReadOptions};
-use prognosis::simulate::bone_mets_csv;
+use prognosis::data::cohort::{self, FitRequest};
+use prognosis::data::csv::{read_csv_bytes, ReadOptions};
+use prognosis::data::simulate::bone_mets_csv;
+use prognosis::stats::cox::{self, CoxOptions, FitExtras, Ties};
 use std::hint::black_box;
 
 fn request() -> FitRequest {

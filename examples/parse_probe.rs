@@ -5,10 +5,11 @@ fn main() {
     let cols = [
         "age", "brain", "liver", "lung", "pr", "surgery", "chemo", "time", "status",
     ];
-    let opts = prognosis::data::ReadOptions::default();
+    let opts = prognosis::data::csv::ReadOptions::default();
     for _ in 0..5 {
         let t = Instant::now();
-        let tab = prognosis::data::read_csv(std::path::Path::new(&path), &cols, &opts).unwrap();
+        let tab =
+            prognosis::data::csv::read_csv(std::path::Path::new(&path), &cols, &opts).unwrap();
         println!("read_csv {:?} ({} rows)", t.elapsed(), tab.n_rows());
     }
 }

@@ -11,27 +11,9 @@
 // cold paths only, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
-pub mod calibration;
-pub mod cohort;
-pub mod concordance;
-pub mod cox;
 pub mod data;
-pub mod decision;
-pub mod dist;
-pub mod km;
-pub mod linalg;
-pub mod metrics;
 pub mod model;
-pub mod nomogram;
-pub mod output;
 pub mod plot;
-pub mod pretty;
-pub mod registry;
 pub mod report;
-pub mod riskgroups;
-pub mod selection;
-pub mod simulate;
+pub mod stats;
 pub mod study;
-pub mod surv;
-pub mod table1;
-pub mod validation;

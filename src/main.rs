@@ -2,16 +2,16 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use prognosis::cohort::{self, FitRequest};
-use prognosis::cox::{self, CoxOptions, FitExtras, Ties};
-use prognosis::data::{self, ReadOptions};
-use prognosis::km;
-use prognosis::model::ModelFile;
-use prognosis::nomogram;
-use prognosis::output::write_atomic;
+use prognosis::data::cohort::{self, FitRequest};
+use prognosis::data::csv::{self as data, ReadOptions};
+use prognosis::model::file::ModelFile;
+use prognosis::model::nomogram;
+use prognosis::model::validation;
 use prognosis::plot;
-use prognosis::report;
-use prognosis::validation;
+use prognosis::report::output::write_atomic;
+use prognosis::report::text as report;
+use prognosis::stats::cox::{self, CoxOptions, FitExtras, Ties};
+use prognosis::stats::km;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -440,7 +440,7 @@ struct StudyArgs {
 }
 
 fn run_study(a: StudyArgs) -> Result<()> {
-    use prognosis::registry::StudySpec;
+    use prognosis::data::registry::StudySpec;
     let spec = StudySpec::load(&a.spec)?;
     let export = match a.export.or_else(|| spec.source_file()) {
         Some(p) => p,
@@ -695,8 +695,8 @@ fn run_score(a: ScoreArgs) -> Result<()> {
         struct ScoreJson<'a> {
             covariates: &'a BTreeMap<String, String>,
             lp: f64,
-            survival: &'a [prognosis::cox::SurvPoint],
-            median: &'a prognosis::cox::Median,
+            survival: &'a [prognosis::stats::cox::SurvPoint],
+            median: &'a prognosis::stats::cox::Median,
             time_unit: Option<&'a str>,
             points: Option<PointsJson>,
             warnings: &'a [String],
@@ -823,7 +823,7 @@ fn run_nomogram(a: NomogramArgs) -> Result<()> {
 }
 
 fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
-    use prognosis::riskgroups;
+    use prognosis::model::riskgroups;
     let model = ModelFile::load(&a.model)?;
     let times = horizons_or_default(&model, &a.times)?;
     let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
@@ -1160,8 +1160,8 @@ fn run_split(a: SplitArgs) -> Result<()> {
 
 fn run_simulate(a: SimulateArgs) -> Result<()> {
     let text = match a.format {
-        SimFormat::Analysis => prognosis::simulate::bone_mets_csv(a.rows, a.seed),
-        SimFormat::Seer => prognosis::simulate::bone_mets_seer_csv(a.rows, a.seed),
+        SimFormat::Analysis => prognosis::data::simulate::bone_mets_csv(a.rows, a.seed),
+        SimFormat::Seer => prognosis::data::simulate::bone_mets_seer_csv(a.rows, a.seed),
     };
     emit(Some(&a.out), &text)?;
     eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());
@@ -1169,7 +1169,7 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
 }
 
 fn cohort_cmd(a: CohortArgs) -> Result<()> {
-    use prognosis::registry::{self, StudySpec};
+    use prognosis::data::registry::{self, StudySpec};
     let spec = StudySpec::load(&a.spec)?;
     let export = match a.export.or_else(|| spec.source_file()) {
         Some(p) => p,

@@ -5,8 +5,8 @@
 //! Knots must agree to 1e-6 relative; ICI, E50, E90 and Emax (figures of a refitted spline model)
 //! to 1e-4 relative. The slope of each model's own training linear predictor must be 1.
 
-use prognosis::calibration::{self, CalibrationError};
-use prognosis::surv::Surv;
+use prognosis::stats::calibration::{self, CalibrationError};
+use prognosis::stats::surv::Surv;
 use serde_json::Value;
 use std::path::PathBuf;
 

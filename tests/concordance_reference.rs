@@ -5,8 +5,8 @@
 //! `concordance_index_censored` and `concordance_index_ipcw(y, y, lp, tau)`), all computed from
 //! the linear predictor in `tests/reference/predictions_<case>.csv`.
 
-use prognosis::concordance::{self, naive};
-use prognosis::surv::Surv;
+use prognosis::stats::concordance::{self, naive};
+use prognosis::stats::surv::Surv;
 use serde_json::Value;
 use std::path::PathBuf;
 

@@ -13,10 +13,10 @@
 //! fit the same data twice, once in each layout, by adding 0.5 to every time (which keeps their
 //! order, so the likelihood is the same).
 
-use prognosis::cox::{
+use prognosis::stats::cox::{
     self, naive, CoxError, CoxFit, CoxOptions, CoxWarning, Design, FitExtras, Ties,
 };
-use prognosis::surv::Surv;
+use prognosis::stats::surv::Surv;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -1017,7 +1017,7 @@ fn zero_and_one_iterations() {
 /// `halving` counted up while the log-likelihood is worse (or not finite) than the best so far,
 /// convergence on |1 - best/new| <= eps. Returns (beta, loglik, iterations, converged, halved).
 fn reference_newton(d: &Data, ties: Ties, max_iter: usize) -> (Vec<f64>, f64, usize, bool, bool) {
-    use prognosis::linalg::Ldl;
+    use prognosis::stats::linalg::Ldl;
     let opts = CoxOptions::default();
     let p = d.p;
     let mut beta = vec![0.0; p];

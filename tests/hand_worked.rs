@@ -16,9 +16,9 @@
 //!          I = 6/25 + 3/16 + (2/3 - 4/9) + ((2 - 1/2)/2 - (3/4)^2) = 3014/3600
 //! Score test u^2 / I: Breslow 1681/3139, Efron 2116/3014.
 
-use prognosis::cohort::{self, FitRequest};
-use prognosis::cox::{self, CoxOptions, FitExtras, Ties};
-use prognosis::data::{read_csv_bytes, ReadOptions};
+use prognosis::data::cohort::{self, FitRequest};
+use prognosis::data::csv::{read_csv_bytes, ReadOptions};
+use prognosis::stats::cox::{self, CoxOptions, FitExtras, Ties};
 
 const DATA: &str = "time,status,x\n5,1,1\n2,1,0\n5,1,0\n8,0,1\n2,0,NA\n3,1,1\n";
 

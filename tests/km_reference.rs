@@ -7,8 +7,8 @@
 mod common;
 
 use common::*;
-use prognosis::dist;
-use prognosis::km::{self, KmOptions};
+use prognosis::stats::dist;
+use prognosis::stats::km::{self, KmOptions};
 
 const CASES: [&str; 3] = ["rotterdam_os", "gbsg_rfs", "bone_mets_css"];
 

@@ -6,8 +6,8 @@
 //! dropped there). It does not hold mean AUC or the integrated Brier score, so those are checked
 //! against the documented formulas computed here directly from the reference values.
 
-use prognosis::metrics::{self, TdAuc};
-use prognosis::surv::Surv;
+use prognosis::stats::metrics::{self, TdAuc};
+use prognosis::stats::surv::Surv;
 use serde_json::Value;
 use std::path::PathBuf;
 

@@ -7,9 +7,9 @@
 mod common;
 
 use common::{close, load, nums, strs, REL};
-use prognosis::cox::{self, CoxOptions, FitExtras};
-use prognosis::model::ModelFile;
-use prognosis::nomogram::{Nomogram, NomogramOptions, TickValue};
+use prognosis::model::file::ModelFile;
+use prognosis::model::nomogram::{Nomogram, NomogramOptions, TickValue};
+use prognosis::stats::cox::{self, CoxOptions, FitExtras};
 
 fn nomogram_of(name: &'static str, opts: &CoxOptions) -> (Nomogram, serde_json::Value) {
     let case = load(name);
@@ -116,7 +116,7 @@ fn points_total_and_survival_axes_are_consistent() {
         ..Default::default()
     };
     let nom = Nomogram::from_model(&model, &opts).unwrap();
-    use prognosis::nomogram::PatientValue;
+    use prognosis::model::nomogram::PatientValue;
     for i in [0usize, 7, 100, 555] {
         let x = p.design.row(i);
         let values: Vec<PatientValue> = x.iter().map(|&v| PatientValue::Number(v)).collect();

@@ -2,8 +2,8 @@
 //! (`cox::naive`), on random data with tied times, censoring tied with events, strata and case
 //! weights; and invariances of the fit.
 
-use prognosis::cox::{self, naive, CoxOptions, Design, FitExtras, Ties};
-use prognosis::surv::Surv;
+use prognosis::stats::cox::{self, naive, CoxOptions, Design, FitExtras, Ties};
+use prognosis::stats::surv::Surv;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

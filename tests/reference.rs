@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use prognosis::cohort::{self, CovariateKind};
-use prognosis::cox::{self, CoxFit, CoxOptions, FitExtras, Ties};
+use prognosis::data::cohort::{self, CovariateKind};
+use prognosis::stats::cox::{self, CoxFit, CoxOptions, FitExtras, Ties};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -239,7 +239,8 @@ fn bucketed_and_sorted_layouts_agree() {
             let f1 = fit(&case, ties);
             let shifted: Vec<f64> = case.prepared.surv.time().iter().map(|t| t + 0.5).collect();
             let surv2 =
-                prognosis::surv::Surv::new(shifted, case.prepared.surv.event().to_vec()).unwrap();
+                prognosis::stats::surv::Surv::new(shifted, case.prepared.surv.event().to_vec())
+                    .unwrap();
             let opts = CoxOptions {
                 ties,
                 ..CoxOptions::default()

@@ -9,7 +9,7 @@
 // errors carry file, line, column, value and the expected labels; their size does not matter here
 #![allow(clippy::result_large_err)]
 
-use prognosis::registry::{
+use prognosis::data::registry::{
     self, Cohort, LabelErrorKind, RegistryError, Split, StudySpec, Values, COMPLETE_CASE_LABEL,
 };
 use std::collections::HashMap;
@@ -231,28 +231,29 @@ fn flagship_cohort_fits_as_the_analysis_file_would() {
         ["age", "brain", "liver", "lung", "pr", "surgery", "chemo"]
     );
     assert_eq!(req.time_unit.as_deref(), Some("months"));
-    let p = prognosis::cohort::prepare(&table, &req).unwrap();
+    let p = prognosis::data::cohort::prepare(&table, &req).unwrap();
     assert_eq!(p.rows.len(), 1080);
     assert_eq!(p.surv.n_events(), 480);
     // the same as reading the written analysis file back
     let bytes = c.to_csv();
     let cols = req.columns();
-    let t2 = prognosis::data::read_csv_bytes(&bytes, "a.csv", &cols, &Default::default()).unwrap();
-    let p2 = prognosis::cohort::prepare(&t2, &req).unwrap();
+    let t2 =
+        prognosis::data::csv::read_csv_bytes(&bytes, "a.csv", &cols, &Default::default()).unwrap();
+    let p2 = prognosis::data::cohort::prepare(&t2, &req).unwrap();
     assert_eq!(p.design, p2.design);
 }
 
 #[test]
 fn simulated_seer_export_agrees_with_the_simulated_patients() {
     let n = 5000;
-    let text = prognosis::simulate::bone_mets_seer_csv(n, 11);
-    let truth = prognosis::simulate::patients(n, 11);
+    let text = prognosis::data::simulate::bone_mets_seer_csv(n, 11);
+    let truth = prognosis::data::simulate::patients(n, 11);
     let spec = flagship_spec();
     let t = registry::read_export_bytes(&spec, text.as_bytes(), "sim.csv").unwrap();
     let c = registry::derive_cohort(&spec, &t).unwrap();
     assert!(c.n() > 4000 && c.n() < n);
     // the analysis file of the same seed
-    let analysis = prognosis::simulate::bone_mets_csv(n, 11);
+    let analysis = prognosis::data::simulate::bone_mets_csv(n, 11);
     let lines: Vec<&str> = analysis.lines().skip(1).collect();
     for (k, id) in ids(&c).into_iter().enumerate() {
         let p = truth[id - 100_000];
@@ -797,7 +798,7 @@ fn missing_column_names_the_spec_field() {
     let RegistryError::Data(d) = &e else {
         panic!("{e:?}")
     };
-    assert_eq!(d.kind, prognosis::data::DataErrorKind::MissingColumn);
+    assert_eq!(d.kind, prognosis::data::csv::DataErrorKind::MissingColumn);
     let m = e.to_string();
     assert!(
         m.contains("there is no column 'brain' (named by covariates[brain].column in small.toml)"),

@@ -8,7 +8,7 @@ use super::common::{
     POINT_R, TITLE_BAND,
 };
 use super::{Figure, PlotError, Scale, GREY, LIGHT_GREY};
-use crate::validation::{CorrectedCurve, HorizonReport};
+use crate::model::validation::{CorrectedCurve, HorizonReport};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -366,7 +366,7 @@ impl Figure for CalibrationFigure<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validation::{CalGroup, HorizonCalibration};
+    use crate::model::validation::{CalGroup, HorizonCalibration};
 
     fn report(risk_scale: f64) -> HorizonReport {
         let groups = (0..5)

@@ -3,8 +3,8 @@
 //! curves of patient profiles with their 95% bands. Both are step functions drawn by one figure.
 
 use super::{group_colour, Figure, PlotError, Scale, GREY, LABEL_PT, TICK_PT};
-use crate::cox::{log_limits, PatientCurve};
-use crate::km::KaplanMeier;
+use crate::stats::cox::{log_limits, PatientCurve};
+use crate::stats::km::KaplanMeier;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -66,7 +66,7 @@ impl StepCurve {
             lower,
             upper,
             censored: Vec::new(),
-            median: crate::cox::median_of_curve(&curve.time, &curve.surv),
+            median: crate::stats::cox::median_of_curve(&curve.time, &curve.surv),
             n_risk: Vec::new(),
         }
     }

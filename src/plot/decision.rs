@@ -3,7 +3,7 @@
 
 use super::common::{self, horizon_text, Frame, Key, Legend, Obstacles, DASH, MARGIN, TITLE_BAND};
 use super::{group_colour, ticks, Figure, PlotError, Scale, GREY};
-use crate::decision::DecisionCurve;
+use crate::stats::decision::DecisionCurve;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -63,7 +63,7 @@ impl<'a> DecisionFigure<'a> {
         let x_max = ((reach.max(0.05) + 0.05) * 10.0).ceil() / 10.0;
         let x_max = x_max.min(((last * 10.0).ceil() / 10.0).max(0.1)).min(1.0);
         // end on a tick
-        let x_max = crate::pretty::pretty(0.0, x_max, 6)
+        let x_max = crate::stats::pretty::pretty(0.0, x_max, 6)
             .into_iter()
             .find(|&v| v >= x_max - 1e-12)
             .unwrap_or(x_max)
@@ -214,7 +214,7 @@ impl Figure for DecisionFigure<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::DecisionPoint;
+    use crate::stats::decision::DecisionPoint;
 
     fn curve() -> DecisionCurve {
         let r = 0.4;

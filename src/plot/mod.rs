@@ -256,7 +256,7 @@ pub fn tick_label(v: f64) -> String {
 
 /// Ticks of an axis from `lo` to `hi`: R's `pretty()` values inside the range.
 pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    crate::pretty::pretty(lo, hi, n)
+    crate::stats::pretty::pretty(lo, hi, n)
         .into_iter()
         .filter(|&v| v >= lo - 1e-9 * (hi - lo).abs() && v <= hi + 1e-9 * (hi - lo).abs())
         .collect()

@@ -3,7 +3,7 @@
 //! predictor, predicted survival at each horizon, median survival), on the total-points scale.
 
 use super::{Figure, PlotError, Scale, LIGHT_GREY, TICK_PT};
-use crate::nomogram::Nomogram;
+use crate::model::nomogram::Nomogram;
 use crate::plot::LABEL_PT;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -46,7 +46,7 @@ impl<'a> NomogramFigure<'a> {
         let nom = self.nomogram;
         let mut rows = Vec::new();
         let pts_max = nom.max_points;
-        let points_ticks: Vec<(f64, String)> = crate::pretty::pretty(0.0, pts_max, 10)
+        let points_ticks: Vec<(f64, String)> = crate::stats::pretty::pretty(0.0, pts_max, 10)
             .into_iter()
             .filter(|&p| p <= pts_max + 1e-9)
             .map(|p| (p / pts_max, super::tick_label(p)))
@@ -151,8 +151,11 @@ const TOP_PT: f64 = 10.0;
 const WIDTH_PT: f64 = 540.0;
 
 /// A tick's label: its name in `names` when it is a named number, else its value.
-pub fn tick_value_label(value: &crate::nomogram::TickValue, names: &[(f64, String)]) -> String {
-    if let crate::nomogram::TickValue::Number(x) = value {
+pub fn tick_value_label(
+    value: &crate::model::nomogram::TickValue,
+    names: &[(f64, String)],
+) -> String {
+    if let crate::model::nomogram::TickValue::Number(x) = value {
         if let Some((_, name)) = names.iter().find(|(v, _)| v == x) {
             return name.clone();
         }

@@ -3,7 +3,7 @@
 
 use super::common::{self, horizon_text, Frame, Key, Legend, Obstacles, DASH, MARGIN, TITLE_BAND};
 use super::{group_colour, Figure, PlotError, Scale, GREY};
-use crate::metrics::RocCurve;
+use crate::stats::metrics::RocCurve;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -5,8 +5,8 @@ use super::calibration::CalibrationFigure;
 use super::decision::DecisionFigure;
 use super::roc::RocFigure;
 use super::{render, ImageFormat, PlotError};
-use crate::data::format_number;
-use crate::validation::{HorizonCurves, ValidationReport};
+use crate::data::csv::format_number;
+use crate::model::validation::{HorizonCurves, ValidationReport};
 use rayon::prelude::*;
 
 /// One figure to render.
@@ -19,7 +19,7 @@ enum Job<'a> {
 /// Every figure of a validation as (file name, file bytes), each as SVG and PNG:
 /// `calibration_{t}` and `decision_{t}` per horizon t of `report` (t as in the CSV names:
 /// `12`, `36.5`), and `roc` with the ROC curves of the horizons that have one (none when no
-/// horizon has). `curves` are [`crate::validation::horizon_curves`] at the report's horizons; a
+/// horizon has). `curves` are [`crate::model::validation::horizon_curves`] at the report's horizons; a
 /// horizon without curves gets a calibration plot without the histogram and no decision curve.
 /// The bootstrap's corrected calibration is drawn when the report has it. `id_prefix` starts the
 /// SVG glyph ids (figures of several validations can then share one HTML page); `png: false`

@@ -2,8 +2,8 @@
 //! JSON, number lists, relative comparison, and the complete-case data of a reference case.
 #![allow(dead_code)]
 
-use prognosis::cohort::{self, FitRequest, Prepared};
-use prognosis::data::{self, ReadOptions, Table};
+use prognosis::data::cohort::{self, FitRequest, Prepared};
+use prognosis::data::csv::{self as data, ReadOptions, Table};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

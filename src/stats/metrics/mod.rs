@@ -23,7 +23,7 @@
 //! As sksurv's `_check_times`, every evaluation time t must satisfy
 //! `min(test time) <= t < max(test time)`.
 
-use crate::surv::Surv;
+use crate::stats::surv::Surv;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -689,7 +689,7 @@ pub fn km_null_predictions(train: &Surv, times: &[f64]) -> Vec<f64> {
 /// range, no G = 0 at a test event); no checks.
 pub mod naive {
     use super::TIED_TOL;
-    use crate::surv::Surv;
+    use crate::stats::surv::Surv;
 
     /// G(t) = prod over distinct censoring times s <= t of
     /// (1 - #censored at s / (#{time >= s} - #events at s)).

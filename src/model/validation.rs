@@ -5,13 +5,13 @@
 //!
 //! Numerical core: plain inputs (a fitted model, a design, an outcome), no I/O.
 
-use crate::calibration::{self, Slope, SmoothCalibration};
-use crate::concordance::{self, Concordance};
-use crate::cox::{self, CoxFit, CoxOptions, Design, FitExtras};
-use crate::decision::{self, DecisionCurve, DecisionOptions};
-use crate::km::{self, KmOptions};
-use crate::metrics::{self, MetricsError, RocCurve};
-use crate::surv::Surv;
+use crate::stats::calibration::{self, Slope, SmoothCalibration};
+use crate::stats::concordance::{self, Concordance};
+use crate::stats::cox::{self, CoxFit, CoxOptions, Design, FitExtras};
+use crate::stats::decision::{self, DecisionCurve, DecisionOptions};
+use crate::stats::km::{self, KmOptions};
+use crate::stats::metrics::{self, MetricsError, RocCurve};
+use crate::stats::surv::Surv;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;

@@ -20,7 +20,7 @@
 //! `x ρ` estimates the proportion of true positives (treated, with the event by t) and
 //! `x (1 - ρ)` that of false positives; `p / (1 - p)` is the exchange rate between them that the
 //! threshold implies. The Kaplan–Meier estimates are R's `survfit` read at t as
-//! `summary(fit, times = t, extend = TRUE)` ([`crate::km`]), unweighted.
+//! `summary(fit, times = t, extend = TRUE)` ([`crate::stats::km`]), unweighted.
 //!
 //! Conventions, as the `dcurves` R package (`dca()` with a `Surv` outcome; Sjoberg, Vickers et
 //! al.), which the MSKCC decision-curve tutorial uses for survival:
@@ -33,8 +33,8 @@
 //!
 //! The thresholds are R's `seq(start, stop, by = step)`, by default 0.01, 0.02, ..., 0.99.
 
-use crate::km::{self, KmOptions};
-use crate::surv::Surv;
+use crate::stats::km::{self, KmOptions};
+use crate::stats::surv::Surv;
 use serde::Serialize;
 use thiserror::Error;
 

@@ -14,8 +14,8 @@
 //!
 //! Medians and quartiles are R's `quantile(type = 7)`.
 
-use crate::calibration::quantile7;
-use crate::dist;
+use crate::stats::calibration::quantile7;
+use crate::stats::dist;
 use serde::Serialize;
 use thiserror::Error;
 

@@ -25,10 +25,10 @@
 //! on a 1000-point grid). The median-survival axis places tick m where the predicted median falls
 //! to m: lp = log(log 2 / H0(m)).
 
-use crate::cohort::CovariateKind;
-use crate::data::format_number;
-use crate::model::{CovariateSummary, ModelFile};
-use crate::pretty::pretty;
+use crate::data::cohort::CovariateKind;
+use crate::data::csv::format_number;
+use crate::model::file::{CovariateSummary, ModelFile};
+use crate::stats::pretty::pretty;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -464,7 +464,7 @@ impl Nomogram {
     }
 
     /// A patient's covariate values from a design row (one value per model term, as
-    /// [`crate::cohort::encode_patient`] gives it).
+    /// [`crate::data::cohort::encode_patient`] gives it).
     pub fn values_from_design(&self, x: &[f64]) -> Vec<PatientValue> {
         let mut at = 0;
         let mut out = Vec::with_capacity(self.variables.len());

@@ -4,10 +4,10 @@
 //! and a SHA-256 checksum over the content, so that a damaged, truncated, edited or newer-format
 //! file gives a clear error instead of wrong predictions.
 
-use crate::cohort::{CovariateKind, EncodedRow, ModelSpec, Prepared, RowCounts};
-use crate::cox::{CoxFit, Median, SurvPoint};
-use crate::data::Table;
-use crate::km;
+use crate::data::cohort::{CovariateKind, EncodedRow, ModelSpec, Prepared, RowCounts};
+use crate::data::csv::Table;
+use crate::stats::cox::{CoxFit, Median, SurvPoint};
+use crate::stats::km;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -164,7 +164,7 @@ fn value_counts(mut values: Vec<f64>) -> Vec<(f64, usize)> {
 
 /// Distinct values of a table column over `rows`, counted through the column's label codes when
 /// it has them (O(n)), else by sorting.
-fn column_counts(col: &crate::data::Column, rows: &[usize]) -> Vec<(f64, usize)> {
+fn column_counts(col: &crate::data::csv::Column, rows: &[usize]) -> Vec<(f64, usize)> {
     if col.codes.is_empty() {
         return value_counts(rows.iter().map(|&i| col.value(i)).collect());
     }
@@ -177,7 +177,7 @@ fn column_counts(col: &crate::data::Column, rows: &[usize]) -> Vec<(f64, usize)>
         .iter()
         .zip(per_code)
         .filter(|(_, c)| *c > 0)
-        .map(|(l, c)| (crate::data::parse_number(l).expect("numeric label"), c))
+        .map(|(l, c)| (crate::data::csv::parse_number(l).expect("numeric label"), c))
         .collect();
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     // labels "1" and "1.0" are one value
@@ -293,7 +293,7 @@ fn follow_up(prepared: &Prepared) -> FollowUp {
         min: counts[0].0,
         max: counts[counts.len() - 1].0,
         median_observed: quantile_counts(&counts, n, 0.5),
-        median_reverse_km: crate::cox::median_of_curve(&times, &s),
+        median_reverse_km: crate::stats::cox::median_of_curve(&times, &s),
     }
 }
 
@@ -361,7 +361,7 @@ impl ModelFile {
 
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        crate::output::write_atomic(path, self.to_json().as_bytes()).map_err(|error| {
+        crate::report::output::write_atomic(path, self.to_json().as_bytes()).map_err(|error| {
             ModelError::Write {
                 path: path.display().to_string(),
                 error,
@@ -491,7 +491,7 @@ impl ModelFile {
 
     /// Predictions for every row of `table`; rows that cannot be scored carry the reason.
     pub fn predict_table(&self, table: &Table, times: &[f64]) -> Vec<RowPrediction> {
-        crate::cohort::encode_rows(table, &self.spec)
+        crate::data::cohort::encode_rows(table, &self.spec)
             .into_iter()
             .zip(&table.lines)
             .map(|(row, &line)| match row {
@@ -534,8 +534,8 @@ impl ModelFile {
                 format!(
                     "time {} is after the last event time in the training data ({} {unit}): \
                      the predicted survival there is carried forward from that time",
-                    crate::data::format_number(t),
-                    crate::data::format_number(last)
+                    crate::data::csv::format_number(t),
+                    crate::data::csv::format_number(last)
                 )
                 .replace(" )", ")")
             })
@@ -550,12 +550,15 @@ impl ModelFile {
         let mut out = Vec::new();
         for s in &self.covariates {
             if let CovariateSummary::Numeric { name, min, max, .. } = s {
-                if let Some(v) = values.get(name).and_then(|v| crate::data::parse_number(v)) {
+                if let Some(v) = values
+                    .get(name)
+                    .and_then(|v| crate::data::csv::parse_number(v))
+                {
                     if v < *min || v > *max {
                         out.push(format!(
                             "{name} = {v} is outside the training range {} to {}: the prediction extrapolates",
-                            crate::data::format_number(*min),
-                            crate::data::format_number(*max)
+                            crate::data::csv::format_number(*min),
+                            crate::data::csv::format_number(*max)
                         ));
                     }
                 }

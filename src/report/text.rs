@@ -1,10 +1,10 @@
 //! Rendering results for people (text tables) and programs (JSON, CSV). Reads results, computes
 //! nothing statistical.
 
-use crate::cohort::RowCounts;
-use crate::cox::{ChiSqTest, CoefRow, CoxFit, CoxWarning, Median, SurvPoint};
-use crate::data::format_number;
-use crate::model::{ModelFile, RowPrediction};
+use crate::data::cohort::RowCounts;
+use crate::data::csv::format_number;
+use crate::model::file::{ModelFile, RowPrediction};
+use crate::stats::cox::{ChiSqTest, CoefRow, CoxFit, CoxWarning, Median, SurvPoint};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -342,7 +342,7 @@ fn pct(v: f64) -> String {
 pub fn score_block(
     model: &ModelFile,
     patient: &[(String, String)],
-    pred: &crate::model::Prediction,
+    pred: &crate::model::file::Prediction,
     warnings: &[String],
 ) -> String {
     let unit = model.spec.time_unit.as_deref().unwrap_or("");
@@ -391,7 +391,7 @@ pub fn score_block(
 
 /// The text report of `prognosis validate`.
 pub fn validation_summary(
-    rep: &crate::validation::ValidationReport,
+    rep: &crate::model::validation::ValidationReport,
     data_label: &str,
     counts: &RowCounts,
     unit: Option<&str>,
@@ -538,7 +538,7 @@ pub fn validation_summary(
 
 /// The files `validate --out-dir` writes: the calibration tables as CSV and the whole report as
 /// JSON.
-pub fn validation_files(rep: &crate::validation::ValidationReport) -> Vec<(String, String)> {
+pub fn validation_files(rep: &crate::model::validation::ValidationReport) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut groups = String::from("horizon,group,n,predicted,observed,lower,upper\n");
     let mut smooth = String::from("horizon,predicted_risk,observed_risk\n");
@@ -597,7 +597,7 @@ fn threshold_label(p: f64) -> String {
 /// `roc_{t}.csv` (the ROC curve, where the AUC is defined) and `decision_{t}.csv` (the decision
 /// curve). A missing value is an empty field.
 pub fn validation_curve_files(
-    curves: &[crate::validation::HorizonCurves],
+    curves: &[crate::model::validation::HorizonCurves],
 ) -> Vec<(String, String)> {
     let mut files = Vec::new();
     for c in curves {
@@ -642,7 +642,7 @@ pub struct KmGroupJson {
     pub median: Option<f64>,
     pub median_lower: Option<f64>,
     pub median_upper: Option<f64>,
-    pub at: Vec<crate::km::KmPoint>,
+    pub at: Vec<crate::stats::km::KmPoint>,
 }
 
 /// The log-rank test of `prognosis km --json`.
@@ -666,8 +666,8 @@ pub struct KmJson {
 impl KmJson {
     pub fn new(
         labels: &[String],
-        curves: &[crate::km::KaplanMeier],
-        logrank: Option<&crate::km::LogRank>,
+        curves: &[crate::stats::km::KaplanMeier],
+        logrank: Option<&crate::stats::km::LogRank>,
         times: &[f64],
     ) -> KmJson {
         KmJson {
@@ -758,7 +758,7 @@ pub fn km_summary(k: &KmJson, data_label: &str, counts: &RowCounts) -> String {
 /// The points table of a nomogram, for scoring by hand: points per level or value of every
 /// covariate (and per unit of a numeric one), then total points against the linear predictor and
 /// the predicted survival at each horizon.
-pub fn nomogram_table(nom: &crate::nomogram::Nomogram, labels: &[String]) -> String {
+pub fn nomogram_table(nom: &crate::model::nomogram::Nomogram, labels: &[String]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -823,7 +823,10 @@ pub fn nomogram_table(nom: &crate::nomogram::Nomogram, labels: &[String]) -> Str
 
 /// Survival at `points` from a survival axis: log(-log S) is linear in points, so two ticks give
 /// it exactly.
-pub fn survival_at_points(axis: &[crate::nomogram::SurvivalTick], points: f64) -> Option<f64> {
+pub fn survival_at_points(
+    axis: &[crate::model::nomogram::SurvivalTick],
+    points: f64,
+) -> Option<f64> {
     if axis.len() < 2 {
         return None;
     }
@@ -836,7 +839,7 @@ pub fn survival_at_points(axis: &[crate::nomogram::SurvivalTick], points: f64) -
 }
 
 /// A patient's points per factor and total, as lines for the score block.
-pub fn points_block(points: &crate::nomogram::PatientPoints, labels: &[String]) -> String {
+pub fn points_block(points: &crate::model::nomogram::PatientPoints, labels: &[String]) -> String {
     let mut rows: Vec<Vec<String>> = points
         .factors
         .iter()
@@ -853,7 +856,7 @@ pub fn points_block(points: &crate::nomogram::PatientPoints, labels: &[String]) 
 
 /// The text output of `prognosis risk-groups`.
 pub fn risk_groups_summary(
-    rg: &crate::riskgroups::RiskGroups,
+    rg: &crate::model::riskgroups::RiskGroups,
     at: &KmJson,
     cutoffs_from: &str,
     data_label: &str,

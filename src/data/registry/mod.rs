@@ -11,12 +11,12 @@
 //! a value, a missing value, or a label that a rule keeps or excludes) is an error naming the file,
 //! line, column and value, and the labels that were expected.
 
-use crate::cohort::FitRequest;
-use crate::data::{
-    self, format_number, parse_number, Column, DataError, DataErrorKind, Numbers, ReadOptions,
-    Table, MISSING,
+use crate::data::cohort::FitRequest;
+use crate::data::csv::{
+    self as data, format_number, parse_number, Column, DataError, DataErrorKind, Numbers,
+    ReadOptions, Table, MISSING,
 };
-use crate::output::write_atomic;
+use crate::report::output::write_atomic;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::de::{self, MapAccess, Visitor};
@@ -2437,7 +2437,7 @@ impl Attrition {
         row("cohort".into(), None, Some(self.final_n));
         row("  events".into(), None, Some(self.events));
         let mut out = format!("Attrition ({})\n", self.export);
-        for line in crate::report::table(&header, &rows).lines() {
+        for line in crate::report::text::table(&header, &rows).lines() {
             out.push_str(line.trim_end());
             out.push('\n');
         }
@@ -2851,7 +2851,7 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
     })
 }
 
-/// Per row, its split: as [`crate::validation::split_labels`] (the same shuffles, so the same
+/// Per row, its split: as [`crate::model::validation::split_labels`] (the same shuffles, so the same
 /// sets), with the rows bucketed by label in one pass.
 fn split_flags(labels: &[usize], train: f64, seed: u64) -> Vec<Split> {
     use rand::{Rng, SeedableRng};
@@ -3071,7 +3071,7 @@ impl Cohort {
     }
 
     /// The cohort as a [`Table`] (as if its analysis file had been read), for
-    /// [`crate::cohort::prepare`] with [`Cohort::fit_request`]. Lines are the export's.
+    /// [`crate::data::cohort::prepare`] with [`Cohort::fit_request`]. Lines are the export's.
     pub fn to_table(&self) -> Table {
         let dense = |name: &str, v: Vec<f64>| Column {
             name: name.to_string(),
@@ -3278,7 +3278,7 @@ mod tests {
     fn split_flags_equal_split_labels() {
         let labels: Vec<usize> = (0..1000).map(|i| (i * 7 + i / 13) % 4).collect();
         let flags = split_flags(&labels, 0.7, 2021);
-        let (dev, val) = crate::validation::split_labels(&labels, 0.7, 2021);
+        let (dev, val) = crate::model::validation::split_labels(&labels, 0.7, 2021);
         assert!(dev.iter().all(|&i| flags[i] == Split::Development));
         assert!(val.iter().all(|&i| flags[i] == Split::Validation));
     }

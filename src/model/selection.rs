@@ -14,8 +14,8 @@
 //! Every model here is fitted on the same rows (the complete cases of every listed factor), so the
 //! AIC values are comparable.
 
-use crate::cox::{self, CoefRow, CoxError, CoxOptions, Design, FitExtras};
-use crate::surv::Surv;
+use crate::stats::cox::{self, CoefRow, CoxError, CoxOptions, Design, FitExtras};
+use crate::stats::surv::Surv;
 use serde::{Deserialize, Serialize};
 
 /// How the multivariable model's factors are chosen.

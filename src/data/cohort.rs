@@ -2,9 +2,11 @@
 //! with complete-case filtering, categorical coding and errors that name file, line, column and
 //! value.
 
-use crate::cox::{CoxError, Design, Ties};
-use crate::data::{format_number, parse_number, Column, DataError, DataErrorKind, Table, MISSING};
-use crate::surv::{Surv, SurvError};
+use crate::data::csv::{
+    format_number, parse_number, Column, DataError, DataErrorKind, Table, MISSING,
+};
+use crate::stats::cox::{CoxError, Design, Ties};
+use crate::stats::surv::{Surv, SurvError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -981,7 +983,7 @@ pub fn encode_patient(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{read_csv_bytes, ReadOptions};
+    use crate::data::csv::{read_csv_bytes, ReadOptions};
 
     fn table(text: &str, cols: &[&str]) -> Table {
         read_csv_bytes(text.as_bytes(), "t.csv", cols, &ReadOptions::default()).unwrap()

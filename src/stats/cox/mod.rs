@@ -9,9 +9,9 @@
 //!
 //! See `docs/methods-cox.md` for the formulas and references.
 
-use crate::dist;
-use crate::linalg::{Ldl, ScaledLdl};
-use crate::surv::Surv;
+use crate::stats::dist;
+use crate::stats::linalg::{Ldl, ScaledLdl};
+use crate::stats::surv::Surv;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -570,7 +570,7 @@ impl<'a> RiskSets<'a> {
                     n,
                 });
             }
-            if let Some((index, value)) = crate::surv::invalid_weight(w) {
+            if let Some((index, value)) = crate::stats::surv::invalid_weight(w) {
                 return Err(CoxError::InvalidWeight { index, value });
             }
         }

@@ -86,7 +86,7 @@
 //! Uno's weight is `1/G(t_i)²` with the same censoring Kaplan–Meier but evaluated at `t_i` itself
 //! (after the censorings at `t_i`) instead of `t_i−`, and τ is strict (`t_i < τ`).
 
-use crate::surv::Surv;
+use crate::stats::surv::Surv;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::{Add, AddAssign, Sub};
@@ -249,7 +249,7 @@ fn validate(
                 n,
             });
         }
-        if let Some((index, value)) = crate::surv::invalid_weight(w) {
+        if let Some((index, value)) = crate::stats::surv::invalid_weight(w) {
             return Err(ConcordanceError::InvalidWeight { index, value });
         }
     }
@@ -1009,7 +1009,7 @@ pub mod naive {
         assemble, influence, sksurv_inputs_ok, validate, Concordance, ConcordanceError, TimeWeight,
         SKSURV_TIED_TOL,
     };
-    use crate::surv::Surv;
+    use crate::stats::surv::Surv;
 
     /// [`super::harrell`] by visiting every pair.
     pub fn harrell(

@@ -34,9 +34,9 @@
 //! 4. with `d_i = |p_i - o_i|`: ICI = mean(d), E50 = median(d), E90 = the 0.9 quantile of d (R's
 //!    type 7), Emax = max(d).
 
-use crate::cox::{self, CoxError, CoxOptions, CoxWarning, Design, FitExtras};
-use crate::dist;
-use crate::surv::Surv;
+use crate::stats::cox::{self, CoxError, CoxOptions, CoxWarning, Design, FitExtras};
+use crate::stats::dist;
+use crate::stats::surv::Surv;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -8,9 +8,9 @@
 //! type-7 quantiles at 1/k, ..., (k-1)/k of the scores they are chosen on, which should be the
 //! development cohort's: the same cut-offs are then applied unchanged to a validation cohort.
 
-use crate::cox::{self, CoxError, CoxOptions, Design, FitExtras};
-use crate::km::{self, KaplanMeier, KmError, KmOptions, LogRank};
-use crate::surv::Surv;
+use crate::stats::cox::{self, CoxError, CoxOptions, Design, FitExtras};
+use crate::stats::km::{self, KaplanMeier, KmError, KmOptions, LogRank};
+use crate::stats::surv::Surv;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -41,7 +41,7 @@ pub fn quantile_cutoffs(scores: &[f64], k: usize) -> Result<Vec<f64>, RiskGroupE
     }
     v.sort_by(f64::total_cmp);
     let cuts: Vec<f64> = (1..k)
-        .map(|j| crate::calibration::quantile7(&v, j as f64 / k as f64))
+        .map(|j| crate::stats::calibration::quantile7(&v, j as f64 / k as f64))
         .collect();
     check_cutoffs(&cuts)?;
     Ok(cuts)
@@ -74,7 +74,7 @@ pub fn labels(cuts: &[f64], unit: &str) -> Vec<String> {
         3 => vec!["Low".into(), "Intermediate".into(), "High".into()],
         _ => (1..=k).map(|i| format!("Group {i}")).collect(),
     };
-    let f = |v: f64| crate::report::fmt_sig_short(v, 4);
+    let f = |v: f64| crate::report::text::fmt_sig_short(v, 4);
     names
         .into_iter()
         .enumerate()

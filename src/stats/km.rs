@@ -55,10 +55,10 @@
 //!
 //! over the groups with E_g > 0 without the first of them; df = (groups with E_g > 0) - 1.
 
-use crate::cox::{log_limits, median_of_curve, Median};
-use crate::dist;
-use crate::linalg::Ldl;
-use crate::surv::Surv;
+use crate::stats::cox::{log_limits, median_of_curve, Median};
+use crate::stats::dist;
+use crate::stats::linalg::Ldl;
+use crate::stats::surv::Surv;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

@@ -9,20 +9,20 @@
 //! output depends only on the inputs: no time stamps, seeded resampling, sorted maps, so two runs
 //! give byte-identical files.
 
-use crate::cohort::{self, FitRequest, Prepared};
-use crate::cox::{self, CoefRow, CoxOptions, FitExtras};
-use crate::data::{format_number, Table};
-use crate::model::ModelFile;
-use crate::nomogram::{Nomogram, NomogramOptions, TickValue};
-use crate::plot::{self, Figure, ImageFormat};
-use crate::registry::{
+use crate::data::cohort::{self, FitRequest, Prepared};
+use crate::data::csv::{format_number, Table};
+use crate::data::registry::{
     self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
 };
-use crate::report::{fmt_p, fmt_sig, fmt_sig_short};
-use crate::riskgroups::{self, RiskGroups};
-use crate::selection::{self, Factor, Selection, SelectionResult};
-use crate::table1::{self, Table1};
-use crate::validation::{self, EvalData, ValidationOptions, ValidationReport};
+use crate::model::file::ModelFile;
+use crate::model::nomogram::{Nomogram, NomogramOptions, TickValue};
+use crate::model::riskgroups::{self, RiskGroups};
+use crate::model::selection::{self, Factor, Selection, SelectionResult};
+use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
+use crate::plot::{self, Figure, ImageFormat};
+use crate::report::table1::{self, Table1};
+use crate::report::text::{fmt_p, fmt_sig, fmt_sig_short};
+use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -35,13 +35,13 @@ pub enum StudyError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
-    Data(#[from] crate::data::DataError),
+    Data(#[from] crate::data::csv::DataError),
     #[error("Cox model: {0}")]
     Cox(#[from] cox::CoxError),
     #[error("validation: {0}")]
     Validation(#[from] validation::ValidationError),
     #[error("nomogram: {0}")]
-    Nomogram(#[from] crate::nomogram::NomogramError),
+    Nomogram(#[from] crate::model::nomogram::NomogramError),
     #[error("risk groups: {0}")]
     RiskGroups(#[from] riskgroups::RiskGroupError),
     #[error("Table 1: {0}")]
@@ -81,7 +81,7 @@ pub struct StudyOutput {
 struct SetData {
     name: &'static str,
     prepared_design: cox::Design,
-    surv: crate::surv::Surv,
+    surv: crate::stats::surv::Surv,
     strata: Vec<usize>,
     report: ValidationReport,
     scores: Vec<f64>,
@@ -607,7 +607,7 @@ pub fn run(
         model.fit.events,
         model.fit.likelihood_ratio.statistic,
         model.fit.likelihood_ratio.df,
-        crate::report::p_phrase(model.fit.likelihood_ratio.p)
+        crate::report::text::p_phrase(model.fit.likelihood_ratio.p)
     ));
     files.table("cox_multivariable", &mv_header, &mv_rows);
     let _ = writeln!(
@@ -693,7 +693,7 @@ pub fn run(
         .map(|&tp| {
             let mut r = vec![format_number(tp), fmt_sig(nom.lp_of_points(tp), 4)];
             r.extend(nom.horizons.iter().map(|h| {
-                crate::report::survival_at_points(&h.axis, tp)
+                crate::report::text::survival_at_points(&h.axis, tp)
                     .map_or("-".into(), |s| format!("{:.3}", s))
             }));
             r
@@ -857,7 +857,7 @@ pub fn run(
     doc.table(&header, &rows);
     files.table("calibration", &header, &rows);
     for s in &sets {
-        for (name, text) in crate::report::validation_files(&s.report) {
+        for (name, text) in crate::report::text::validation_files(&s.report) {
             let name = if name == "validation.json" {
                 "measures.json".to_string()
             } else {
@@ -973,7 +973,7 @@ pub fn run(
             unit.clone(),
             Some(format!(
                 "Log-rank p {}",
-                crate::report::p_phrase(rg.logrank.p)
+                crate::report::text::p_phrase(rg.logrank.p)
             )),
         );
         let name = format!("risk_groups_{}", s.name);
@@ -1142,7 +1142,7 @@ fn validation_figures(
             weights: None,
         };
         let curves = validation::horizon_curves(&model.fit, eval, times, &Default::default())?;
-        for (name, text) in crate::report::validation_curve_files(&curves) {
+        for (name, text) in crate::report::text::validation_curve_files(&curves) {
             files.add(&format!("{}_{name}", s.name), text.into_bytes());
         }
         let figs = plot::validation::validation_figures(

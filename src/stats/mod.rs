@@ -1,0 +1,13 @@
+//! The numerical core: plain types in, `Result` with a typed error out; no I/O, no printing and no
+//! formatting of numbers for people. Every statistic follows the R function it names.
+
+pub mod calibration;
+pub mod concordance;
+pub mod cox;
+pub mod decision;
+pub mod dist;
+pub mod km;
+pub mod linalg;
+pub mod metrics;
+pub mod pretty;
+pub mod surv;
