@@ -579,7 +579,7 @@ fn run_fit(a: FitArgs) -> Result<()> {
     let fit = cox::fit(&prepared.design, &prepared.surv, extras, &opts)
         .map_err(|e| cohort::cox_error(&table, &prepared.spec, e))?;
     let t_fit = t0.elapsed();
-    let model = ModelFile::new(&table, &prepared, fit);
+    let model = cohort::model_file(&table, &prepared, fit);
     if timing {
         eprintln!(
             "timing: read {:.3} s, prepare {:.3} s, fit {:.3} s, model summary {:.3} s",
@@ -590,7 +590,8 @@ fn run_fit(a: FitArgs) -> Result<()> {
         );
     }
     if let Some(out) = &a.out {
-        model.save(out)?;
+        write_atomic(out, model.to_json().as_bytes())
+            .with_context(|| format!("cannot write the model file {}", out.display()))?;
     }
     if a.json {
         // the text summary lists warnings itself; with JSON they also go to the terminal
@@ -612,7 +613,7 @@ fn run_predict(a: PredictArgs) -> Result<()> {
     check_times(&a.times)?;
     let model = ModelFile::load(&a.model)?;
     let table = data::read_csv(&a.data, &model.input_columns(), &a.read.options()?)?;
-    let preds = model.predict_table(&table, &a.times);
+    let preds = cohort::predict_rows(&model, &table, &a.times);
     let strata_used: Vec<usize> = match &model.spec.strata {
         Some(s) => (0..s.levels.len()).collect(),
         None => vec![0],
@@ -658,7 +659,8 @@ fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
 fn run_score(a: ScoreArgs) -> Result<()> {
     let model = ModelFile::load(&a.model)?;
     let values = parse_pairs(&a.set, "--set")?;
-    let (x, stratum) = cohort::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
+    let (x, stratum) =
+        prognosis::model::spec::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
     let times = if a.times.is_empty() {
         default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
             anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
@@ -895,7 +897,7 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
         ScoreScale::Points => "points",
         ScoreScale::Lp => "lp",
     };
-    let labels = riskgroups::labels(&cuts, unit);
+    let labels = report::risk_group_labels(&cuts, unit);
     let rg = riskgroups::compare(&d.surv, &scores, &cuts, &labels)?;
     if !a.out.is_empty() {
         let steps = labels
@@ -903,7 +905,10 @@ fn run_risk_groups(a: RiskGroupsArgs) -> Result<()> {
             .zip(&rg.curves)
             .map(|(l, c)| plot::curves::StepCurve::from_km(l, c))
             .collect();
-        let note = format!("Log-rank p {}", report::p_phrase(rg.logrank.p));
+        let note = format!(
+            "Log-rank p {}",
+            prognosis::report::format::p_phrase(rg.logrank.p)
+        );
         let fig = plot::curves::SurvivalFigure::km(steps, model.spec.time_unit.clone(), Some(note));
         write_figure(&fig, &a.out, "riskgroups")?;
     }
@@ -950,7 +955,7 @@ fn run_plot_survival(a: PlotSurvivalArgs) -> Result<()> {
             .map(String::from)
             .collect();
         let values = parse_pairs(&items, "--profile")?;
-        let (x, stratum) = cohort::encode_patient(&model.spec, &values)
+        let (x, stratum) = prognosis::model::spec::encode_patient(&model.spec, &values)
             .map_err(|e| anyhow!("--profile {}: {e}", k + 1))?;
         for w in model.range_warnings(&values) {
             eprintln!("warning: profile {}: {w}", k + 1);
@@ -1082,7 +1087,7 @@ fn run_km(a: KmArgs) -> Result<()> {
             .collect();
         let note = logrank
             .as_ref()
-            .map(|lr| format!("Log-rank p {}", report::p_phrase(lr.p)));
+            .map(|lr| format!("Log-rank p {}", prognosis::report::format::p_phrase(lr.p)));
         let fig = plot::curves::SurvivalFigure::km(steps, a.time_unit.clone(), note);
         write_figure(&fig, &a.out, "km")?;
     }
@@ -1186,13 +1191,14 @@ fn cohort_cmd(a: CohortArgs) -> Result<()> {
     let t_derive = t0.elapsed();
     let attrition = &cohort.attrition;
     if cohort.n() == 0 {
-        eprint!("{}", attrition.to_text());
+        eprint!("{}", report::attrition_text(attrition));
         bail!(
             "no rows remain after the inclusion rules; {} not written",
             a.out.display()
         );
     }
-    cohort.write_csv(&a.out)?;
+    write_atomic(&a.out, &cohort.to_csv())
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
     if std::env::var_os("PROGNOSIS_TIMING").is_some() {
         eprintln!(
             "timing: read {:.3} s, derive {:.3} s, write {:.3} s",
@@ -1220,7 +1226,7 @@ fn cohort_cmd(a: CohortArgs) -> Result<()> {
                 .title
                 .as_ref()
                 .map_or(String::new(), |t| format!(": {t}")),
-            attrition.to_text(),
+            report::attrition_text(attrition),
             a.out.display(),
             cohort.n(),
             cohort.events(),

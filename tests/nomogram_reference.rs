@@ -7,7 +7,7 @@
 mod common;
 
 use common::{close, load, nums, strs, REL};
-use prognosis::model::file::ModelFile;
+use prognosis::data::cohort;
 use prognosis::model::nomogram::{Nomogram, NomogramOptions, TickValue};
 use prognosis::stats::cox::{self, CoxOptions, FitExtras};
 
@@ -15,7 +15,7 @@ fn nomogram_of(name: &'static str, opts: &CoxOptions) -> (Nomogram, serde_json::
     let case = load(name);
     let p = &case.prepared;
     let fit = cox::fit(&p.design, &p.surv, FitExtras::default(), opts).unwrap();
-    let model = ModelFile::new(&case.table, p, fit);
+    let model = cohort::model_file(&case.table, p, fit);
     let nom = Nomogram::from_model(&model, &NomogramOptions::default()).unwrap();
     (nom, case.r)
 }
@@ -110,7 +110,7 @@ fn points_total_and_survival_axes_are_consistent() {
         &CoxOptions::default(),
     )
     .unwrap();
-    let model = ModelFile::new(&case.table, p, fit);
+    let model = cohort::model_file(&case.table, p, fit);
     let opts = NomogramOptions {
         times: vec![12.0, 36.0, 60.0],
         ..Default::default()
@@ -168,7 +168,7 @@ fn older_model_files_without_the_lp_summary() {
     let case = load("rotterdam_os");
     let p = &case.prepared;
     let fit = cox::fit(&p.design, &p.surv, FitExtras::default(), &CoxOptions::cph()).unwrap();
-    let mut model = ModelFile::new(&case.table, p, fit);
+    let mut model = cohort::model_file(&case.table, p, fit);
     let with = Nomogram::from_model(&model, &NomogramOptions::default()).unwrap();
     let centre = model.linear_predictor.as_ref().unwrap().mean;
     model.linear_predictor = None;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use prognosis::data::cohort::{self, CovariateKind};
+use prognosis::model::spec::{self as cohort, CovariateKind};
 use prognosis::stats::cox::{self, CoxFit, CoxOptions, FitExtras, Ties};
 use serde_json::Value;
 use std::collections::BTreeMap;

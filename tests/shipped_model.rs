@@ -1,8 +1,8 @@
 //! The model file shipped in `models/` loads, passes its checks, and predicts what R predicts for
 //! the reference profiles: a model written by this version stays readable and correct.
 
-use prognosis::data::cohort::encode_patient;
 use prognosis::model::file::ModelFile;
+use prognosis::model::spec::encode_patient;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -2,106 +2,18 @@
 //! with complete-case filtering, categorical coding and errors that name file, line, column and
 //! value.
 
-use crate::data::csv::{
-    format_number, parse_number, Column, DataError, DataErrorKind, Table, MISSING,
+use crate::data::csv::{Column, DataError, DataErrorKind, Table, MISSING};
+use crate::model::file::{
+    quantile_counts, value_counts, CovariateSummary, FollowUp, LevelCount, LinearPredictorSummary,
+    ModelFile, Quantile, RowPrediction, TrainingSummary, SUMMARY_PROBS,
 };
-use crate::stats::cox::{CoxError, Design, Ties};
+use crate::model::spec::{
+    format_number, match_level, parse_number, ColumnMissing, CovariateKind, CovariateSpec,
+    ModelSpec, RowCounts, StrataSpec,
+};
+use crate::stats::cox::{CoxError, CoxFit, Design, Ties};
 use crate::stats::surv::{Surv, SurvError};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// How a covariate enters the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum CovariateKind {
-    /// One term, the value itself.
-    Numeric,
-    /// One dummy term `NAME=LEVEL` per level other than the reference.
-    Categorical {
-        levels: Vec<String>,
-        reference: String,
-    },
-}
-
-/// A covariate of the model specification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CovariateSpec {
-    pub name: String,
-    #[serde(flatten)]
-    pub kind: CovariateKind,
-}
-
-impl CovariateSpec {
-    /// Names of the model terms this covariate contributes.
-    pub fn terms(&self) -> Vec<String> {
-        match &self.kind {
-            CovariateKind::Numeric => vec![self.name.clone()],
-            CovariateKind::Categorical { levels, reference } => levels
-                .iter()
-                .filter(|l| *l != reference)
-                .map(|l| format!("{}={}", self.name, l))
-                .collect(),
-        }
-    }
-
-    /// The terms' values for one label (a numeric value as text, or a level).
-    fn encode(&self, label: &str) -> Result<Vec<f64>, String> {
-        match &self.kind {
-            CovariateKind::Numeric => parse_number(label)
-                .map(|v| vec![v])
-                .ok_or_else(|| "not a number".to_string()),
-            CovariateKind::Categorical { levels, reference } => {
-                let level = match_level(levels, label).ok_or_else(|| {
-                    format!("unknown level; the levels are: {}", levels.join(", "))
-                })?;
-                Ok(levels
-                    .iter()
-                    .filter(|l| *l != reference)
-                    .map(|l| if *l == level { 1.0 } else { 0.0 })
-                    .collect())
-            }
-        }
-    }
-}
-
-/// Finds `label` among `levels`: exactly, or as the same number ("1.0" for "1").
-fn match_level(levels: &[String], label: &str) -> Option<String> {
-    if let Some(l) = levels.iter().find(|l| *l == label) {
-        return Some(l.clone());
-    }
-    let v = parse_number(label)?;
-    levels.iter().find(|l| parse_number(l) == Some(v)).cloned()
-}
-
-/// Stratification: the column and its levels (stratum code = index).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StrataSpec {
-    pub column: String,
-    pub levels: Vec<String>,
-}
-
-/// Everything needed to read an outcome and covariates from a file the way the model was fitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelSpec {
-    pub time: String,
-    pub event: String,
-    /// Labels of the event column that mean the event.
-    pub event_values: Vec<String>,
-    /// Labels that mean censoring; empty means every other label.
-    pub censor_values: Vec<String>,
-    pub covariates: Vec<CovariateSpec>,
-    pub strata: Option<StrataSpec>,
-    pub weights: Option<String>,
-    pub ties: Ties,
-    /// Unit of the time column, e.g. "months" (free text, for display).
-    pub time_unit: Option<String>,
-}
-
-impl ModelSpec {
-    pub fn terms(&self) -> Vec<String> {
-        self.covariates.iter().flat_map(|c| c.terms()).collect()
-    }
-}
 
 /// What the user asks for when fitting from a file.
 #[derive(Debug, Clone, Default)]
@@ -132,22 +44,6 @@ impl FitRequest {
         c.extend(self.weights.as_deref());
         c
     }
-}
-
-/// Counts of the complete-case selection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RowCounts {
-    pub read: usize,
-    pub used: usize,
-    pub dropped: usize,
-    /// Per column read: rows where it was missing.
-    pub missing: Vec<ColumnMissing>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnMissing {
-    pub column: String,
-    pub missing: usize,
 }
 
 /// Fit inputs derived from a table.
@@ -756,17 +652,6 @@ pub struct SpecData {
     pub problems: Vec<(u64, String)>,
 }
 
-impl ModelSpec {
-    /// All columns a validation file must hold.
-    pub fn columns(&self) -> Vec<&str> {
-        let mut c = vec![self.time.as_str(), self.event.as_str()];
-        c.extend(self.covariates.iter().map(|c| c.name.as_str()));
-        c.extend(self.strata.as_ref().map(|s| s.column.as_str()));
-        c.extend(self.weights.as_deref());
-        c
-    }
-}
-
 /// Reads outcome and covariates of `table` with the model specification `spec`.
 pub fn prepare_with_spec(table: &Table, spec: &ModelSpec) -> Result<SpecData, DataError> {
     let n = table.n_rows();
@@ -914,76 +799,160 @@ pub fn encode_rows(table: &Table, spec: &ModelSpec) -> Vec<EncodedRow> {
         .collect()
 }
 
-/// Encodes one patient given as `column -> value` pairs; every covariate (and the stratum) must be
-/// present. Returns the term values and stratum, or an error listing what is expected.
-pub fn encode_patient(
-    spec: &ModelSpec,
-    values: &BTreeMap<String, String>,
-) -> Result<(Vec<f64>, usize), String> {
-    let mut x = Vec::new();
-    for cs in &spec.covariates {
-        let expected = match &cs.kind {
-            CovariateKind::Numeric => "a number".to_string(),
-            CovariateKind::Categorical { levels, .. } => format!("one of: {}", levels.join(", ")),
-        };
-        let Some(v) = values.get(&cs.name) else {
-            return Err(format!(
-                "covariate '{}' is not set: add --set {}=VALUE ({expected})",
-                cs.name, cs.name
-            ));
-        };
-        match cs.encode(v) {
-            Ok(t) => x.extend(t),
-            Err(_) => {
-                return Err(format!(
-                    "covariate '{}' = '{v}' is not valid: expected {expected}",
-                    cs.name
-                ))
-            }
-        }
-    }
-    let stratum = match &spec.strata {
-        Some(s) => {
-            let Some(v) = values.get(&s.column) else {
-                return Err(format!(
-                    "stratum '{}' is not set: add --set {}=VALUE (one of: {})",
-                    s.column,
-                    s.column,
-                    s.levels.join(", ")
-                ));
-            };
-            match match_level(&s.levels, v) {
-                Some(l) => s.levels.iter().position(|x| *x == l).expect("level"),
-                None => {
-                    return Err(format!(
-                        "stratum '{}' = '{v}' is not valid: expected one of: {}",
-                        s.column,
-                        s.levels.join(", ")
-                    ))
-                }
-            }
-        }
-        None => 0,
+/// The model file of `fit` on `prepared` data read from `table`: the model with the training
+/// data's aggregates, never its rows.
+pub fn model_file(table: &Table, prepared: &Prepared, fit: CoxFit) -> ModelFile {
+    let file = std::path::Path::new(&table.path)
+        .file_name()
+        .map_or(table.path.clone(), |f| f.to_string_lossy().into_owned());
+    let training = TrainingSummary {
+        file,
+        sha256: table.sha256.clone(),
+        rows: prepared.counts.clone(),
+        events: fit.events,
+        follow_up: FollowUp::of(&prepared.surv),
     };
-    let known: Vec<&str> = spec
-        .covariates
-        .iter()
-        .map(|c| c.name.as_str())
-        .chain(spec.strata.as_ref().map(|s| s.column.as_str()))
-        .collect();
-    if let Some(extra) = values.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!(
-            "'{extra}' is not a covariate of this model; the covariates are: {}",
-            known.join(", ")
-        ));
+    let lp = LinearPredictorSummary::of(&prepared.design, &fit);
+    ModelFile::new(
+        prepared.spec.clone(),
+        summarise(table, prepared),
+        training,
+        Some(lp),
+        fit,
+    )
+}
+
+/// Distinct values of a table column over `rows`, counted through the column's label codes when
+/// it has them (O(n)), else by sorting.
+fn column_counts(col: &Column, rows: &[usize]) -> Vec<(f64, usize)> {
+    if col.codes.is_empty() {
+        return value_counts(rows.iter().map(|&i| col.value(i)).collect());
     }
-    Ok((x, stratum))
+    let mut per_code = vec![0usize; col.labels.len()];
+    for &i in rows {
+        per_code[col.codes[i] as usize] += 1;
+    }
+    let mut pairs: Vec<(f64, usize)> = col
+        .labels
+        .iter()
+        .zip(per_code)
+        .filter(|(_, c)| *c > 0)
+        .map(|(l, c)| (parse_number(l).expect("numeric label"), c))
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // labels "1" and "1.0" are one value
+    let mut out: Vec<(f64, usize)> = Vec::with_capacity(pairs.len());
+    for (v, c) in pairs {
+        match out.last_mut() {
+            Some(last) if last.0 == v => last.1 += c,
+            _ => out.push((v, c)),
+        }
+    }
+    out
+}
+
+/// Per covariate, its distribution over the rows of `prepared` (aggregates only).
+pub fn summarise(table: &Table, prepared: &Prepared) -> Vec<CovariateSummary> {
+    let d = &prepared.design;
+    let p = d.p;
+    let n = d.n;
+    let mut offset = 0;
+    let mut out = Vec::new();
+    for cs in &prepared.spec.covariates {
+        let width = cs.terms().len();
+        match &cs.kind {
+            CovariateKind::Numeric => {
+                let counts = column_counts(
+                    table.column(&cs.name).expect("column was read"),
+                    &prepared.rows,
+                );
+                let mean = counts.iter().map(|&(v, c)| v * c as f64).sum::<f64>() / n as f64;
+                let sd = if n > 1 {
+                    (counts
+                        .iter()
+                        .map(|&(v, c)| (v - mean).powi(2) * c as f64)
+                        .sum::<f64>()
+                        / (n - 1) as f64)
+                        .sqrt()
+                } else {
+                    0.0
+                };
+                out.push(CovariateSummary::Numeric {
+                    name: cs.name.clone(),
+                    n,
+                    min: counts[0].0,
+                    max: counts[counts.len() - 1].0,
+                    mean,
+                    sd,
+                    n_distinct: counts.len(),
+                    values: (counts.len() <= 10).then(|| counts.iter().map(|c| c.0).collect()),
+                    quantiles: SUMMARY_PROBS
+                        .iter()
+                        .map(|&q| Quantile {
+                            p: q,
+                            value: quantile_counts(&counts, n, q),
+                        })
+                        .collect(),
+                });
+            }
+            CovariateKind::Categorical { levels, reference } => {
+                let others: Vec<&String> = levels.iter().filter(|l| *l != reference).collect();
+                let mut per_dummy = vec![0usize; width];
+                for i in 0..n {
+                    for (k, c) in per_dummy.iter_mut().enumerate() {
+                        if d.x[i * p + offset + k] == 1.0 {
+                            *c += 1;
+                        }
+                    }
+                }
+                let n_reference = n - per_dummy.iter().sum::<usize>();
+                out.push(CovariateSummary::Categorical {
+                    name: cs.name.clone(),
+                    n,
+                    levels: levels
+                        .iter()
+                        .map(|l| LevelCount {
+                            level: l.clone(),
+                            n: if l == reference {
+                                n_reference
+                            } else {
+                                per_dummy[others.iter().position(|o| *o == l).expect("level")]
+                            },
+                        })
+                        .collect(),
+                });
+            }
+        }
+        offset += width;
+    }
+    out
+}
+
+/// Predictions for every row of `table`; rows that cannot be scored carry the reason.
+pub fn predict_rows(model: &ModelFile, table: &Table, times: &[f64]) -> Vec<RowPrediction> {
+    encode_rows(table, &model.spec)
+        .into_iter()
+        .zip(&table.lines)
+        .map(|(row, &line)| match row {
+            EncodedRow::Ok { x, stratum } => RowPrediction {
+                row: line,
+                prediction: Some(model.predict(&x, stratum, times)),
+                problem: None,
+            },
+            EncodedRow::Problem(p) => RowPrediction {
+                row: line,
+                prediction: None,
+                problem: Some(p),
+            },
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::csv::{read_csv_bytes, ReadOptions};
+    use crate::model::spec::encode_patient;
 
     fn table(text: &str, cols: &[&str]) -> Table {
         read_csv_bytes(text.as_bytes(), "t.csv", cols, &ReadOptions::default()).unwrap()

@@ -5,6 +5,7 @@
 //! spaces around values, comma / semicolon / tab delimiters (detected from the header line), and
 //! missing-value tokens (empty field and `NA` by default).
 
+use crate::model::spec::{format_number, parse_number};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::fmt;
@@ -193,21 +194,6 @@ impl Column {
         let c = self.codes[row];
         (c != MISSING).then(|| self.labels[c as usize].clone())
     }
-}
-
-/// Formats a number as the shortest text that reads back to it ("57", "0.5", "1e-9").
-pub fn format_number(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
-
-/// Parses a finite number; "inf" and "NaN" are not numbers here.
-pub fn parse_number(s: &str) -> Option<f64> {
-    let v: f64 = s.parse().ok()?;
-    v.is_finite().then_some(v)
 }
 
 /// The selected columns of a CSV file.

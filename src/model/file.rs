@@ -4,10 +4,11 @@
 //! and a SHA-256 checksum over the content, so that a damaged, truncated, edited or newer-format
 //! file gives a clear error instead of wrong predictions.
 
-use crate::data::cohort::{CovariateKind, EncodedRow, ModelSpec, Prepared, RowCounts};
-use crate::data::csv::Table;
+use crate::model::spec::{format_number, parse_number, ModelSpec, RowCounts};
+use crate::stats::cox::Design;
 use crate::stats::cox::{CoxFit, Median, SurvPoint};
 use crate::stats::km;
+use crate::stats::surv::Surv;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -149,12 +150,12 @@ pub struct ModelFile {
     pub checksum: String,
 }
 
-const SUMMARY_PROBS: [f64; 11] = [
+pub const SUMMARY_PROBS: [f64; 11] = [
     0.01, 0.025, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.975, 0.99,
 ];
 
 /// Distinct values with their counts, increasing.
-fn value_counts(mut values: Vec<f64>) -> Vec<(f64, usize)> {
+pub fn value_counts(mut values: Vec<f64>) -> Vec<(f64, usize)> {
     values.sort_unstable_by(|a, b| a.total_cmp(b));
     values
         .chunk_by(|a, b| a == b)
@@ -162,37 +163,8 @@ fn value_counts(mut values: Vec<f64>) -> Vec<(f64, usize)> {
         .collect()
 }
 
-/// Distinct values of a table column over `rows`, counted through the column's label codes when
-/// it has them (O(n)), else by sorting.
-fn column_counts(col: &crate::data::csv::Column, rows: &[usize]) -> Vec<(f64, usize)> {
-    if col.codes.is_empty() {
-        return value_counts(rows.iter().map(|&i| col.value(i)).collect());
-    }
-    let mut per_code = vec![0usize; col.labels.len()];
-    for &i in rows {
-        per_code[col.codes[i] as usize] += 1;
-    }
-    let mut pairs: Vec<(f64, usize)> = col
-        .labels
-        .iter()
-        .zip(per_code)
-        .filter(|(_, c)| *c > 0)
-        .map(|(l, c)| (crate::data::csv::parse_number(l).expect("numeric label"), c))
-        .collect();
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    // labels "1" and "1.0" are one value
-    let mut out: Vec<(f64, usize)> = Vec::with_capacity(pairs.len());
-    for (v, c) in pairs {
-        match out.last_mut() {
-            Some(last) if last.0 == v => last.1 += c,
-            _ => out.push((v, c)),
-        }
-    }
-    out
-}
-
 /// R's type-7 quantile from sorted value counts.
-fn quantile_counts(counts: &[(f64, usize)], n: usize, p: f64) -> f64 {
+pub fn quantile_counts(counts: &[(f64, usize)], n: usize, p: f64) -> f64 {
     let nth = |k: usize| {
         let mut seen = 0;
         for &(v, c) in counts {
@@ -209,135 +181,63 @@ fn quantile_counts(counts: &[(f64, usize)], n: usize, p: f64) -> f64 {
     a + (h - lo as f64) * (b - a)
 }
 
-fn summarise(table: &Table, prepared: &Prepared) -> Vec<CovariateSummary> {
-    let d = &prepared.design;
-    let p = d.p;
-    let n = d.n;
-    let mut offset = 0;
-    let mut out = Vec::new();
-    for cs in &prepared.spec.covariates {
-        let width = cs.terms().len();
-        match &cs.kind {
-            CovariateKind::Numeric => {
-                let counts = column_counts(
-                    table.column(&cs.name).expect("column was read"),
-                    &prepared.rows,
-                );
-                let mean = counts.iter().map(|&(v, c)| v * c as f64).sum::<f64>() / n as f64;
-                let sd = if n > 1 {
-                    (counts
-                        .iter()
-                        .map(|&(v, c)| (v - mean).powi(2) * c as f64)
-                        .sum::<f64>()
-                        / (n - 1) as f64)
-                        .sqrt()
-                } else {
-                    0.0
-                };
-                out.push(CovariateSummary::Numeric {
-                    name: cs.name.clone(),
-                    n,
-                    min: counts[0].0,
-                    max: counts[counts.len() - 1].0,
-                    mean,
-                    sd,
-                    n_distinct: counts.len(),
-                    values: (counts.len() <= 10).then(|| counts.iter().map(|c| c.0).collect()),
-                    quantiles: SUMMARY_PROBS
-                        .iter()
-                        .map(|&q| Quantile {
-                            p: q,
-                            value: quantile_counts(&counts, n, q),
-                        })
-                        .collect(),
-                });
-            }
-            CovariateKind::Categorical { levels, reference } => {
-                let others: Vec<&String> = levels.iter().filter(|l| *l != reference).collect();
-                let mut per_dummy = vec![0usize; width];
-                for i in 0..n {
-                    for (k, c) in per_dummy.iter_mut().enumerate() {
-                        if d.x[i * p + offset + k] == 1.0 {
-                            *c += 1;
-                        }
-                    }
-                }
-                let n_reference = n - per_dummy.iter().sum::<usize>();
-                out.push(CovariateSummary::Categorical {
-                    name: cs.name.clone(),
-                    n,
-                    levels: levels
-                        .iter()
-                        .map(|l| LevelCount {
-                            level: l.clone(),
-                            n: if l == reference {
-                                n_reference
-                            } else {
-                                per_dummy[others.iter().position(|o| *o == l).expect("level")]
-                            },
-                        })
-                        .collect(),
-                });
-            }
+impl FollowUp {
+    /// Follow-up of `surv`: range, median observed time and the reverse Kaplan-Meier median.
+    pub fn of(surv: &Surv) -> FollowUp {
+        let (times, s) = km::product_limit(surv, true);
+        let counts = value_counts(surv.time().to_vec());
+        let n = surv.len();
+        FollowUp {
+            min: counts[0].0,
+            max: counts[counts.len() - 1].0,
+            median_observed: quantile_counts(&counts, n, 0.5),
+            median_reverse_km: crate::stats::cox::median_of_curve(&times, &s),
         }
-        offset += width;
-    }
-    out
-}
-
-fn follow_up(prepared: &Prepared) -> FollowUp {
-    let (times, s) = km::product_limit(&prepared.surv, true);
-    let counts = value_counts(prepared.surv.time().to_vec());
-    let n = prepared.surv.len();
-    FollowUp {
-        min: counts[0].0,
-        max: counts[counts.len() - 1].0,
-        median_observed: quantile_counts(&counts, n, 0.5),
-        median_reverse_km: crate::stats::cox::median_of_curve(&times, &s),
     }
 }
 
-fn lp_summary(prepared: &Prepared, fit: &CoxFit) -> LinearPredictorSummary {
-    let d = &prepared.design;
-    let lp: Vec<f64> = (0..d.n)
-        .map(|i| d.row(i).iter().zip(&fit.coef).map(|(x, b)| x * b).sum())
-        .collect();
-    let mean = lp.iter().sum::<f64>() / d.n as f64;
-    let counts = value_counts(lp);
-    LinearPredictorSummary {
-        min: counts[0].0,
-        max: counts[counts.len() - 1].0,
-        mean,
-        quantiles: LP_QUANTILE_PROBS
-            .iter()
-            .map(|&p| Quantile {
-                p,
-                value: quantile_counts(&counts, d.n, p),
-            })
-            .collect(),
+impl LinearPredictorSummary {
+    /// The uncentred linear predictor of `fit` over the rows of `design`.
+    pub fn of(design: &Design, fit: &CoxFit) -> LinearPredictorSummary {
+        let d = design;
+        let lp: Vec<f64> = (0..d.n)
+            .map(|i| d.row(i).iter().zip(&fit.coef).map(|(x, b)| x * b).sum())
+            .collect();
+        let mean = lp.iter().sum::<f64>() / d.n as f64;
+        let counts = value_counts(lp);
+        LinearPredictorSummary {
+            min: counts[0].0,
+            max: counts[counts.len() - 1].0,
+            mean,
+            quantiles: LP_QUANTILE_PROBS
+                .iter()
+                .map(|&p| Quantile {
+                    p,
+                    value: quantile_counts(&counts, d.n, p),
+                })
+                .collect(),
+        }
     }
 }
 
 impl ModelFile {
-    /// Assembles the model file of a fit on `prepared` data read from `table`.
-    pub fn new(table: &Table, prepared: &Prepared, fit: CoxFit) -> ModelFile {
-        let file = Path::new(&table.path)
-            .file_name()
-            .map_or(table.path.clone(), |f| f.to_string_lossy().into_owned());
+    /// Assembles the model file of `fit`, with the training data's aggregates, and seals it with
+    /// its checksum.
+    pub fn new(
+        spec: ModelSpec,
+        covariates: Vec<CovariateSummary>,
+        training: TrainingSummary,
+        linear_predictor: Option<LinearPredictorSummary>,
+        fit: CoxFit,
+    ) -> ModelFile {
         let mut m = ModelFile {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
             prognosis_version: env!("CARGO_PKG_VERSION").to_string(),
-            spec: prepared.spec.clone(),
-            covariates: summarise(table, prepared),
-            training: TrainingSummary {
-                file,
-                sha256: table.sha256.clone(),
-                rows: prepared.counts.clone(),
-                events: fit.events,
-                follow_up: follow_up(prepared),
-            },
-            linear_predictor: Some(lp_summary(prepared, &fit)),
+            spec,
+            covariates,
+            training,
+            linear_predictor,
             fit,
             checksum: String::new(),
         };
@@ -357,16 +257,6 @@ impl ModelFile {
         let mut s = serde_json::to_string_pretty(self).expect("a model serialises");
         s.push('\n');
         s
-    }
-
-    /// Writes the file atomically.
-    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        crate::report::output::write_atomic(path, self.to_json().as_bytes()).map_err(|error| {
-            ModelError::Write {
-                path: path.display().to_string(),
-                error,
-            }
-        })
     }
 
     /// Reads and checks a model file.
@@ -489,26 +379,6 @@ impl ModelFile {
         }
     }
 
-    /// Predictions for every row of `table`; rows that cannot be scored carry the reason.
-    pub fn predict_table(&self, table: &Table, times: &[f64]) -> Vec<RowPrediction> {
-        crate::data::cohort::encode_rows(table, &self.spec)
-            .into_iter()
-            .zip(&table.lines)
-            .map(|(row, &line)| match row {
-                EncodedRow::Ok { x, stratum } => RowPrediction {
-                    row: line,
-                    prediction: Some(self.predict(&x, stratum, times)),
-                    problem: None,
-                },
-                EncodedRow::Problem(p) => RowPrediction {
-                    row: line,
-                    prediction: None,
-                    problem: Some(p),
-                },
-            })
-            .collect()
-    }
-
     /// Columns a data file must have for prediction.
     pub fn input_columns(&self) -> Vec<&str> {
         self.spec
@@ -534,8 +404,8 @@ impl ModelFile {
                 format!(
                     "time {} is after the last event time in the training data ({} {unit}): \
                      the predicted survival there is carried forward from that time",
-                    crate::data::csv::format_number(t),
-                    crate::data::csv::format_number(last)
+                    format_number(t),
+                    format_number(last)
                 )
                 .replace(" )", ")")
             })
@@ -550,15 +420,12 @@ impl ModelFile {
         let mut out = Vec::new();
         for s in &self.covariates {
             if let CovariateSummary::Numeric { name, min, max, .. } = s {
-                if let Some(v) = values
-                    .get(name)
-                    .and_then(|v| crate::data::csv::parse_number(v))
-                {
+                if let Some(v) = values.get(name).and_then(|v| parse_number(v)) {
                     if v < *min || v > *max {
                         out.push(format!(
                             "{name} = {v} is outside the training range {} to {}: the prediction extrapolates",
-                            crate::data::csv::format_number(*min),
-                            crate::data::csv::format_number(*max)
+                            format_number(*min),
+                            format_number(*max)
                         ));
                     }
                 }

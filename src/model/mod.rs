@@ -5,4 +5,5 @@ pub mod file;
 pub mod nomogram;
 pub mod riskgroups;
 pub mod selection;
+pub mod spec;
 pub mod validation;

@@ -25,9 +25,9 @@
 //! on a 1000-point grid). The median-survival axis places tick m where the predicted median falls
 //! to m: lp = log(log 2 / H0(m)).
 
-use crate::data::cohort::CovariateKind;
-use crate::data::csv::format_number;
 use crate::model::file::{CovariateSummary, ModelFile};
+use crate::model::spec::format_number;
+use crate::model::spec::CovariateKind;
 use crate::stats::pretty::pretty;
 use serde::Serialize;
 use thiserror::Error;

@@ -65,32 +65,6 @@ pub fn assign(scores: &[f64], cuts: &[f64]) -> Vec<usize> {
         .collect()
 }
 
-/// Labels of the groups: "Low", "Intermediate", "High" for three; "Low"/"High" for two; "Group 1"
-/// ... otherwise; each with its score range.
-pub fn labels(cuts: &[f64], unit: &str) -> Vec<String> {
-    let k = cuts.len() + 1;
-    let names: Vec<String> = match k {
-        2 => vec!["Low".into(), "High".into()],
-        3 => vec!["Low".into(), "Intermediate".into(), "High".into()],
-        _ => (1..=k).map(|i| format!("Group {i}")).collect(),
-    };
-    let f = |v: f64| crate::report::text::fmt_sig_short(v, 4);
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let range = if i == 0 {
-                format!("≤ {}", f(cuts[0]))
-            } else if i == k - 1 {
-                format!("> {}", f(cuts[k - 2]))
-            } else {
-                format!("{}–{}", f(cuts[i - 1]), f(cuts[i]))
-            };
-            format!("{n} ({unit} {range})")
-        })
-        .collect()
-}
-
 /// One group's summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupSummary {
@@ -231,7 +205,7 @@ mod tests {
     #[test]
     fn bad_cutoffs_and_empty_groups_are_errors() {
         let surv = Surv::new(vec![1.0, 2.0, 3.0, 4.0], vec![true, false, true, true]).unwrap();
-        let labels = labels(&[10.0], "points");
+        let labels = vec!["Low".to_string(), "High".to_string()];
         assert!(matches!(
             compare(&surv, &[1.0, 2.0, 3.0, 4.0], &[10.0], &labels),
             Err(RiskGroupError::EmptyGroup(_))
@@ -244,13 +218,5 @@ mod tests {
             quantile_cutoffs(&[1.0], 1),
             Err(RiskGroupError::TooFewGroups(1))
         ));
-    }
-
-    #[test]
-    fn labels_name_the_ranges() {
-        let l = labels(&[80.0, 120.5], "points");
-        assert_eq!(l[0], "Low (points ≤ 80)");
-        assert_eq!(l[1], "Intermediate (points 80–120.5)");
-        assert_eq!(l[2], "High (points > 120.5)");
     }
 }

@@ -5,7 +5,7 @@ use super::calibration::CalibrationFigure;
 use super::decision::DecisionFigure;
 use super::roc::RocFigure;
 use super::{render, ImageFormat, PlotError};
-use crate::data::csv::format_number;
+use crate::model::spec::format_number;
 use crate::model::validation::{HorizonCurves, ValidationReport};
 use rayon::prelude::*;
 

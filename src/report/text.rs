@@ -1,95 +1,17 @@
 //! Rendering results for people (text tables) and programs (JSON, CSV). Reads results, computes
 //! nothing statistical.
 
-use crate::data::cohort::RowCounts;
-use crate::data::csv::format_number;
+use crate::data::registry::{Attrition, Count};
 use crate::model::file::{ModelFile, RowPrediction};
+use crate::model::spec::format_number;
+use crate::model::spec::RowCounts;
+use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase, table};
 use crate::stats::cox::{ChiSqTest, CoefRow, CoxFit, CoxWarning, Median, SurvPoint};
 use serde::Serialize;
 use std::fmt::Write;
 
-/// A p-value as people read it: 4 decimals down to 0.001, then 3 significant digits in
-/// scientific notation, and below 2e-16 (the double-precision epsilon) "<2e-16", as R prints it.
-pub fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        "NA".into()
-    } else if p >= 1e-3 {
-        format!("{p:.4}")
-    } else if p >= 2e-16 {
-        format!("{p:.2e}")
-    } else {
-        "<2e-16".into()
-    }
-}
-
-/// "= 0.023" or "< 0.001", for a p-value in running text.
-pub fn p_phrase(p: f64) -> String {
-    if p < 0.001 {
-        "< 0.001".into()
-    } else {
-        format!("= {}", fmt_p(p))
-    }
-}
-
-/// A number with `sig` significant digits, without needless exponent.
-pub fn fmt_sig(v: f64, sig: usize) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-4..=6).contains(&mag) {
-        return format!("{:.*e}", sig.saturating_sub(1), v);
-    }
-    let decimals = (sig as i32 - 1 - mag).max(0) as usize;
-    format!("{v:.decimals$}")
-}
-
-/// As `fmt_sig`, without trailing zeros after the decimal point (`-0.50000` is `-0.5`).
-pub fn fmt_sig_short(v: f64, sig: usize) -> String {
-    let t = fmt_sig(v, sig);
-    if t.contains('.') && !t.contains('e') {
-        t.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        t
-    }
-}
-
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("not reached".to_string(), format_number)
-}
-
-/// Lays out rows of cells in aligned columns (first column left-aligned, others right-aligned).
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let ncol = header.len();
-    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |cells: Vec<&str>, out: &mut String| {
-        for (k, c) in cells.iter().enumerate() {
-            let pad = width[k] - c.chars().count();
-            if k == 0 {
-                out.push_str(c);
-                out.push_str(&" ".repeat(pad));
-            } else {
-                out.push_str("  ");
-                out.push_str(&" ".repeat(pad));
-                out.push_str(c);
-            }
-        }
-        out.push('\n');
-    };
-    line(header.to_vec(), &mut out);
-    for r in rows {
-        line(r.iter().take(ncol).map(|s| s.as_str()).collect(), &mut out);
-    }
-    out
 }
 
 fn counts_line(counts: &RowCounts) -> String {
@@ -935,6 +857,87 @@ pub fn risk_groups_summary(
     s
 }
 
+/// Labels of the groups: "Low", "Intermediate", "High" for three; "Low"/"High" for two; "Group 1"
+/// ... otherwise; each with its score range.
+pub fn risk_group_labels(cuts: &[f64], unit: &str) -> Vec<String> {
+    let k = cuts.len() + 1;
+    let names: Vec<String> = match k {
+        2 => vec!["Low".into(), "High".into()],
+        3 => vec!["Low".into(), "Intermediate".into(), "High".into()],
+        _ => (1..=k).map(|i| format!("Group {i}")).collect(),
+    };
+    let f = |v: f64| fmt_sig_short(v, 4);
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let range = if i == 0 {
+                format!("≤ {}", f(cuts[0]))
+            } else if i == k - 1 {
+                format!("> {}", f(cuts[k - 2]))
+            } else {
+                format!("{}–{}", f(cuts[i - 1]), f(cuts[i]))
+            };
+            format!("{n} ({unit} {range})")
+        })
+        .collect()
+}
+
+/// The attrition table as text: one line per step, with the reasons indented below it.
+pub fn attrition_text(a: &Attrition) -> String {
+    let split = a.has_split();
+    let mut header = vec!["step", "excluded", "remaining"];
+    if split {
+        header.extend([
+            "dev excluded",
+            "dev remaining",
+            "val excluded",
+            "val remaining",
+        ]);
+    }
+    let s = |v: Option<usize>| v.map_or(String::new(), |x| x.to_string());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut row = |label: String, ex: Option<Count>, rem: Option<Count>| {
+        let mut r = vec![label, s(ex.map(|c| c.all)), s(rem.map(|c| c.all))];
+        if split {
+            r.extend([
+                s(ex.and_then(|c| c.development)),
+                s(rem.and_then(|c| c.development)),
+                s(ex.and_then(|c| c.validation)),
+                s(rem.and_then(|c| c.validation)),
+            ]);
+        }
+        rows.push(r);
+    };
+    row("registry export".into(), None, Some(a.start));
+    for st in &a.steps {
+        let label = match st.rule {
+            Some(k) => format!("{k}. {}", st.label),
+            None => st.label.clone(),
+        };
+        row(label, Some(st.excluded), Some(st.remaining));
+        for r in &st.reasons {
+            row(
+                format!("     {}", r.value),
+                Some(Count {
+                    all: r.excluded,
+                    development: None,
+                    validation: None,
+                }),
+                None,
+            );
+        }
+    }
+    row("cohort".into(), None, Some(a.final_n));
+    row("  events".into(), None, Some(a.events));
+    let mut out = format!("Attrition ({})\n", a.export);
+    for line in table(&header, &rows).lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -961,5 +964,13 @@ mod tests {
         assert_eq!(threshold_label(0.01 + 6.0 * 0.01), "0.07");
         assert_eq!(threshold_label(0.3), "0.3");
         assert_eq!(threshold_label(0.99), "0.99");
+    }
+
+    #[test]
+    fn labels_name_the_ranges() {
+        let l = risk_group_labels(&[80.0, 120.5], "points");
+        assert_eq!(l[0], "Low (points ≤ 80)");
+        assert_eq!(l[1], "Intermediate (points 80–120.5)");
+        assert_eq!(l[2], "High (points > 120.5)");
     }
 }

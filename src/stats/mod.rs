@@ -6,6 +6,7 @@ pub mod concordance;
 pub mod cox;
 pub mod decision;
 pub mod dist;
+pub mod hypothesis;
 pub mod km;
 pub mod linalg;
 pub mod metrics;

@@ -10,7 +10,7 @@
 //! give byte-identical files.
 
 use crate::data::cohort::{self, FitRequest, Prepared};
-use crate::data::csv::{format_number, Table};
+use crate::data::csv::Table;
 use crate::data::registry::{
     self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
 };
@@ -18,10 +18,12 @@ use crate::model::file::ModelFile;
 use crate::model::nomogram::{Nomogram, NomogramOptions, TickValue};
 use crate::model::riskgroups::{self, RiskGroups};
 use crate::model::selection::{self, Factor, Selection, SelectionResult};
+use crate::model::spec::format_number;
 use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
 use crate::plot::{self, Figure, ImageFormat};
+use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase};
 use crate::report::table1::{self, Table1};
-use crate::report::text::{fmt_p, fmt_sig, fmt_sig_short};
+use crate::report::text::{attrition_text, risk_group_labels};
 use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -410,7 +412,7 @@ pub fn run(
     if cohort.n() == 0 {
         return Err(StudyError::Study(format!(
             "no patient remains after the inclusion rules:\n{}",
-            cohort.attrition.to_text()
+            attrition_text(&cohort.attrition)
         )));
     }
     let unit = cohort.time_unit.clone();
@@ -506,7 +508,7 @@ pub fn run(
             String::new()
         }
     ));
-    let _ = writeln!(summary, "{}", a.to_text().trim_end());
+    let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
 
     // ---- Table 1
@@ -576,7 +578,7 @@ pub fn run(
     };
     let prep = cohort::prepare(&dev_table, &req)?;
     let fit = cox::fit(&prep.design, &prep.surv, FitExtras::default(), &fit_opts)?;
-    let model = ModelFile::new(&dev_table, &prep, fit);
+    let model = cohort::model_file(&dev_table, &prep, fit);
     files.add("model.json", model.to_json().into_bytes());
 
     doc.h(2, "3. Cox regression in the development set");
@@ -607,7 +609,7 @@ pub fn run(
         model.fit.events,
         model.fit.likelihood_ratio.statistic,
         model.fit.likelihood_ratio.df,
-        crate::report::text::p_phrase(model.fit.likelihood_ratio.p)
+        p_phrase(model.fit.likelihood_ratio.p)
     ));
     files.table("cox_multivariable", &mv_header, &mv_rows);
     let _ = writeln!(
@@ -889,7 +891,7 @@ pub fn run(
     };
     let rg_labels = match rg_spec.as_ref().and_then(|r| r.labels.clone()) {
         Some(l) => l,
-        None => riskgroups::labels(&cuts, score_unit),
+        None => risk_group_labels(&cuts, score_unit),
     };
     let cut_text = cuts
         .iter()
@@ -971,10 +973,7 @@ pub fn run(
         let fig = plot::curves::SurvivalFigure::km(
             curves,
             unit.clone(),
-            Some(format!(
-                "Log-rank p {}",
-                crate::report::text::p_phrase(rg.logrank.p)
-            )),
+            Some(format!("Log-rank p {}", p_phrase(rg.logrank.p))),
         );
         let name = format!("risk_groups_{}", s.name);
         let svg = files.figure(&name, &fig)?;

@@ -13,10 +13,9 @@
 
 use crate::data::cohort::FitRequest;
 use crate::data::csv::{
-    self as data, format_number, parse_number, Column, DataError, DataErrorKind, Numbers,
-    ReadOptions, Table, MISSING,
+    self as data, Column, DataError, DataErrorKind, Numbers, ReadOptions, Table, MISSING,
 };
-use crate::report::output::write_atomic;
+use crate::model::spec::{format_number, parse_number};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::de::{self, MapAccess, Visitor};
@@ -503,7 +502,7 @@ pub struct RiskGroupSpec {
     /// `points` (default) or `lp`.
     #[serde(default)]
     pub on: RiskScale,
-    /// Group labels, lowest risk first (default: `riskgroups::labels`, e.g. `Low (points ≤ c1)`,
+    /// Group labels, lowest risk first (default: `report::text::risk_group_labels`, e.g. `Low (points ≤ c1)`,
     /// `Intermediate (points c1–c2)`, `High (points > c2)` for three groups).
     #[serde(default)]
     pub labels: Option<Vec<String>>,
@@ -605,9 +604,6 @@ pub enum RegistryError {
     /// The export cannot be read (missing file or column, malformed CSV).
     #[error(transparent)]
     Data(#[from] DataError),
-    /// The analysis file cannot be written.
-    #[error("cannot write {path}: {message}")]
-    Write { path: String, message: String },
 }
 
 fn spec_err(path: &str, field: impl Into<String>, message: impl Into<String>) -> RegistryError {
@@ -2385,63 +2381,9 @@ pub struct Attrition {
 }
 
 impl Attrition {
-    fn has_split(&self) -> bool {
+    /// Whether the counts are given per split set too.
+    pub fn has_split(&self) -> bool {
         self.start.development.is_some()
-    }
-
-    /// The table as text: one line per step, with the reasons indented below it.
-    pub fn to_text(&self) -> String {
-        let split = self.has_split();
-        let mut header = vec!["step", "excluded", "remaining"];
-        if split {
-            header.extend([
-                "dev excluded",
-                "dev remaining",
-                "val excluded",
-                "val remaining",
-            ]);
-        }
-        let s = |v: Option<usize>| v.map_or(String::new(), |x| x.to_string());
-        let mut rows: Vec<Vec<String>> = Vec::new();
-        let mut row = |label: String, ex: Option<Count>, rem: Option<Count>| {
-            let mut r = vec![label, s(ex.map(|c| c.all)), s(rem.map(|c| c.all))];
-            if split {
-                r.extend([
-                    s(ex.and_then(|c| c.development)),
-                    s(rem.and_then(|c| c.development)),
-                    s(ex.and_then(|c| c.validation)),
-                    s(rem.and_then(|c| c.validation)),
-                ]);
-            }
-            rows.push(r);
-        };
-        row("registry export".into(), None, Some(self.start));
-        for st in &self.steps {
-            let label = match st.rule {
-                Some(k) => format!("{k}. {}", st.label),
-                None => st.label.clone(),
-            };
-            row(label, Some(st.excluded), Some(st.remaining));
-            for r in &st.reasons {
-                row(
-                    format!("     {}", r.value),
-                    Some(Count {
-                        all: r.excluded,
-                        development: None,
-                        validation: None,
-                    }),
-                    None,
-                );
-            }
-        }
-        row("cohort".into(), None, Some(self.final_n));
-        row("  events".into(), None, Some(self.events));
-        let mut out = format!("Attrition ({})\n", self.export);
-        for line in crate::report::text::table(&header, &rows).lines() {
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
     }
 }
 
@@ -3060,14 +3002,6 @@ impl Cohort {
             out.extend_from_slice(&p);
         }
         out
-    }
-
-    /// Writes the analysis file atomically: whole, or not at all.
-    pub fn write_csv(&self, path: &Path) -> Result<(), RegistryError> {
-        write_atomic(path, &self.to_csv()).map_err(|e| RegistryError::Write {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
     }
 
     /// The cohort as a [`Table`] (as if its analysis file had been read), for

@@ -1,0 +1,209 @@
+//! The model specification: how a fitted model reads its inputs (outcome coding, covariates with
+//! their kinds and levels, strata, weights, ties, time unit), and how one patient's values become a
+//! row of its design. Numbers are written and read as canonical text ([`format_number`],
+//! [`parse_number`]), so that level names and values round-trip.
+
+use crate::stats::cox::Ties;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Formats a number as the shortest text that reads back to it ("57", "0.5", "1e-9").
+pub fn format_number(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Parses a finite number; "inf" and "NaN" are not numbers here.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let v: f64 = s.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// How a covariate enters the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum CovariateKind {
+    /// One term, the value itself.
+    Numeric,
+    /// One dummy term `NAME=LEVEL` per level other than the reference.
+    Categorical {
+        levels: Vec<String>,
+        reference: String,
+    },
+}
+
+/// A covariate of the model specification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CovariateSpec {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: CovariateKind,
+}
+
+impl CovariateSpec {
+    /// Names of the model terms this covariate contributes.
+    pub fn terms(&self) -> Vec<String> {
+        match &self.kind {
+            CovariateKind::Numeric => vec![self.name.clone()],
+            CovariateKind::Categorical { levels, reference } => levels
+                .iter()
+                .filter(|l| *l != reference)
+                .map(|l| format!("{}={}", self.name, l))
+                .collect(),
+        }
+    }
+
+    /// The terms' values for one label (a numeric value as text, or a level).
+    pub fn encode(&self, label: &str) -> Result<Vec<f64>, String> {
+        match &self.kind {
+            CovariateKind::Numeric => parse_number(label)
+                .map(|v| vec![v])
+                .ok_or_else(|| "not a number".to_string()),
+            CovariateKind::Categorical { levels, reference } => {
+                let level = match_level(levels, label).ok_or_else(|| {
+                    format!("unknown level; the levels are: {}", levels.join(", "))
+                })?;
+                Ok(levels
+                    .iter()
+                    .filter(|l| *l != reference)
+                    .map(|l| if *l == level { 1.0 } else { 0.0 })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// Finds `label` among `levels`: exactly, or as the same number ("1.0" for "1").
+pub fn match_level(levels: &[String], label: &str) -> Option<String> {
+    if let Some(l) = levels.iter().find(|l| *l == label) {
+        return Some(l.clone());
+    }
+    let v = parse_number(label)?;
+    levels.iter().find(|l| parse_number(l) == Some(v)).cloned()
+}
+
+/// Stratification: the column and its levels (stratum code = index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrataSpec {
+    pub column: String,
+    pub levels: Vec<String>,
+}
+
+/// Everything needed to read an outcome and covariates from a file the way the model was fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    pub time: String,
+    pub event: String,
+    /// Labels of the event column that mean the event.
+    pub event_values: Vec<String>,
+    /// Labels that mean censoring; empty means every other label.
+    pub censor_values: Vec<String>,
+    pub covariates: Vec<CovariateSpec>,
+    pub strata: Option<StrataSpec>,
+    pub weights: Option<String>,
+    pub ties: Ties,
+    /// Unit of the time column, e.g. "months" (free text, for display).
+    pub time_unit: Option<String>,
+}
+
+impl ModelSpec {
+    pub fn terms(&self) -> Vec<String> {
+        self.covariates.iter().flat_map(|c| c.terms()).collect()
+    }
+}
+
+/// Counts of the complete-case selection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub read: usize,
+    pub used: usize,
+    pub dropped: usize,
+    /// Per column read: rows where it was missing.
+    pub missing: Vec<ColumnMissing>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMissing {
+    pub column: String,
+    pub missing: usize,
+}
+
+impl ModelSpec {
+    /// All columns a validation file must hold.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut c = vec![self.time.as_str(), self.event.as_str()];
+        c.extend(self.covariates.iter().map(|c| c.name.as_str()));
+        c.extend(self.strata.as_ref().map(|s| s.column.as_str()));
+        c.extend(self.weights.as_deref());
+        c
+    }
+}
+
+/// Encodes one patient given as `column -> value` pairs; every covariate (and the stratum) must be
+/// present. Returns the term values and stratum, or an error listing what is expected.
+pub fn encode_patient(
+    spec: &ModelSpec,
+    values: &BTreeMap<String, String>,
+) -> Result<(Vec<f64>, usize), String> {
+    let mut x = Vec::new();
+    for cs in &spec.covariates {
+        let expected = match &cs.kind {
+            CovariateKind::Numeric => "a number".to_string(),
+            CovariateKind::Categorical { levels, .. } => format!("one of: {}", levels.join(", ")),
+        };
+        let Some(v) = values.get(&cs.name) else {
+            return Err(format!(
+                "covariate '{}' is not set: add --set {}=VALUE ({expected})",
+                cs.name, cs.name
+            ));
+        };
+        match cs.encode(v) {
+            Ok(t) => x.extend(t),
+            Err(_) => {
+                return Err(format!(
+                    "covariate '{}' = '{v}' is not valid: expected {expected}",
+                    cs.name
+                ))
+            }
+        }
+    }
+    let stratum = match &spec.strata {
+        Some(s) => {
+            let Some(v) = values.get(&s.column) else {
+                return Err(format!(
+                    "stratum '{}' is not set: add --set {}=VALUE (one of: {})",
+                    s.column,
+                    s.column,
+                    s.levels.join(", ")
+                ));
+            };
+            match match_level(&s.levels, v) {
+                Some(l) => s.levels.iter().position(|x| *x == l).expect("level"),
+                None => {
+                    return Err(format!(
+                        "stratum '{}' = '{v}' is not valid: expected one of: {}",
+                        s.column,
+                        s.levels.join(", ")
+                    ))
+                }
+            }
+        }
+        None => 0,
+    };
+    let known: Vec<&str> = spec
+        .covariates
+        .iter()
+        .map(|c| c.name.as_str())
+        .chain(spec.strata.as_ref().map(|s| s.column.as_str()))
+        .collect();
+    if let Some(extra) = values.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!(
+            "'{extra}' is not a covariate of this model; the covariates are: {}",
+            known.join(", ")
+        ));
+    }
+    Ok((x, stratum))
+}
