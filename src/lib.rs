@@ -11,6 +11,7 @@
 // cold paths only, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod cli;
 pub mod data;
 pub mod model;
 pub mod plot;

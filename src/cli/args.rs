@@ -1,0 +1,120 @@
+//! Arguments and helpers shared by several subcommands: CSV reading options, COL=VALUE pairs,
+//! horizons, standard output, and writing figures.
+
+use crate::data::csv::ReadOptions;
+use crate::model::file::ModelFile;
+use crate::plot;
+use crate::report::output::write_atomic;
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ReadArgs {
+    /// A value that means "missing" (repeatable); empty fields and NA always do
+    #[arg(long = "na", value_name = "TOKEN")]
+    na: Vec<String>,
+    /// Field delimiter (default: detected from the header: comma, semicolon or tab)
+    #[arg(long, value_name = "CHAR")]
+    delimiter: Option<char>,
+}
+
+impl ReadArgs {
+    pub fn options(&self) -> Result<ReadOptions> {
+        let mut o = ReadOptions::default();
+        o.na_tokens.extend(self.na.iter().cloned());
+        if let Some(d) = self.delimiter {
+            if !d.is_ascii() {
+                bail!("--delimiter must be a single ASCII character");
+            }
+            o.delimiter = Some(d as u8);
+        }
+        Ok(o)
+    }
+}
+
+pub fn parse_pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow!("{flag} {item}: expected COL=VALUE"))?;
+        if map
+            .insert(k.trim().to_string(), v.trim().to_string())
+            .is_some()
+        {
+            bail!("{flag} names '{}' twice", k.trim());
+        }
+    }
+    Ok(map)
+}
+
+pub fn check_times(times: &[f64]) -> Result<()> {
+    if let Some(t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
+        bail!("--times: {t} is not a time >= 0");
+    }
+    Ok(())
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+pub fn stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub fn emit(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(p) => write_atomic(p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display())),
+        None => stdout(text),
+    }
+}
+
+pub fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
+    let per_year: f64 = match unit?.to_ascii_lowercase().trim_end_matches('s') {
+        "day" => 365.25,
+        "week" => 365.25 / 7.0,
+        "month" => 12.0,
+        "year" => 1.0,
+        _ => return None,
+    };
+    Some(
+        [1.0, 3.0, 5.0]
+            .iter()
+            .map(|y| (y * per_year).round())
+            .collect(),
+    )
+}
+
+pub fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>> {
+    let times = if times.is_empty() {
+        default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
+            anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
+        })?
+    } else {
+        times.to_vec()
+    };
+    check_times(&times)?;
+    Ok(times)
+}
+
+/// Writes a figure to each path (format from the extension), atomically.
+pub fn write_figure<F: plot::Figure>(fig: &F, paths: &[PathBuf], id: &str) -> Result<()> {
+    let formats = paths
+        .iter()
+        .map(|p| plot::ImageFormat::of_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (path, format) in paths.iter().zip(formats) {
+        let bytes = plot::render(fig, format, id)?;
+        write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

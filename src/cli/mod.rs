@@ -1,0 +1,129 @@
+//! The `prognosis` command line: one file per subcommand (its clap arguments and its `run`), and
+//! [`args`] for what several share. `src/main.rs` parses and calls [`run`].
+
+mod args;
+mod cohort;
+mod fit;
+mod km;
+mod nomogram;
+mod plot;
+mod predict;
+mod risk_groups;
+mod score;
+mod simulate;
+mod split;
+mod study;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "prognosis",
+    version,
+    about = "Survival nomograms and prognosis: Cox models exact as R, from the shell"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// parsed once per run: the size difference between variants does not matter
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum Command {
+    /// Fit a Cox proportional-hazards model to a cohort CSV and print its summary
+    Fit(fit::FitArgs),
+    /// Predict survival for every row of a CSV with a saved model
+    Predict(predict::PredictArgs),
+    /// Score one patient with a saved model: survival at horizons and median survival
+    Score(score::ScoreArgs),
+    /// Validate a saved model on a cohort: C-index, time-dependent AUC, Brier score, calibration,
+    /// bootstrap optimism correction
+    Validate(validate::ValidateArgs),
+    /// Kaplan-Meier survival curves (optionally by group) with the log-rank test
+    Km(km::KmArgs),
+    /// Draw a model's nomogram (SVG or PNG) and print its points table
+    Nomogram(nomogram::NomogramArgs),
+    /// Risk groups by nomogram points or linear predictor: Kaplan-Meier curves, medians, hazard
+    /// ratios and the log-rank test
+    RiskGroups(risk_groups::RiskGroupsArgs),
+    /// Run a whole registry study from a specification: cohort, Table 1, Cox tables, nomogram,
+    /// validation, risk groups, figures and report
+    Study(study::StudyArgs),
+    /// Figures that no other command draws: predicted survival curves of patient profiles
+    #[command(subcommand)]
+    Plot(plot::PlotCommand),
+    /// Split a cohort CSV at random into development and validation files (seeded)
+    Split(split::SplitArgs),
+    /// Write a simulated cohort shaped like the flagship study (for benchmarks)
+    Simulate(simulate::SimulateArgs),
+    /// Apply a study specification to a registry export: inclusion rules, attrition table,
+    /// analysis-ready CSV
+    Cohort(cohort::CohortArgs),
+}
+
+/// Runs a parsed command line: prints errors with their causes and returns the exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Fit(a) => fit::run(a),
+        Command::Predict(a) => predict::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Nomogram(a) => nomogram::run(a),
+        Command::RiskGroups(a) => risk_groups::run(a),
+        Command::Plot(plot::PlotCommand::Survival(a)) => plot::run(a),
+        Command::Study(a) => study::run(a),
+        Command::Split(a) => split::run(a),
+        Command::Km(a) => km::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Cohort(a) => cohort::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", error_text(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes joined by ": ", as anyhow's `{:#}`, leaving out a cause whose text
+/// the message already holds (typed errors that show their source in their own message).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("validation: {0}")]
+    struct Shows(#[from] std::num::ParseIntError);
+
+    #[test]
+    fn error_text_does_not_repeat_a_cause_the_message_shows() {
+        let inner = "x".parse::<i32>().unwrap_err();
+        let e = anyhow::Error::from(Shows(inner.clone())).context("study");
+        assert_eq!(
+            error_text(&e),
+            format!("study: validation: {inner}"),
+            "{e:#}"
+        );
+        let plain = anyhow::Error::from(inner.clone()).context("reading x.csv");
+        assert_eq!(error_text(&plain), format!("reading x.csv: {inner}"));
+    }
+}

@@ -1,0 +1,131 @@
+//! `prognosis score`: one patient's survival, median and nomogram points.
+
+use super::args::{check_times, default_times, parse_pairs, stdout, write_figure};
+use crate::model::file::ModelFile;
+use crate::model::nomogram;
+use crate::plot;
+use crate::report::text as report;
+use anyhow::{anyhow, Result};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// A covariate value, COL=VALUE (repeat for every covariate)
+    #[arg(long = "set", value_name = "COL=VALUE")]
+    set: Vec<String>,
+    /// Times at which to predict survival (default: 1, 3 and 5 years in the model's time unit)
+    #[arg(long, value_delimiter = ',')]
+    times: Vec<f64>,
+    /// Print JSON instead of the text block
+    #[arg(long)]
+    json: bool,
+    /// Also draw the patient's predicted survival curve with 95% band here (.svg or .png;
+    /// repeatable)
+    #[arg(long)]
+    out: Vec<PathBuf>,
+}
+
+pub fn run(a: ScoreArgs) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let values = parse_pairs(&a.set, "--set")?;
+    let (x, stratum) =
+        crate::model::spec::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
+    let times = if a.times.is_empty() {
+        default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
+            anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
+        })?
+    } else {
+        a.times.clone()
+    };
+    check_times(&times)?;
+    let pred = model.predict(&x, stratum, &times);
+    let mut warnings = model.range_warnings(&values);
+    warnings.extend(model.horizon_warnings(stratum, &times));
+    // nomogram points (none when every coefficient is zero)
+    let points = nomogram::Nomogram::from_model(&model, &Default::default())
+        .ok()
+        .and_then(|nom| nom.score(&nom.values_from_design(&x)).ok());
+    if !a.out.is_empty() {
+        let curve = model.fit.patient_curve(&x, stratum);
+        let label = values
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let fig = plot::curves::SurvivalFigure::predictions(
+            vec![plot::curves::StepCurve::from_prediction(&label, &curve)],
+            model.spec.time_unit.clone(),
+        );
+        write_figure(&fig, &a.out, "survival")?;
+    }
+    if a.json {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        #[derive(serde::Serialize)]
+        struct ScoreJson<'a> {
+            covariates: &'a BTreeMap<String, String>,
+            lp: f64,
+            survival: &'a [crate::stats::cox::SurvPoint],
+            median: &'a crate::stats::cox::Median,
+            time_unit: Option<&'a str>,
+            points: Option<PointsJson>,
+            warnings: &'a [String],
+        }
+        #[derive(serde::Serialize)]
+        struct FactorPoints {
+            name: String,
+            value: String,
+            points: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct PointsJson {
+            factors: Vec<FactorPoints>,
+            total: f64,
+        }
+        let j = ScoreJson {
+            covariates: &values,
+            lp: pred.lp,
+            survival: &pred.survival,
+            median: &pred.median,
+            time_unit: model.spec.time_unit.as_deref(),
+            points: points.as_ref().map(|p| PointsJson {
+                factors: p
+                    .factors
+                    .iter()
+                    .map(|(name, value, points)| FactorPoints {
+                        name: name.clone(),
+                        value: value.clone(),
+                        points: *points,
+                    })
+                    .collect(),
+                total: p.total,
+            }),
+            warnings: &warnings,
+        };
+        stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
+    } else {
+        let ordered: Vec<(String, String)> = model
+            .input_columns()
+            .iter()
+            .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
+            .collect();
+        let mut text = report::score_block(&model, &ordered, &pred, &warnings);
+        if let Some(p) = &points {
+            let labels: Vec<String> = model
+                .spec
+                .covariates
+                .iter()
+                .map(|c| c.name.clone())
+                .collect();
+            text.push_str("\nNomogram points (prognosis nomogram --model ... draws the scale)\n");
+            text.push_str(&report::points_block(p, &labels));
+        }
+        stdout(&text)
+    }
+}

@@ -1,0 +1,65 @@
+//! `prognosis study`: the whole registry study from a specification.
+
+use super::args::stdout;
+use crate::report::output::write_atomic;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct StudyArgs {
+    /// Study specification, TOML or JSON (docs/study-spec.md)
+    #[arg(long)]
+    spec: PathBuf,
+    /// Registry export CSV (default: the specification's source.file)
+    export: Option<PathBuf>,
+    /// Directory for the report, tables, figures, model and manifest (created if needed)
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Bootstrap resamples (default: the specification's [validation] bootstrap)
+    #[arg(long)]
+    bootstrap: Option<usize>,
+    /// Write figures as SVG only (no 300-dpi PNG)
+    #[arg(long)]
+    no_png: bool,
+}
+
+pub fn run(a: StudyArgs) -> Result<()> {
+    use crate::data::registry::StudySpec;
+    let spec = StudySpec::load(&a.spec)?;
+    let export = match a.export.or_else(|| spec.source_file()) {
+        Some(p) => p,
+        None => bail!(
+            "no export file: name it after the options, or give source.file in {}",
+            a.spec.display()
+        ),
+    };
+    let t0 = std::time::Instant::now();
+    let opts = crate::study::StudyOptions {
+        bootstrap: a.bootstrap,
+        png: !a.no_png,
+    };
+    let out = crate::study::run(&spec, &export, &opts)?;
+    let t_run = t0.elapsed();
+    std::fs::create_dir_all(&a.out_dir)
+        .with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+    for (name, bytes) in &out.files {
+        let path = a.out_dir.join(name);
+        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if std::env::var_os("PROGNOSIS_TIMING").is_some() {
+        eprintln!(
+            "timing: analysis and figures {:.3} s, writing {:.3} s",
+            t_run.as_secs_f64(),
+            (t0.elapsed() - t_run).as_secs_f64()
+        );
+    }
+    stdout(&format!(
+        "Study {}\n{}\nWrote {} files to {}: open {} first.\n",
+        spec.study.name,
+        out.summary.trim_end(),
+        out.files.len(),
+        a.out_dir.display(),
+        a.out_dir.join("report.html").display()
+    ))
+}

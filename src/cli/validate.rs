@@ -1,0 +1,112 @@
+//! `prognosis validate`: discrimination, accuracy and calibration of a model on a cohort.
+
+use super::args::{check_times, stdout, ReadArgs};
+use crate::data::cohort;
+use crate::data::csv as data;
+use crate::model::file::ModelFile;
+use crate::model::validation;
+use crate::plot;
+use crate::report::output::write_atomic;
+use crate::report::text as report;
+use crate::stats::cox::CoxOptions;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// Model file written by `prognosis fit --out`
+    #[arg(long)]
+    model: PathBuf,
+    /// Cohort CSV with the model's outcome and covariate columns
+    data: PathBuf,
+    /// Horizons for AUC, Brier score and calibration, comma-separated
+    #[arg(long, value_delimiter = ',', required = true)]
+    times: Vec<f64>,
+    /// Groups of the grouped calibration curve
+    #[arg(long, default_value_t = 5)]
+    groups: usize,
+    /// Bootstrap resamples for optimism correction (refits the model on DATA: DATA must be the
+    /// development cohort)
+    #[arg(long, default_value_t = 0)]
+    bootstrap: usize,
+    /// Seed of the bootstrap
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+    /// Print one JSON object instead of the report
+    #[arg(long)]
+    json: bool,
+    /// Write the tables (CSV), the report (JSON) and the figures (SVG and PNG: calibration, ROC
+    /// and decision curves) into this directory
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+pub fn run(mut a: ValidateArgs) -> Result<()> {
+    check_times(&a.times)?;
+    // as scikit-survival: horizons sorted, each once
+    a.times.sort_by(|x, y| x.total_cmp(y));
+    a.times.dedup();
+    let model = ModelFile::load(&a.model)?;
+    let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
+    let d = cohort::prepare_with_spec(&table, &model.spec)?;
+    if !d.problems.is_empty() {
+        eprintln!(
+            "note: {} rows have a level the model does not know and were left out (first: line {}: {})",
+            d.problems.len(),
+            d.problems[0].0,
+            d.problems[0].1
+        );
+    }
+    let opts = validation::ValidationOptions {
+        times: a.times.clone(),
+        groups: a.groups,
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let eval = validation::EvalData {
+        design: &d.design,
+        surv: &d.surv,
+        strata: &d.strata,
+        weights: d.weights.as_deref(),
+    };
+    let mut rep = validation::evaluate(&model.fit, eval, &opts)?;
+    if a.bootstrap > 0 {
+        let fit_opts = CoxOptions {
+            ties: model.spec.ties,
+            ..CoxOptions::default()
+        };
+        rep.bootstrap = Some(validation::bootstrap(eval, &fit_opts, &opts)?);
+    }
+    if let Some(dir) = &a.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (name, text) in report::validation_files(&rep) {
+            write_atomic(&dir.join(&name), text.as_bytes())
+                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+        }
+        // the curves and figures: ROC and decision curves, calibration plots
+        let curves = validation::horizon_curves(&model.fit, eval, &a.times, &Default::default())?;
+        let tables = report::validation_curve_files(&curves)
+            .into_iter()
+            .map(|(name, text)| (name, text.into_bytes()));
+        let unit = model.spec.time_unit.as_deref();
+        let figures = plot::validation::validation_figures(&rep, &curves, unit, "", true)?;
+        for (name, bytes) in tables.chain(figures) {
+            write_atomic(&dir.join(&name), &bytes)
+                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+        }
+    }
+    if a.json {
+        stdout(&(serde_json::to_string_pretty(&rep)? + "\n"))
+    } else {
+        stdout(&report::validation_summary(
+            &rep,
+            &table.path,
+            &d.counts,
+            model.spec.time_unit.as_deref(),
+        ))
+    }
+}
