@@ -21,6 +21,7 @@ use crate::model::selection::{self, Factor, Selection, SelectionResult};
 use crate::model::spec::format_number;
 use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
 use crate::plot::{self, Figure, ImageFormat};
+use crate::report::doc::{csv_text, Doc};
 use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase};
 use crate::report::table1::{self, Table1};
 use crate::report::text::{attrition_text, risk_group_labels};
@@ -118,170 +119,6 @@ fn hr_cell(r: &CoefRow) -> String {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
-}
-
-/// A document written as Markdown and HTML at once.
-struct Doc {
-    md: String,
-    html: String,
-    figures: usize,
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-impl Doc {
-    fn new(title: &str) -> Doc {
-        let mut html = String::new();
-        let _ = write!(
-            html,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <title>{}</title>\n<style>\n\
-             body {{ font-family: 'DejaVu Sans', Verdana, sans-serif; max-width: 60rem; margin: 2rem auto; \
-             padding: 0 1rem; color: #111; line-height: 1.45; }}\n\
-             table {{ border-collapse: collapse; margin: 0.8rem 0 1.4rem; font-size: 0.9rem; }}\n\
-             th, td {{ border-bottom: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; \
-             vertical-align: top; }}\n\
-             th {{ border-bottom: 2px solid #444; }}\n\
-             td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}\n\
-             figure {{ margin: 1rem 0 2rem; }} figure svg {{ max-width: 100%; height: auto; }}\n\
-             figcaption {{ font-size: 0.9rem; color: #333; }}\n\
-             code {{ font-size: 0.85rem; }}\n</style>\n</head>\n<body>\n",
-            esc(title)
-        );
-        Doc {
-            md: String::new(),
-            html,
-            figures: 0,
-        }
-    }
-
-    fn h(&mut self, level: usize, text: &str) {
-        let _ = writeln!(self.md, "{} {}\n", "#".repeat(level), text);
-        let _ = writeln!(self.html, "<h{level}>{}</h{level}>", esc(text));
-    }
-
-    fn p(&mut self, text: &str) {
-        let _ = writeln!(self.md, "{text}\n");
-        let _ = writeln!(self.html, "<p>{}</p>", esc(text));
-    }
-
-    fn table(&mut self, header: &[String], rows: &[Vec<String>]) {
-        let cell = |s: &str| s.replace('|', "\\|");
-        let _ = writeln!(
-            self.md,
-            "| {} |",
-            header
-                .iter()
-                .map(|h| cell(h))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
-        let _ = writeln!(self.md, "|{}", "---|".repeat(header.len()));
-        for r in rows {
-            let _ = writeln!(
-                self.md,
-                "| {} |",
-                r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
-            );
-        }
-        self.md.push('\n');
-        self.html.push_str("<table>\n<thead><tr>");
-        for h in header {
-            let _ = write!(self.html, "<th>{}</th>", esc(h));
-        }
-        self.html.push_str("</tr></thead>\n<tbody>\n");
-        // a column is right-aligned when every filled cell in it is a number
-        let is_number = |c: &str| {
-            c.trim_start_matches(['<', '-', '≤', '>'])
-                .chars()
-                .next()
-                .is_some_and(|ch| ch.is_ascii_digit())
-        };
-        let numeric: Vec<bool> = (0..header.len())
-            .map(|j| {
-                rows.iter()
-                    .filter_map(|r| r.get(j))
-                    .filter(|c| !c.is_empty())
-                    .all(|c| is_number(c))
-            })
-            .collect();
-        for r in rows {
-            self.html.push_str("<tr>");
-            for (j, c) in r.iter().enumerate() {
-                if numeric.get(j).copied().unwrap_or(false) {
-                    let _ = write!(self.html, "<td class=\"num\">{}</td>", esc(c));
-                } else {
-                    let _ = write!(self.html, "<td>{}</td>", esc(c));
-                }
-            }
-            self.html.push_str("</tr>\n");
-        }
-        self.html.push_str("</tbody>\n</table>\n");
-    }
-
-    /// A figure: linked SVG in Markdown, inline SVG in HTML.
-    fn figure(&mut self, file: &str, svg: &str, caption: &str) {
-        self.figures += 1;
-        let _ = writeln!(
-            self.md,
-            "![{caption}]({file})\n\n*Figure {}. {caption}*\n",
-            self.figures
-        );
-        let body = svg.find("<svg").map_or(svg, |k| &svg[k..]);
-        let body = scale_svg_size(body, HTML_FIGURE_SCALE);
-        let _ = writeln!(
-            self.html,
-            "<figure id=\"fig-{}\" data-file=\"{}\">\n{}\n<figcaption>Figure {}. {}</figcaption>\n</figure>",
-            self.figures,
-            esc(file),
-            body.trim_end(),
-            self.figures,
-            esc(caption)
-        );
-    }
-
-    fn finish(mut self) -> (String, String) {
-        self.html.push_str("</body>\n</html>\n");
-        (self.md, self.html)
-    }
-}
-
-/// How much larger than their print size (points as CSS pixels) figures show in report.html:
-/// print sizes are 72 per inch, a screen's CSS pixels 96, and a report is read on screen.
-const HTML_FIGURE_SCALE: f64 = 1.5;
-
-/// The SVG with the `width` and `height` of its opening tag multiplied by `k` (its viewBox
-/// keeps the drawing whole); unchanged where the tag has no such numbers.
-fn scale_svg_size(svg: &str, k: f64) -> String {
-    let mut out = svg.to_string();
-    for attr in [" width=\"", " height=\""] {
-        let tag_end = out.find('>').unwrap_or(0);
-        let Some(v0) = out[..tag_end].find(attr).map(|i| i + attr.len()) else {
-            continue;
-        };
-        let Some(v1) = out[v0..tag_end].find('"').map(|j| v0 + j) else {
-            continue;
-        };
-        if let Ok(v) = out[v0..v1].parse::<f64>() {
-            out.replace_range(v0..v1, &format_number((v * k).round()));
-        }
-    }
-    out
-}
-
-/// CSV text of a header and rows (quoted where needed).
-fn csv_text(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(header);
-    for r in rows {
-        let _ = w.write_record(r);
-    }
-    w.into_inner().unwrap_or_default()
 }
 
 /// The output collector: files by name, figures in both formats.
@@ -399,12 +236,69 @@ fn table1_of(spec: &StudySpec, cohort: &Cohort) -> Result<Table1, StudyError> {
     Ok(table1::table_one(&vars, &group, &names)?)
 }
 
-/// Runs the study on `export` (or the specification's source file).
+/// Runs the study on `export` (or the specification's source file)./// What every step of a run reads: the specification, the derived cohort and the analysis
+/// choices taken from the specification and the options.
+struct Run<'a> {
+    spec: &'a StudySpec,
+    cohort: Cohort,
+    export_name: String,
+    spec_bytes: Vec<u8>,
+    unit: Option<String>,
+    /// The time unit, or "" when the specification names none.
+    unit_s: String,
+    times: Vec<f64>,
+    bootstrap: usize,
+    seed: u64,
+    groups: usize,
+    has_split: bool,
+}
+
+/// What the steps write: the files, the report and the terminal summary.
+struct Out {
+    files: Files,
+    doc: Doc,
+    summary: String,
+}
+
+/// The model of the study, fitted on the development set.
+struct Fitted {
+    /// All listed factors on the development rows (univariable models, selection).
+    selection: SelectionResult,
+    /// The factors in the multivariable model.
+    chosen: Vec<String>,
+    /// The development rows prepared for the chosen factors.
+    prep: Prepared,
+    model: ModelFile,
+    fit_opts: CoxOptions,
+}
+
+/// Runs the study on `export` (or the specification's source file): one step per section of
+/// the report, in the report's order.
 pub fn run(
     spec: &StudySpec,
     export: &Path,
     opts: &StudyOptions,
 ) -> Result<StudyOutput, StudyError> {
+    let r = prepare_run(spec, export, opts)?;
+    let mut o = report_header(&r, opts);
+    cohort_section(&r, &mut o);
+    table1_section(&r, &mut o)?;
+    let fitted = fit_model(&r)?;
+    cox_section(&r, &mut o, &fitted);
+    let nom = nomogram_section(&r, &mut o, &fitted.model)?;
+    let mut sets = evaluate_sets(&r, &fitted, &nom)?;
+    discrimination_section(&r, &mut o, &sets);
+    calibration_section(&r, &mut o, &fitted.model, &sets)?;
+    risk_group_section(&r, &mut o, &nom, &mut sets)?;
+    Ok(finish(&r, o))
+}
+
+/// Reads the export, derives the cohort and settles the horizons, bootstrap, seed and groups.
+fn prepare_run<'a>(
+    spec: &'a StudySpec,
+    export: &Path,
+    opts: &StudyOptions,
+) -> Result<Run<'a>, StudyError> {
     let spec_bytes = std::fs::read(&spec.path).unwrap_or_default();
     let table = registry::read_export(spec, export)?;
     let cohort = registry::derive_cohort(spec, &table)?;
@@ -416,45 +310,75 @@ pub fn run(
         )));
     }
     let unit = cohort.time_unit.clone();
-    let unit_s = unit.clone().unwrap_or_default();
     let times = horizons(spec, unit.as_deref());
-    let vspec = spec.validation.clone();
-    let bootstrap = opts
-        .bootstrap
-        .unwrap_or_else(|| vspec.as_ref().map_or(0, |v| v.bootstrap));
-    let seed = vspec.as_ref().map_or(2021, |v| v.seed);
-    let groups = vspec.as_ref().map_or(5, |v| v.groups);
-
-    let mut files = Files {
-        files: Vec::new(),
-        png: opts.png,
-    };
-    let title = spec.study.title.clone().unwrap_or(spec.study.name.clone());
-    let mut doc = Doc::new(&title);
-    let mut summary = String::new();
-    doc.h(1, &title);
-    if let Some(d) = &spec.study.description {
-        doc.p(d.trim());
-    }
+    let vspec = spec.validation.as_ref();
     let export_name = export
         .file_name()
         .map_or(export.display().to_string(), |f| {
             f.to_string_lossy().into_owned()
         });
-    doc.p(&format!(
-        "Export {export_name} (SHA-256 {}); specification {} (SHA-256 {}); prognosis {}; seed {seed}; \
-         {bootstrap} bootstrap resamples.",
-        cohort.sha256,
-        Path::new(&spec.path)
-            .file_name()
-            .map_or(spec.path.clone(), |f| f.to_string_lossy().into_owned()),
-        sha256_hex(&spec_bytes),
-        env!("CARGO_PKG_VERSION")
-    ));
+    Ok(Run {
+        spec,
+        has_split: cohort.split.is_some(),
+        cohort,
+        export_name,
+        spec_bytes,
+        unit_s: unit.clone().unwrap_or_default(),
+        unit,
+        times,
+        bootstrap: opts
+            .bootstrap
+            .unwrap_or_else(|| vspec.map_or(0, |v| v.bootstrap)),
+        seed: vspec.map_or(2021, |v| v.seed),
+        groups: vspec.map_or(5, |v| v.groups),
+    })
+}
 
-    // ---- cohort selection
+/// The report's title, description and provenance line.
+fn report_header(r: &Run, opts: &StudyOptions) -> Out {
+    let spec = r.spec;
+    let title = spec.study.title.clone().unwrap_or(spec.study.name.clone());
+    let mut doc = Doc::new(&title);
+    doc.h(1, &title);
+    if let Some(d) = &spec.study.description {
+        doc.p(d.trim());
+    }
+    doc.p(&format!(
+        "Export {} (SHA-256 {}); specification {} (SHA-256 {}); prognosis {}; seed {}; \
+         {} bootstrap resamples.",
+        r.export_name,
+        r.cohort.sha256,
+        spec_file_name(spec),
+        sha256_hex(&r.spec_bytes),
+        env!("CARGO_PKG_VERSION"),
+        r.seed,
+        r.bootstrap
+    ));
+    Out {
+        files: Files {
+            files: Vec::new(),
+            png: opts.png,
+        },
+        doc,
+        summary: String::new(),
+    }
+}
+
+fn spec_file_name(spec: &StudySpec) -> String {
+    Path::new(&spec.path)
+        .file_name()
+        .map_or(spec.path.clone(), |f| f.to_string_lossy().into_owned())
+}
+
+/// 1. Cohort selection: the attrition table and the analysis file.
+fn cohort_section(r: &Run, o: &mut Out) {
+    let Out {
+        files,
+        doc,
+        summary,
+    } = o;
+    let (cohort, has_split) = (&r.cohort, r.has_split);
     doc.h(2, "1. Cohort selection");
-    let has_split = cohort.split.is_some();
     let mut header = strings(&["step", "excluded", "remaining"]);
     if has_split {
         header.extend(strings(&["development", "validation"]));
@@ -510,10 +434,14 @@ pub fn run(
     ));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
+}
 
-    // ---- Table 1
+/// 2. Patient characteristics (Table 1).
+fn table1_section(r: &Run, o: &mut Out) -> Result<(), StudyError> {
+    let Out { files, doc, .. } = o;
+    let (spec, cohort, has_split) = (r.spec, &r.cohort, r.has_split);
     doc.h(2, "2. Patient characteristics");
-    let t1 = table1_of(spec, &cohort)?;
+    let t1 = table1_of(spec, cohort)?;
     let mut header = strings(&["characteristic", "level"]);
     header.extend(t1.columns.iter().cloned());
     if has_split {
@@ -537,8 +465,13 @@ pub fn run(
            (Yates-corrected for two levels) or the Wilcoxon rank-sum test.",
     );
     files.table("table1", &header, &rows);
+    Ok(())
+}
 
-    // ---- development data, univariable models, selection, the model
+/// Univariable models of every listed factor, the selection, and the multivariable model on the
+/// development set.
+fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
+    let (spec, cohort) = (r.spec, &r.cohort);
     let dev = cohort.subset(&cohort.rows_in(Split::Development));
     let dev_table = dev.to_table();
     let req_all = dev.fit_request();
@@ -579,15 +512,32 @@ pub fn run(
     let prep = cohort::prepare(&dev_table, &req)?;
     let fit = cox::fit(&prep.design, &prep.surv, FitExtras::default(), &fit_opts)?;
     let model = cohort::model_file(&dev_table, &prep, fit);
-    files.add("model.json", model.to_json().into_bytes());
+    Ok(Fitted {
+        selection: sel,
+        chosen,
+        prep,
+        model,
+        fit_opts,
+    })
+}
 
+/// 3. Cox regression in the development set: univariable and multivariable tables.
+fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
+    let Out {
+        files,
+        doc,
+        summary,
+    } = o;
+    let spec = r.spec;
+    let (sel, chosen, model) = (&f.selection, &f.chosen, &f.model);
+    files.add("model.json", model.to_json().into_bytes());
     doc.h(2, "3. Cox regression in the development set");
-    let (uni_header, uni_rows) = univariable_rows(spec, &sel);
+    let (uni_header, uni_rows) = univariable_rows(spec, sel);
     doc.h(3, "Univariable analysis");
     doc.table(&uni_header, &uni_rows);
     files.table("cox_univariable", &uni_header, &uni_rows);
     doc.h(3, "Multivariable analysis");
-    doc.p(&selection_sentence(spec, &sel, &chosen));
+    doc.p(&selection_sentence(spec, sel, chosen));
     let mv_header = strings(&["factor", "coefficient", "HR (95% CI)", "p"]);
     let mv_rows: Vec<Vec<String>> = model
         .fit
@@ -619,11 +569,15 @@ pub fn run(
         model.fit.events,
         chosen.join(", ")
     );
+}
 
-    // ---- nomogram
+/// 4. The nomogram: figure, points table and the total-points conversion.
+fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram, StudyError> {
+    let Out { files, doc, .. } = o;
+    let (spec, times, unit_s) = (r.spec, &r.times, &r.unit_s);
     doc.h(2, "4. Nomogram");
     let nom = Nomogram::from_model(
-        &model,
+        model,
         &NomogramOptions {
             times: times.clone(),
             ..Default::default()
@@ -687,7 +641,7 @@ pub fn run(
     conv_header.extend(
         times
             .iter()
-            .map(|t| format!("{}-{} survival", format_number(*t), singular(&unit_s))),
+            .map(|t| format!("{}-{} survival", format_number(*t), singular(unit_s))),
     );
     let conv_rows: Vec<Vec<String>> = nom
         .total_points
@@ -703,8 +657,15 @@ pub fn run(
         .collect();
     doc.table(&conv_header, &conv_rows);
     files.table("nomogram_total_points", &conv_header, &conv_rows);
+    Ok(nom)
+}
 
-    // ---- validation in both sets
+/// Discrimination and calibration of the model in each set (bootstrap in development), and each
+/// patient's nomogram points.
+fn evaluate_sets(r: &Run, f: &Fitted, nom: &Nomogram) -> Result<Vec<SetData>, StudyError> {
+    let (cohort, times, has_split) = (&r.cohort, &r.times, r.has_split);
+    let (groups, bootstrap, seed) = (r.groups, r.bootstrap, r.seed);
+    let (prep, model, fit_opts) = (&f.prep, &f.model, &f.fit_opts);
     let val_opts = ValidationOptions {
         times: times.clone(),
         groups,
@@ -723,7 +684,7 @@ pub fn run(
         };
         let mut rep = validation::evaluate(&model.fit, eval, &val_opts)?;
         if bootstrap > 0 {
-            rep.bootstrap = Some(validation::bootstrap(eval, &fit_opts, &val_opts)?);
+            rep.bootstrap = Some(validation::bootstrap(eval, fit_opts, &val_opts)?);
         }
         sets.push(SetData {
             name: "development",
@@ -771,7 +732,7 @@ pub fn run(
             risk: None,
         });
     }
-    for s in &mut sets {
+    for s in sets.iter_mut() {
         s.scores = (0..s.prepared_design.n)
             .map(|i| {
                 let lp = model.fit.linear_predictor(s.prepared_design.row(i));
@@ -780,7 +741,17 @@ pub fn run(
             .collect();
         let _ = &s.strata;
     }
+    Ok(sets)
+}
 
+/// 5. Discrimination: Harrell's and Uno's C and time-dependent AUC per set.
+fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
+    let Out {
+        files,
+        doc,
+        summary,
+    } = o;
+    let (times, unit_s) = (&r.times, &r.unit_s);
     doc.h(2, "5. Discrimination");
     let mut header = strings(&["set", "n", "events", "Harrell's C (95% CI)", "Uno's C"]);
     header.extend(
@@ -789,7 +760,7 @@ pub fn run(
             .map(|t| format!("AUC {} {unit_s}", format_number(*t))),
     );
     let mut rows = Vec::new();
-    for s in &sets {
+    for s in sets.iter() {
         let r = &s.report;
         let mut row = vec![
             s.name.to_string(),
@@ -828,7 +799,17 @@ pub fn run(
             b.corrected.slope
         ));
     }
+}
 
+/// 6. Calibration per set and horizon, with the validation figures.
+fn calibration_section(
+    r: &Run,
+    o: &mut Out,
+    model: &ModelFile,
+    sets: &[SetData],
+) -> Result<(), StudyError> {
+    let Out { files, doc, .. } = o;
+    let (times, unit_s) = (&r.times, &r.unit_s);
     doc.h(2, "6. Calibration");
     let mut header = strings(&[
         "set",
@@ -841,7 +822,7 @@ pub fn run(
     ]);
     header.truncate(7);
     let mut rows = Vec::new();
-    for s in &sets {
+    for s in sets.iter() {
         for h in &s.report.horizons {
             let c = &h.calibration;
             let o = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4}"));
@@ -858,7 +839,7 @@ pub fn run(
     }
     doc.table(&header, &rows);
     files.table("calibration", &header, &rows);
-    for s in &sets {
+    for s in sets.iter() {
         for (name, text) in crate::report::text::validation_files(&s.report) {
             let name = if name == "validation.json" {
                 "measures.json".to_string()
@@ -868,9 +849,19 @@ pub fn run(
             files.add(&format!("{}_{name}", s.name), text.into_bytes());
         }
     }
-    validation_figures(&mut files, &mut doc, &model, &sets, &times, &unit_s)?;
+    validation_figures(files, doc, model, sets, times, unit_s)?;
+    Ok(())
+}
 
-    // ---- risk groups
+/// 7. Risk groups: cut-offs on development, applied to every set.
+fn risk_group_section(
+    r: &Run,
+    o: &mut Out,
+    nom: &Nomogram,
+    sets: &mut [SetData],
+) -> Result<(), StudyError> {
+    let Out { files, doc, .. } = o;
+    let (spec, unit) = (r.spec, &r.unit);
     doc.h(2, "7. Risk groups");
     let rg_spec = spec.risk_groups.clone();
     let on_lp = rg_spec.as_ref().is_some_and(|r| r.on == RiskScale::Lp);
@@ -922,7 +913,7 @@ pub fn run(
         "log-rank p",
     ]);
     let mut rows = Vec::new();
-    for s in &mut sets {
+    for s in sets.iter_mut() {
         let scores: Vec<f64> = if on_lp {
             s.scores
                 .iter()
@@ -963,7 +954,7 @@ pub fn run(
     }
     doc.table(&header, &rows);
     files.table("risk_groups", &header, &rows);
-    for s in &sets {
+    for s in sets.iter() {
         let rg = s.risk.as_ref().expect("risk groups computed");
         let curves = rg_labels
             .iter()
@@ -986,8 +977,18 @@ pub fn run(
             ),
         );
     }
+    Ok(())
+}
 
-    // ---- files
+/// The list of files, the report in both formats and the manifest.
+fn finish(r: &Run, o: Out) -> StudyOutput {
+    let Out {
+        mut files,
+        mut doc,
+        summary,
+    } = o;
+    let (spec, cohort, times) = (r.spec, &r.cohort, &r.times);
+    let (seed, bootstrap) = (r.seed, r.bootstrap);
     doc.h(2, "Files");
     let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
     listed.extend(strings(&["report.md", "report.html", "manifest.json"]));
@@ -1028,31 +1029,28 @@ pub fn run(
         inputs: vec![
             Input {
                 role: "export",
-                file: export_name,
+                file: r.export_name.clone(),
                 sha256: cohort.sha256.clone(),
             },
             Input {
                 role: "specification",
-                file: Path::new(&spec.path)
-                    .file_name()
-                    .map_or(spec.path.clone(), |f| f.to_string_lossy().into_owned()),
-                sha256: sha256_hex(&spec_bytes),
+                file: spec_file_name(spec),
+                sha256: sha256_hex(&r.spec_bytes),
             },
         ],
         specification: serde_json::to_value(spec).unwrap_or(serde_json::Value::Null),
         seed,
         bootstrap,
-        horizons: &times,
+        horizons: times,
         outputs,
     };
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     files.add("manifest.json", text.into_bytes());
-    Ok(StudyOutput {
+    StudyOutput {
         files: files.files,
         summary,
-    })
+    }
 }
-
 fn singular(unit: &str) -> String {
     unit.strip_suffix('s').unwrap_or(unit).to_string()
 }
@@ -1193,20 +1191,4 @@ fn validation_figures(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn svg_size_scales_only_the_opening_tag() {
-        let svg =
-            "<svg width=\"540\" height=\"398\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>";
-        assert_eq!(
-            scale_svg_size(svg, 1.5),
-            "<svg width=\"810\" height=\"597\" viewBox=\"0 0 2160 1592\"><rect width=\"5\"/></svg>"
-        );
-        assert_eq!(scale_svg_size("<svg>x</svg>", 2.0), "<svg>x</svg>");
-    }
 }
