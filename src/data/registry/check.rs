@@ -179,6 +179,18 @@ impl StudySpec {
 
     /// Checks the specification for consistency; the error names the file and the field.
     pub fn check(&self) -> Result<(), RegistryError> {
+        self.check_source_and_outcome()?;
+        self.check_names()?;
+        self.check_covariates_and_rules()?;
+        self.check_split()?;
+        self.check_selection()?;
+        self.check_validation()?;
+        self.check_risk_groups()?;
+        Ok(())
+    }
+
+    /// The study name, the source's delimiter and id, and the outcome's time and event coding.
+    fn check_source_and_outcome(&self) -> Result<(), RegistryError> {
         let p = self.path.as_str();
         if self.study.name.trim().is_empty() {
             return Err(spec_err(p, "study.name", "the study needs a name"));
@@ -245,7 +257,13 @@ impl StudySpec {
                 ));
             }
         }
-        // names
+        Ok(())
+    }
+
+    /// Every analysis column name is a name and is used once.
+    fn check_names(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
+        let (t, e) = (&self.outcome.time, &self.outcome.event);
         if self.covariates.is_empty() {
             return Err(spec_err(
                 p,
@@ -285,12 +303,24 @@ impl StudySpec {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Each covariate's reader and each inclusion rule.
+    fn check_covariates_and_rules(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
         for c in &self.covariates {
             check_covariate(p, c)?;
         }
         for (k, r) in self.rules.iter().enumerate() {
             self.check_rule(k, r)?;
         }
+        Ok(())
+    }
+
+    /// The split fraction.
+    fn check_split(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
         if let Some(s) = &self.split {
             if !(s.fraction > 0.0 && s.fraction < 1.0) {
                 return Err(spec_err(
@@ -303,6 +333,12 @@ impl StudySpec {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The factor selection: threshold for its method, forced factors that exist.
+    fn check_selection(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
         let sel = &self.selection;
         if let Some(t) = sel.p_threshold {
             if sel.method != SelectionMethod::Univariable {
@@ -337,6 +373,12 @@ impl StudySpec {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Horizons, bootstrap and calibration groups.
+    fn check_validation(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
         if let Some(v) = &self.validation {
             if v.horizons.is_empty() {
                 return Err(spec_err(
@@ -372,6 +414,12 @@ impl StudySpec {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Risk groups: quantiles or cut-offs, and their labels.
+    fn check_risk_groups(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
         if let Some(r) = &self.risk_groups {
             match r.method {
                 RiskMethod::Quantiles => {

@@ -156,30 +156,37 @@ pub struct Cohort {
     pub attrition: Attrition,
 }
 
-/// Derives the cohort from an export table read with [`read_export`] (every field a label).
-/// A table read with missing-value tokens works too: a missing field reads as the empty label.
-pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, RegistryError> {
-    // a specification built in code has not been through `load`
-    spec.check()?;
-    let n = table.n_rows();
-    let col = |name: &str| -> Result<&Column, RegistryError> {
-        table.column(name).ok_or_else(|| {
-            RegistryError::Data(
-                DataError::new(
-                    DataErrorKind::MissingColumn,
-                    &table.path,
-                    format!(
-                        "the table has no column '{name}' (named by {} in {})",
-                        spec.column_user(name),
-                        spec.path
-                    ),
-                )
-                .column(name)
-                .hint("read the export with registry::read_export"),
+/// The export's column `name`, or an error naming the specification field that uses it.
+fn export_column<'t>(
+    spec: &StudySpec,
+    table: &'t Table,
+    name: &str,
+) -> Result<&'t Column, RegistryError> {
+    table.column(name).ok_or_else(|| {
+        RegistryError::Data(
+            DataError::new(
+                DataErrorKind::MissingColumn,
+                &table.path,
+                format!(
+                    "the table has no column '{name}' (named by {} in {})",
+                    spec.column_user(name),
+                    spec.path
+                ),
             )
-        })
-    };
-    let mut vars: Vec<VarEval> = Vec::with_capacity(spec.covariates.len() + 2);
+            .column(name)
+            .hint("read the export with registry::read_export"),
+        )
+    })
+}
+
+/// The analysis variables (time, event, then the covariates) compiled against the export's
+/// columns; every column a rule names must exist.
+fn compile_variables<'t, 's>(
+    spec: &'s StudySpec,
+    table: &'t Table,
+) -> Result<Vec<VarEval<'t, 's>>, RegistryError> {
+    let col = |name: &str| export_column(spec, table, name);
+    let mut vars: Vec<VarEval<'t, 's>> = Vec::with_capacity(spec.covariates.len() + 2);
     let t = &spec.outcome.time;
     vars.push(VarEval::new(
         &t.name,
@@ -214,18 +221,32 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
             col(c)?;
         }
     }
-    let mut rules: Vec<RuleEval> = spec
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(k, r)| RuleEval::new(k, r, table, &vars))
-        .collect();
+    Ok(vars)
+}
+
+/// Fate of each export row: the index of the rule that excluded it, `n_rules` for a missing
+/// value in a model variable, or [`KEPT`].
+const KEPT: u16 = u16::MAX;
+
+/// Every row's fate, with the exclusions counted per rule and reason and the complete-case
+/// exclusions per variable.
+struct Fates {
+    fate: Vec<u16>,
+    rule_counts: Vec<Vec<usize>>,
+    cc_counts: Vec<usize>,
+}
+
+/// Phase 1: the rules in order, then complete cases, for every row, in parallel pieces (each
+/// piece stops at its first problem; the problem of the earliest piece is the first in the file).
+fn decide_rows(
+    spec: &StudySpec,
+    table: &Table,
+    vars: &[VarEval],
+    rules: &mut [RuleEval],
+) -> Result<Fates, RegistryError> {
+    let n = table.n_rows();
     let n_rules = rules.len();
-    // fate of each export row: the step that excluded it, or KEPT
-    const KEPT: u16 = u16::MAX;
     assert!(n_rules < KEPT as usize - 1, "too many rules");
-    // phase 1, in parallel pieces: the fate of every row (each piece stops at its first
-    // problem; the problem of the earliest piece is the first in the file)
     let decide_piece = |start: usize, fate: &mut [u16]| -> Result<ChunkOut, RegistryError> {
         let mut o = ChunkOut {
             rule_counts: rules.iter().map(|r| vec![0; r.reasons.len()]).collect(),
@@ -235,7 +256,7 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
         let mut missing = vec![false; vars.len()];
         'rows: for (f, i) in fate.iter_mut().zip(start..) {
             for (k, r) in rules.iter().enumerate() {
-                match r.decide(i, &vars, &mut o.local[k]) {
+                match r.decide(i, vars, &mut o.local[k]) {
                     Decision::Keep => {}
                     Decision::Drop(reason) => {
                         let c = &mut o.rule_counts[k];
@@ -246,7 +267,7 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
                         *f = k as u16;
                         continue 'rows;
                     }
-                    d => return Err(r.error(table, spec, &vars, i, d)),
+                    d => return Err(r.error(table, spec, vars, i, d)),
                 }
             }
             let mut any_missing = false;
@@ -311,6 +332,34 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
             *a += b;
         }
     }
+    Ok(Fates {
+        fate,
+        rule_counts,
+        cc_counts,
+    })
+}
+
+/// Derives the cohort from an export table read with [`read_export`] (every field a label).
+/// A table read with missing-value tokens works too: a missing field reads as the empty label.
+pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, RegistryError> {
+    // a specification built in code has not been through `load`
+    spec.check()?;
+    let n = table.n_rows();
+    let vars = compile_variables(spec, table)?;
+    let col = |name: &str| export_column(spec, table, name);
+    let (t, e) = (&spec.outcome.time, &spec.outcome.event);
+    let mut rules: Vec<RuleEval> = spec
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(k, r)| RuleEval::new(k, r, table, &vars))
+        .collect();
+    let n_rules = rules.len();
+    let Fates {
+        fate,
+        rule_counts,
+        cc_counts,
+    } = decide_rows(spec, table, &vars, &mut rules)?;
     // phase 2: the values of the kept rows, one column at a time
     let kept: Vec<u32> = (0..n as u32)
         .filter(|&i| fate[i as usize] == KEPT)
