@@ -280,7 +280,9 @@ impl SortedRows {
 
     /// Is set `g` the last (latest) of its stratum?
     pub(crate) fn last_of_stratum(&self, g: usize) -> bool {
-        self.sets.get(g + 1).is_none_or(|next| next.first_of_stratum)
+        self.sets
+            .get(g + 1)
+            .is_none_or(|next| next.first_of_stratum)
     }
 }
 

@@ -119,7 +119,11 @@ pub enum ZphError {
     #[error("term '{term}' has no columns")]
     EmptyTerm { term: String },
     #[error("term '{term}' names column {column}, but the design has {p}")]
-    ColumnOutOfRange { term: String, column: usize, p: usize },
+    ColumnOutOfRange {
+        term: String,
+        column: usize,
+        p: usize,
+    },
     #[error("the log transform needs positive event times; row {index} has an event at {time}")]
     NonPositiveTime { index: usize, time: f64 },
     #[error("the information matrix of the test is singular (term '{term}')")]
@@ -464,9 +468,17 @@ pub fn zph(
         }
     }
     for t in terms.iter().filter(|t| t.columns.len() > 1) {
-        if t.columns.iter().any(|&j| (0..ns).any(|s| used[s * p + j] == 0)) {
+        if t.columns
+            .iter()
+            .any(|&j| (0..ns).any(|s| used[s * p + j] == 0))
+        {
             for s in 0..ns {
-                let m = t.columns.iter().map(|&j| used[s * p + j]).max().unwrap_or(0);
+                let m = t
+                    .columns
+                    .iter()
+                    .map(|&j| used[s * p + j])
+                    .max()
+                    .unwrap_or(0);
                 for &j in &t.columns {
                     used[s * p + j] = m;
                 }
@@ -477,9 +489,7 @@ pub fn zph(
     let mut vmean = vec![0.0; p * p];
     for i in 0..p {
         for j in 0..p {
-            let wt: usize = (0..ns)
-                .map(|s| used[s * p + i].min(used[s * p + j]))
-                .sum();
+            let wt: usize = (0..ns).map(|s| used[s * p + i].min(used[s * p + j])).sum();
             vmean[i * p + j] = imat[i * q + j] / if wt == 0 { 1.0 } else { wt as f64 };
         }
     }
@@ -488,7 +498,11 @@ pub fn zph(
     let mut tmat = vec![0.0; p * nt];
     for (ti, t) in terms.iter().enumerate() {
         for &j in &t.columns {
-            tmat[j * nt + ti] = if t.columns.len() == 1 { 1.0 } else { fit.coef[j] };
+            tmat[j * nt + ti] = if t.columns.len() == 1 {
+                1.0
+            } else {
+                fit.coef[j]
+            };
         }
     }
     let ne = time.len();
@@ -532,7 +546,9 @@ pub fn zph(
         for e in (0..ne).filter(|&e| stratum[e] == s) {
             let row: Vec<f64> = k.iter().map(|&ti| y[e * nt + ti]).collect();
             for (ai, &ti) in k.iter().enumerate() {
-                y[e * nt + ti] = (0..k.len()).map(|bi| inv[ai * k.len() + bi] * row[bi]).sum();
+                y[e * nt + ti] = (0..k.len())
+                    .map(|bi| inv[ai * k.len() + bi] * row[bi])
+                    .sum();
             }
             for ti in (0..nt).filter(|ti| !k.contains(ti)) {
                 y[e * nt + ti] = f64::NAN;

@@ -2,6 +2,9 @@
 //! obviously-correct ones on random tied, weighted, stratified data; identities that hold at any
 //! coefficients; and typed errors for bad input.
 
+// index loops read as the formulas they check
+#![allow(clippy::needless_range_loop)]
+
 use prognosis::cox::{self, CoxError, CoxFit, CoxOptions, Design, FitExtras, Ties};
 use prognosis::residuals::{self, ResidualError};
 use prognosis::surv::Surv;
@@ -25,7 +28,14 @@ fn naive(
     let n = time.len();
     let row = |i: usize| &x[i * p..(i + 1) * p];
     let r: Vec<f64> = (0..n)
-        .map(|i| row(i).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>().exp())
+        .map(|i| {
+            row(i)
+                .iter()
+                .zip(beta)
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                .exp()
+        })
         .collect();
     let mut sets: Vec<(usize, f64)> = (0..n)
         .filter(|&i| event[i])
@@ -216,7 +226,9 @@ proptest! {
 }
 
 fn small() -> (Design, Surv, Vec<f64>, Vec<usize>) {
-    let x = vec![1.0, 0.5, 0.0, 1.5, 1.0, -0.3, 0.0, 2.0, 1.0, 0.1, 0.0, 0.0, 1.0, 1.2, 0.0, 0.7];
+    let x = vec![
+        1.0, 0.5, 0.0, 1.5, 1.0, -0.3, 0.0, 2.0, 1.0, 0.1, 0.0, 0.0, 1.0, 1.2, 0.0, 0.7,
+    ];
     let d = Design::new(x, 8, vec!["a".into(), "b".into()]).unwrap();
     let time = vec![5.0, 3.0, 5.0, 2.0, 5.0, 3.0, 8.0, 6.0];
     let event = vec![true, true, true, false, true, true, false, true];
@@ -238,7 +250,17 @@ fn zph_transforms_of_time_follow_r() {
     };
     let fit = cox::fit(&d, &surv, extras, &CoxOptions::default()).unwrap();
     let z = |transform| {
-        zph::zph(&d, &surv, extras, &fit, &ZphOptions { transform, terms: None }).unwrap()
+        zph::zph(
+            &d,
+            &surv,
+            extras,
+            &fit,
+            &ZphOptions {
+                transform,
+                terms: None,
+            },
+        )
+        .unwrap()
     };
     let km = z(ZphTransform::Km);
     // events sorted by stratum then time: stratum 0 rows 1 (t3), 0 and 4 (t5); stratum 1 rows
@@ -265,7 +287,10 @@ fn zph_transforms_of_time_follow_r() {
         &fit,
         &ZphOptions {
             transform: ZphTransform::Km,
-            terms: Some(vec![ZphTerm { name: "ab".into(), columns: vec![0, 1] }]),
+            terms: Some(vec![ZphTerm {
+                name: "ab".into(),
+                columns: vec![0, 1],
+            }]),
         },
     )
     .unwrap();
@@ -319,7 +344,11 @@ fn zph_with_one_covariate_is_the_closed_form_score_test() {
         },
     )
     .unwrap();
-    assert!((z.terms[0].chisq - want).abs() < 1e-10 * want, "{} vs {want}", z.terms[0].chisq);
+    assert!(
+        (z.terms[0].chisq - want).abs() < 1e-10 * want,
+        "{} vs {want}",
+        z.terms[0].chisq
+    );
     assert_eq!(z.global.chisq, z.terms[0].chisq);
 }
 
@@ -335,13 +364,35 @@ fn bad_input_gives_typed_errors() {
     ));
     let bad_w = vec![-1.0; 8];
     assert!(matches!(
-        residuals::residuals(&d, &surv, FitExtras { weights: Some(&bad_w), strata: None }, &fit),
-        Err(ResidualError::Input(CoxError::InvalidWeight { index: 0, .. }))
+        residuals::residuals(
+            &d,
+            &surv,
+            FitExtras {
+                weights: Some(&bad_w),
+                strata: None
+            },
+            &fit
+        ),
+        Err(ResidualError::Input(CoxError::InvalidWeight {
+            index: 0,
+            ..
+        }))
     ));
     let bad_s = vec![0, 0, 99, 0, 0, 0, 0, 0];
     assert!(matches!(
-        residuals::residuals(&d, &surv, FitExtras { weights: Some(&w), strata: Some(&bad_s) }, &fit),
-        Err(ResidualError::Input(CoxError::StratumCode { index: 2, code: 99 }))
+        residuals::residuals(
+            &d,
+            &surv,
+            FitExtras {
+                weights: Some(&w),
+                strata: Some(&bad_s)
+            },
+            &fit
+        ),
+        Err(ResidualError::Input(CoxError::StratumCode {
+            index: 2,
+            code: 99
+        }))
     ));
     let _ = s;
     let mut wrong = fit.clone();
@@ -367,19 +418,90 @@ fn bad_input_gives_typed_errors() {
         terms: Some(terms),
     };
     assert!(matches!(
-        zph::zph(&d, &surv, none, &fit, &opts(vec![ZphTerm { name: "c".into(), columns: vec![2] }])),
-        Err(ZphError::ColumnOutOfRange { column: 2, p: 2, .. })
+        zph::zph(
+            &d,
+            &surv,
+            none,
+            &fit,
+            &opts(vec![ZphTerm {
+                name: "c".into(),
+                columns: vec![2]
+            }])
+        ),
+        Err(ZphError::ColumnOutOfRange {
+            column: 2,
+            p: 2,
+            ..
+        })
     ));
     assert!(matches!(
-        zph::zph(&d, &surv, none, &fit, &opts(vec![ZphTerm { name: "e".into(), columns: vec![] }])),
+        zph::zph(
+            &d,
+            &surv,
+            none,
+            &fit,
+            &opts(vec![ZphTerm {
+                name: "e".into(),
+                columns: vec![]
+            }])
+        ),
         Err(ZphError::EmptyTerm { .. })
     ));
-    let zero = Surv::new(vec![0.0, 3.0, 5.0, 2.0, 5.0, 3.0, 8.0, 6.0], surv.event().to_vec()).unwrap();
+    let zero = Surv::new(
+        vec![0.0, 3.0, 5.0, 2.0, 5.0, 3.0, 8.0, 6.0],
+        surv.event().to_vec(),
+    )
+    .unwrap();
     let fit0 = cox::fit(&d, &zero, none, &CoxOptions::default()).unwrap();
     assert!(matches!(
-        zph::zph(&d, &zero, none, &fit0, &ZphOptions { transform: ZphTransform::Log, terms: None }),
+        zph::zph(
+            &d,
+            &zero,
+            none,
+            &fit0,
+            &ZphOptions {
+                transform: ZphTransform::Log,
+                terms: None
+            }
+        ),
         Err(ZphError::NonPositiveTime { index: 0, .. })
     ));
     assert_eq!("rank".parse::<ZphTransform>(), Ok(ZphTransform::Rank));
     assert!("bogus".parse::<ZphTransform>().is_err());
+}
+
+/// Timing on a million rows (run with `--ignored --nocapture`): residuals and the test are one
+/// sort plus linear passes.
+#[test]
+#[ignore]
+fn timing_one_million_rows() {
+    let (n, p) = (1_000_000usize, 5usize);
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x: Vec<f64> = (0..n * p).map(|_| next()).collect();
+    let time: Vec<f64> = (0..n).map(|_| (next() * 1000.0).floor()).collect();
+    let event: Vec<bool> = (0..n).map(|_| next() < 0.6).collect();
+    let d = Design::new(x, n, (0..p).map(|j| format!("x{j}")).collect()).unwrap();
+    let surv = Surv::new(time, event).unwrap();
+    let fit = cox::fit(&d, &surv, FitExtras::default(), &CoxOptions::default()).unwrap();
+    let t0 = std::time::Instant::now();
+    let res = residuals::residuals(&d, &surv, FitExtras::default(), &fit).unwrap();
+    let t1 = t0.elapsed();
+    let z = zph::zph(
+        &d,
+        &surv,
+        FitExtras::default(),
+        &fit,
+        &ZphOptions::default(),
+    )
+    .unwrap();
+    let t2 = t0.elapsed() - t1;
+    assert_eq!(res.martingale.len(), n);
+    assert!(z.global.chisq.is_finite());
+    println!("n = {n}, p = {p}: residuals {t1:?}, zph {t2:?}");
 }
