@@ -110,6 +110,15 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
+    /// The proportional-hazards test's terms: one per covariate, a factor's dummies together.
+    pub fn zph_terms(&self) -> Vec<crate::stats::zph::ZphTerm> {
+        crate::stats::zph::ZphTerm::grouped(
+            self.covariates
+                .iter()
+                .map(|c| (c.name.as_str(), c.terms().len())),
+        )
+    }
+
     pub fn terms(&self) -> Vec<String> {
         self.covariates.iter().flat_map(|c| c.terms()).collect()
     }

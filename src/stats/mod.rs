@@ -11,4 +11,6 @@ pub mod km;
 pub mod linalg;
 pub mod metrics;
 pub mod pretty;
+pub mod residuals;
 pub mod surv;
+pub mod zph;
