@@ -13,6 +13,7 @@
 
 pub mod calibration;
 pub mod cohort;
+pub mod competing;
 pub mod concordance;
 pub mod cox;
 pub mod data;
