@@ -274,20 +274,22 @@ fn packed(a: usize, b: usize) -> usize {
     a * (a + 1) / 2 + b
 }
 
+#[inline]
 fn add_row(acc: &mut [f64], w: f64, x: &[f64], derivs: bool) {
     acc[0] += w;
     if !derivs {
         return;
     }
     let p = x.len();
-    let (s1, s2) = acc[1..].split_at_mut(p);
+    let (s1, mut s2) = acc[1..].split_at_mut(p);
     for a in 0..p {
         let wa = w * x[a];
         s1[a] += wa;
-        let row = &mut s2[packed(a, 0)..=packed(a, a)];
-        for (r, xb) in row.iter_mut().zip(&x[..=a]) {
+        let (row, rest) = s2.split_at_mut(a + 1);
+        for (r, xb) in row.iter_mut().zip(x) {
             *r += wa * xb;
         }
+        s2 = rest;
     }
 }
 
@@ -305,6 +307,7 @@ fn evaluate(prep: &Prep, b: &[f64], derivs: bool) -> Eval {
     }
     let mut bsum = vec![0.0; m];
     let mut csuf = vec![0.0; m];
+    let mut gacc = vec![0.0; m];
     let mut s = vec![0.0; m];
     let nd = prep.ev_time.len();
     let mut f = -prep
@@ -321,10 +324,28 @@ fn evaluate(prep: &Prep, b: &[f64], derivs: bool) -> Eval {
     for k in (0..nd).rev() {
         let u = prep.ev_time[k];
         while r > 0 && prep.t[r - 1] >= u {
-            r -= 1;
-            add_row(&mut bsum, e[r], prep.row(r), derivs);
-            if prep.st[r] == 2 {
-                add_row(&mut csuf, e[r] / prep.gw[r], prep.row(r), derivs);
+            // one tied time: G(t-) is the same for its competing events, so they are summed
+            // once and enter both sums
+            let tt = prep.t[r - 1];
+            let mut any = false;
+            while r > 0 && prep.t[r - 1] == tt {
+                r -= 1;
+                if prep.st[r] == 2 {
+                    if !any {
+                        gacc.iter_mut().for_each(|v| *v = 0.0);
+                        any = true;
+                    }
+                    add_row(&mut gacc, e[r], prep.row(r), derivs);
+                } else {
+                    add_row(&mut bsum, e[r], prep.row(r), derivs);
+                }
+            }
+            if any {
+                let w = 1.0 / prep.gw[r];
+                for ((b, c), g) in bsum.iter_mut().zip(csuf.iter_mut()).zip(&gacc) {
+                    *b += g;
+                    *c += g * w;
+                }
             }
         }
         let g = prep.ev_g[k];

@@ -155,9 +155,16 @@ impl CompetingSurv {
 
     /// Row indices in increasing time, ties in input order (R's `order`).
     pub(crate) fn order(&self) -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..self.len()).collect();
-        idx.sort_by(|&a, &b| self.time[a].total_cmp(&self.time[b]));
-        idx
+        // times are finite and >= 0, so their bit patterns sort as the numbers; the index
+        // breaks ties, which keeps input order within a tie
+        let mut keys: Vec<(u64, usize)> = self
+            .time
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((t + 0.0).to_bits(), i))
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, i)| i).collect()
     }
 }
 
