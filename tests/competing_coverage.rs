@@ -84,7 +84,7 @@ fn interval_covers_the_true_cif_small() {
     let (cov, total) = coverage(40, 300, 11);
     // 160 intervals: 95% coverage gives 0.95 +- 0.017; a variance missing a term or off by a
     // factor 2 falls well below 0.88
-    assert!(cov >= 0.88 && cov <= 1.0, "coverage {cov} of {total}");
+    assert!((0.88..=1.0).contains(&cov), "coverage {cov} of {total}");
 }
 
 #[test]

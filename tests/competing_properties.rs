@@ -2,6 +2,9 @@
 //! cmprsk's Fortran (`crrfsv`, `crrvv`, `crrfit`), and the Aalen-Johansen estimate against its
 //! definition, on random data with many ties.
 
+// The direct versions index like the Fortran they follow.
+#![allow(clippy::needless_range_loop)]
+
 use prognosis::competing::{self, CompetingSurv, CrrOptions, CumincOptions};
 use prognosis::cox::Design;
 use proptest::prelude::*;

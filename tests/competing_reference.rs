@@ -50,7 +50,10 @@ fn load(name: &str) -> CrCase {
         .join(r["file"].as_str().unwrap());
     let table = data::read_csv(&path, &req.columns(), &ReadOptions::default()).unwrap();
     let prepared = cohort::prepare(&table, &req).unwrap();
-    assert_eq!(prepared.surv.len() as u64, r["n_complete"].as_u64().unwrap());
+    assert_eq!(
+        prepared.surv.len() as u64,
+        r["n_complete"].as_u64().unwrap()
+    );
     let cause_col = table.column("cause").unwrap().values();
     let cause: Vec<u32> = prepared.rows.iter().map(|&i| cause_col[i] as u32).collect();
     let surv = CompetingSurv::new(prepared.surv.time().to_vec(), cause).unwrap();
@@ -84,11 +87,7 @@ fn load(name: &str) -> CrCase {
 
 fn group_codes(case: &CrCase, column: &str) -> Vec<usize> {
     let col = case.table.column(column).unwrap();
-    let labels: Vec<String> = case
-        .rows
-        .iter()
-        .map(|&i| col.label(i).unwrap())
-        .collect();
+    let labels: Vec<String> = case.rows.iter().map(|&i| col.label(i).unwrap()).collect();
     let mut levels = labels.clone();
     levels.sort();
     levels.dedup();
@@ -111,8 +110,18 @@ fn cumulative_incidence_and_variance_equal_cmprsk() {
             let var = nums(&want["var"]);
             for (j, &t) in times.iter().enumerate() {
                 let pt = curve.at(t).unwrap();
-                close(pt.estimate, est[j], REL, &format!("{name} cause {} est at {t}", curve.cause));
-                close(pt.variance, var[j], REL, &format!("{name} cause {} var at {t}", curve.cause));
+                close(
+                    pt.estimate,
+                    est[j],
+                    REL,
+                    &format!("{name} cause {} est at {t}", curve.cause),
+                );
+                close(
+                    pt.variance,
+                    var[j],
+                    REL,
+                    &format!("{name} cause {} var at {t}", curve.cause),
+                );
                 assert!(pt.lower < pt.estimate && pt.estimate < pt.upper);
             }
         }
@@ -131,14 +140,23 @@ fn gray_test_equals_cmprsk() {
         let df = nums(&g["df"]);
         assert_eq!(tests.len(), stat.len());
         for (j, t) in tests.iter().enumerate() {
-            close(t.statistic.unwrap(), stat[j], REL, &format!("{name} Gray stat cause {}", t.cause));
+            close(
+                t.statistic.unwrap(),
+                stat[j],
+                REL,
+                &format!("{name} Gray stat cause {}", t.cause),
+            );
             // cmprsk reports 1 - pchisq(stat, df), which keeps only ~1e-16 absolute accuracy;
             // the upper tail is computed directly here
             let got = t.p_value.unwrap();
             if p[j] > 1e-6 {
                 close(got, p[j], REL, &format!("{name} Gray p cause {}", t.cause));
             } else {
-                assert!((got - p[j]).abs() < 1e-15, "{name} Gray p {got:e} vs {:e}", p[j]);
+                assert!(
+                    (got - p[j]).abs() < 1e-15,
+                    "{name} Gray p {got:e} vs {:e}",
+                    p[j]
+                );
             }
             assert_eq!(t.df as f64, df[j]);
         }
@@ -164,7 +182,12 @@ fn gray_test_with_one_stratum_per_row_group_is_the_sum() {
     }
     close(all[0].score[0], score, 1e-12, "stratified score");
     close(all[0].variance[0], var, 1e-12, "stratified variance");
-    close(all[0].statistic.unwrap(), score * score / var, 1e-12, "stratified statistic");
+    close(
+        all[0].statistic.unwrap(),
+        score * score / var,
+        1e-12,
+        "stratified statistic",
+    );
 }
 
 #[test]
@@ -173,7 +196,11 @@ fn fine_gray_equals_cmprsk_crr() {
         let case = load(name);
         let r = &case.r["crr"];
         let fit = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
-        assert_eq!(fit.converged, r["converged"].as_bool().unwrap(), "{name} converged");
+        assert_eq!(
+            fit.converged,
+            r["converged"].as_bool().unwrap(),
+            "{name} converged"
+        );
         let coef = nums(&r["coef"]);
         let se = nums(&r["se"]);
         let p = nums(&r["p"]);
@@ -182,7 +209,12 @@ fn fine_gray_equals_cmprsk_crr() {
             close(row.se, se[j], REL, &format!("{name} se {}", row.name));
             close(row.p, p[j], REL, &format!("{name} p {}", row.name));
         }
-        close(fit.loglik, r["loglik"].as_f64().unwrap(), REL, &format!("{name} loglik"));
+        close(
+            fit.loglik,
+            r["loglik"].as_f64().unwrap(),
+            REL,
+            &format!("{name} loglik"),
+        );
         close(
             fit.loglik_null,
             r["loglik_null"].as_f64().unwrap(),
@@ -200,7 +232,12 @@ fn fine_gray_equals_cmprsk_crr() {
                 .predict_with_se(&case.surv, &case.design, case.design.row(row), &times)
                 .unwrap();
             for j in 0..times.len() {
-                close(got[j], want[j], REL, &format!("{name} profile {k} cif at {}", times[j]));
+                close(
+                    got[j],
+                    want[j],
+                    REL,
+                    &format!("{name} profile {k} cif at {}", times[j]),
+                );
                 close(with_se[j].cif, want[j], 1e-12, "predict_with_se cif");
                 assert!(with_se[j].lower < want[j] && want[j] < with_se[j].upper);
                 assert!(with_se[j].se > 0.0);
@@ -222,6 +259,80 @@ fn fine_gray_predictions_equal_riskregression_fgr_for_every_row() {
             for (i, &w) in want.iter().enumerate() {
                 let got = fit.predict(case.design.row(i), &[t]).unwrap()[0];
                 close(got, w, REL, &format!("{name} row {i} cif at {t}"));
+            }
+        }
+    }
+}
+
+/// R's `quantile(p, probs, type = 7)`.
+fn quantile7(sorted: &[f64], prob: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * prob;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[test]
+fn grouped_calibration_equals_the_reference() {
+    // fifths of R's predicted CIF (cut(p, unique(quantile(p, 0:5/5)), include.lowest = TRUE)):
+    // per group n, mean predicted (ours) and the Aalen-Johansen CIF with cmprsk's variance (ours)
+    for name in CASES {
+        let case = load(name);
+        let fit = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
+        let times = nums(&case.r["times"]);
+        for (j, cal) in case.r["calibration_groups5"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let t = times[j];
+            assert_eq!(cal["time"].as_f64().unwrap(), t);
+            let p_r = nums(&case.r["predicted_cif"]["values"][j]);
+            let mut sorted = p_r.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut breaks: Vec<f64> = (0..=5)
+                .map(|q| quantile7(&sorted, q as f64 / 5.0))
+                .collect();
+            breaks.dedup();
+            let group: Vec<usize> = p_r
+                .iter()
+                .map(|&v| breaks[1..].iter().position(|&b| v <= b).unwrap())
+                .collect();
+            for (g, want) in cal["groups"].as_array().unwrap().iter().enumerate() {
+                let rows: Vec<usize> = (0..group.len()).filter(|&i| group[i] == g).collect();
+                assert_eq!(
+                    rows.len() as u64,
+                    want["n"].as_u64().unwrap(),
+                    "{name} t {t} group {g} n"
+                );
+                let mean = rows
+                    .iter()
+                    .map(|&i| fit.predict(case.design.row(i), &[t]).unwrap()[0])
+                    .sum::<f64>()
+                    / rows.len() as f64;
+                close(
+                    mean,
+                    want["predicted"].as_f64().unwrap(),
+                    REL,
+                    &format!("{name} t {t} group {g} predicted"),
+                );
+                let sub = case.surv.subset(&rows);
+                let curves = competing::cuminc(&sub, None, &CumincOptions::default()).unwrap();
+                let c1 = curves.iter().find(|c| c.cause == 1).unwrap();
+                let pt = c1.at(t).unwrap();
+                close(
+                    pt.estimate,
+                    want["observed"].as_f64().unwrap(),
+                    REL,
+                    &format!("{name} t {t} group {g} observed"),
+                );
+                close(
+                    pt.variance,
+                    want["var"].as_f64().unwrap(),
+                    REL,
+                    &format!("{name} t {t} group {g} var"),
+                );
             }
         }
     }

@@ -72,7 +72,7 @@ impl CifCurve {
     /// The value at `t` as `cmprsk::timepoints`: the step function at or before `t`; `None` for a
     /// negative `t` or one after the last follow-up time (where `timepoints` gives NA).
     pub fn at(&self, t: f64) -> Option<CifPoint> {
-        if !(t >= 0.0) || t > self.max_time {
+        if t.is_nan() || t < 0.0 || t > self.max_time {
             return None;
         }
         let j = self.times.partition_point(|&u| u <= t);
@@ -114,11 +114,7 @@ pub fn cif_limits(f: f64, se: f64, z: f64, conf_type: CifConfType) -> (f64, f64)
     }
 }
 
-fn check_codes(
-    codes: &[usize],
-    n: usize,
-    what: &'static str,
-) -> Result<usize, CompetingError> {
+fn check_codes(codes: &[usize], n: usize, what: &'static str) -> Result<usize, CompetingError> {
     if codes.len() != n {
         return Err(CompetingError::WrongLength {
             what,
@@ -135,7 +131,9 @@ fn observed_causes(surv: &CompetingSurv) -> Vec<u32> {
     for &c in surv.cause() {
         seen[c as usize] = true;
     }
-    (1..=surv.n_causes()).filter(|&c| seen[c as usize]).collect()
+    (1..=surv.n_causes())
+        .filter(|&c| seen[c as usize])
+        .collect()
 }
 
 /// Aalen-Johansen cumulative incidence of every observed cause, per group when `groups` (codes

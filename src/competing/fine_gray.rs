@@ -9,6 +9,9 @@
 //! O(n p^2) after one O(n log n) sort (Kawaguchi et al. 2020, *Biostatistics* 22:42). The sandwich
 //! variance and the prediction variance are forward scans of the same kind.
 
+// The scans index several parallel per-row arrays at once.
+#![allow(clippy::needless_range_loop)]
+
 use super::{CompetingError, CompetingSurv};
 use crate::cox::Design;
 use crate::dist::{two_sided_p, z_for_level};
@@ -750,7 +753,8 @@ impl FineGray {
             b0[k] = prev(&b0, k) + w / ev.s0[k];
             gb0[k] = prev(&gb0, k) + w * prep.ev_g[k] / ev.s0[k];
             for j in 0..p {
-                a1[k * p + j] = w * ev.mean[k * p + j] + if k > 0 { a1[(k - 1) * p + j] } else { 0.0 };
+                a1[k * p + j] =
+                    w * ev.mean[k * p + j] + if k > 0 { a1[(k - 1) * p + j] } else { 0.0 };
             }
         }
         let z = z_for_level(self.level);
@@ -768,7 +772,9 @@ impl FineGray {
                 continue;
             }
             let lam0 = a0[kt - 1];
-            let g: Vec<f64> = (0..p).map(|j| xc[j] - a1[(kt - 1) * p + j] / lam0).collect();
+            let g: Vec<f64> = (0..p)
+                .map(|j| xc[j] - a1[(kt - 1) * p + j] / lam0)
+                .collect();
             let mut var = 0.0;
             let mut r0 = 0.0;
             let mut cum = 0.0;
