@@ -45,9 +45,7 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("n={n} (competing {:.0}%)", 100.0 * share));
         group.sample_size(10);
         group.bench_function("crr fit", |b| {
-            b.iter(|| {
-                black_box(competing::crr(&surv, &design, &CrrOptions::default()).unwrap())
-            })
+            b.iter(|| black_box(competing::crr(&surv, &design, &CrrOptions::default()).unwrap()))
         });
         group.finish();
     }
