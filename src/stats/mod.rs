@@ -2,6 +2,7 @@
 //! formatting of numbers for people. Every statistic follows the R function it names.
 
 pub mod calibration;
+pub mod competing;
 pub mod concordance;
 pub mod cox;
 pub mod decision;

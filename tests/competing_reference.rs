@@ -1,0 +1,339 @@
+//! Competing risks against R's cmprsk 2.2-11 (cuminc, timepoints, Gray's test, crr, predict.crr)
+//! and riskRegression's FGR predictions: tests/reference/competing_risks/competing_risks.json,
+//! made by tests/reference/scripts/make_cr_reference.R.
+
+mod common;
+
+use common::{close, nums, root, strs, REL};
+use prognosis::data::cohort::{self, FitRequest};
+use prognosis::data::csv::{self as data, ReadOptions};
+use prognosis::stats::competing::{self, CompetingSurv, CrrOptions, CumincOptions};
+use prognosis::stats::cox::Design;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const CASES: [&str; 3] = ["bone_mets_cr", "mgus2_cr", "rotterdam_cr"];
+
+fn reference() -> Value {
+    let path = root().join("tests/reference/competing_risks/competing_risks.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+struct CrCase {
+    r: Value,
+    surv: CompetingSurv,
+    /// The design with R's column order (`crr$terms`).
+    design: Design,
+    /// Per complete row, the raw value of each column read (for the group variable).
+    table: data::Table,
+    rows: Vec<usize>,
+}
+
+fn load(name: &str) -> CrCase {
+    let r = reference()[name].clone();
+    let mut reference_levels = BTreeMap::new();
+    if let Some(obj) = r["factor_reference"].as_object() {
+        for (k, v) in obj {
+            reference_levels.insert(k.clone(), v.as_str().unwrap().to_string());
+        }
+    }
+    let req = FitRequest {
+        time: "time".into(),
+        event: "cause".into(),
+        covariates: strs(&r["covariates"]),
+        reference: reference_levels,
+        event_values: vec!["1".into()],
+        ..Default::default()
+    };
+    let path = root()
+        .join("tests/reference/competing_risks/datasets")
+        .join(r["file"].as_str().unwrap());
+    let table = data::read_csv(&path, &req.columns(), &ReadOptions::default()).unwrap();
+    let prepared = cohort::prepare(&table, &req).unwrap();
+    assert_eq!(
+        prepared.surv.len() as u64,
+        r["n_complete"].as_u64().unwrap()
+    );
+    let cause_col = table.column("cause").unwrap().values();
+    let cause: Vec<u32> = prepared.rows.iter().map(|&i| cause_col[i] as u32).collect();
+    let surv = CompetingSurv::new(prepared.surv.time().to_vec(), cause).unwrap();
+    assert_eq!(surv.n_events(1) as u64, r["n_cause1"].as_u64().unwrap());
+    assert_eq!(surv.n_events(2) as u64, r["n_cause2"].as_u64().unwrap());
+    // reorder the design's columns to R's term order
+    let terms = strs(&r["crr"]["terms"]);
+    let d = &prepared.design;
+    let cols: Vec<usize> = terms
+        .iter()
+        .map(|t| {
+            d.names
+                .iter()
+                .position(|n| n.replace('=', "") == *t)
+                .unwrap_or_else(|| panic!("{name}: term {t} not in {:?}", d.names))
+        })
+        .collect();
+    let mut x = Vec::with_capacity(d.n * cols.len());
+    for i in 0..d.n {
+        x.extend(cols.iter().map(|&c| d.row(i)[c]));
+    }
+    let design = Design::new(x, d.n, terms).unwrap();
+    CrCase {
+        r,
+        surv,
+        design,
+        table,
+        rows: prepared.rows,
+    }
+}
+
+fn group_codes(case: &CrCase, column: &str) -> Vec<usize> {
+    let col = case.table.column(column).unwrap();
+    let labels: Vec<String> = case.rows.iter().map(|&i| col.label(i).unwrap()).collect();
+    let mut levels = labels.clone();
+    levels.sort();
+    levels.dedup();
+    labels
+        .iter()
+        .map(|l| levels.iter().position(|v| v == l).unwrap())
+        .collect()
+}
+
+#[test]
+fn cumulative_incidence_and_variance_equal_cmprsk() {
+    for name in CASES {
+        let case = load(name);
+        let times = nums(&case.r["times"]);
+        let curves = competing::cuminc(&case.surv, None, &CumincOptions::default()).unwrap();
+        assert_eq!(curves.len(), 2);
+        for (curve, want) in curves.iter().zip(case.r["cuminc"].as_array().unwrap()) {
+            assert_eq!(curve.cause as u64, want["cause"].as_u64().unwrap());
+            let est = nums(&want["est"]);
+            let var = nums(&want["var"]);
+            for (j, &t) in times.iter().enumerate() {
+                let pt = curve.at(t).unwrap();
+                close(
+                    pt.estimate,
+                    est[j],
+                    REL,
+                    &format!("{name} cause {} est at {t}", curve.cause),
+                );
+                close(
+                    pt.variance,
+                    var[j],
+                    REL,
+                    &format!("{name} cause {} var at {t}", curve.cause),
+                );
+                assert!(pt.lower < pt.estimate && pt.estimate < pt.upper);
+            }
+        }
+    }
+}
+
+#[test]
+fn gray_test_equals_cmprsk() {
+    for name in CASES {
+        let case = load(name);
+        let g = &case.r["gray"];
+        let groups = group_codes(&case, g["group"].as_str().unwrap());
+        let tests = competing::gray_test(&case.surv, &groups, None, 0.0).unwrap();
+        let stat = nums(&g["stat"]);
+        let p = nums(&g["p"]);
+        let df = nums(&g["df"]);
+        assert_eq!(tests.len(), stat.len());
+        for (j, t) in tests.iter().enumerate() {
+            close(
+                t.statistic.unwrap(),
+                stat[j],
+                REL,
+                &format!("{name} Gray stat cause {}", t.cause),
+            );
+            // cmprsk reports 1 - pchisq(stat, df), which keeps only ~1e-16 absolute accuracy;
+            // the upper tail is computed directly here
+            let got = t.p_value.unwrap();
+            if p[j] > 1e-6 {
+                close(got, p[j], REL, &format!("{name} Gray p cause {}", t.cause));
+            } else {
+                assert!(
+                    (got - p[j]).abs() < 1e-15,
+                    "{name} Gray p {got:e} vs {:e}",
+                    p[j]
+                );
+            }
+            assert_eq!(t.df as f64, df[j]);
+        }
+    }
+}
+
+#[test]
+fn gray_test_with_one_stratum_per_row_group_is_the_sum() {
+    // strata: the test of the first case stratified by itself in two halves equals the crst sums
+    let case = load("bone_mets_cr");
+    let groups = group_codes(&case, "surgery");
+    let strata = group_codes(&case, "chemo");
+    let all = competing::gray_test(&case.surv, &groups, Some(&strata), 0.0).unwrap();
+    let mut score = 0.0;
+    let mut var = 0.0;
+    for s in 0..2 {
+        let rows: Vec<usize> = (0..strata.len()).filter(|&i| strata[i] == s).collect();
+        let sub = case.surv.subset(&rows);
+        let g: Vec<usize> = rows.iter().map(|&i| groups[i]).collect();
+        let t = competing::gray_test(&sub, &g, None, 0.0).unwrap();
+        score += t[0].score[0];
+        var += t[0].variance[0];
+    }
+    close(all[0].score[0], score, 1e-12, "stratified score");
+    close(all[0].variance[0], var, 1e-12, "stratified variance");
+    close(
+        all[0].statistic.unwrap(),
+        score * score / var,
+        1e-12,
+        "stratified statistic",
+    );
+}
+
+#[test]
+fn fine_gray_equals_cmprsk_crr() {
+    for name in CASES {
+        let case = load(name);
+        let r = &case.r["crr"];
+        let fit = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
+        assert_eq!(
+            fit.converged,
+            r["converged"].as_bool().unwrap(),
+            "{name} converged"
+        );
+        let coef = nums(&r["coef"]);
+        let se = nums(&r["se"]);
+        let p = nums(&r["p"]);
+        for (j, row) in fit.coefficients().iter().enumerate() {
+            close(row.coef, coef[j], REL, &format!("{name} coef {}", row.name));
+            close(row.se, se[j], REL, &format!("{name} se {}", row.name));
+            close(row.p, p[j], REL, &format!("{name} p {}", row.name));
+        }
+        close(
+            fit.loglik,
+            r["loglik"].as_f64().unwrap(),
+            REL,
+            &format!("{name} loglik"),
+        );
+        close(
+            fit.loglik_null,
+            r["loglik_null"].as_f64().unwrap(),
+            REL,
+            &format!("{name} loglik at 0"),
+        );
+        // predict.crr for the first, middle and last complete rows
+        let n = case.design.n;
+        let times = nums(&case.r["times"]);
+        for (k, prof) in r["profiles"].as_array().unwrap().iter().enumerate() {
+            let row = [0, n / 2 - 1, n - 1][k];
+            let want = nums(&prof["cif"]);
+            let got = fit.predict(case.design.row(row), &times).unwrap();
+            let with_se = fit
+                .predict_with_se(&case.surv, &case.design, case.design.row(row), &times)
+                .unwrap();
+            for j in 0..times.len() {
+                close(
+                    got[j],
+                    want[j],
+                    REL,
+                    &format!("{name} profile {k} cif at {}", times[j]),
+                );
+                close(with_se[j].cif, want[j], 1e-12, "predict_with_se cif");
+                assert!(with_se[j].lower < want[j] && want[j] < with_se[j].upper);
+                assert!(with_se[j].se > 0.0);
+            }
+        }
+    }
+}
+
+#[test]
+fn fine_gray_predictions_equal_riskregression_fgr_for_every_row() {
+    for name in CASES {
+        let case = load(name);
+        let fit = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
+        let times = nums(&case.r["times"]);
+        let values = case.r["predicted_cif"]["values"].as_array().unwrap();
+        for (j, &t) in times.iter().enumerate() {
+            let want = nums(&values[j]);
+            assert_eq!(want.len(), case.design.n);
+            for (i, &w) in want.iter().enumerate() {
+                let got = fit.predict(case.design.row(i), &[t]).unwrap()[0];
+                close(got, w, REL, &format!("{name} row {i} cif at {t}"));
+            }
+        }
+    }
+}
+
+/// R's `quantile(p, probs, type = 7)`.
+fn quantile7(sorted: &[f64], prob: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * prob;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[test]
+fn grouped_calibration_equals_the_reference() {
+    // fifths of R's predicted CIF (cut(p, unique(quantile(p, 0:5/5)), include.lowest = TRUE)):
+    // per group n, mean predicted (ours) and the Aalen-Johansen CIF with cmprsk's variance (ours)
+    for name in CASES {
+        let case = load(name);
+        let fit = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
+        let times = nums(&case.r["times"]);
+        for (j, cal) in case.r["calibration_groups5"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let t = times[j];
+            assert_eq!(cal["time"].as_f64().unwrap(), t);
+            let p_r = nums(&case.r["predicted_cif"]["values"][j]);
+            let mut sorted = p_r.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut breaks: Vec<f64> = (0..=5)
+                .map(|q| quantile7(&sorted, q as f64 / 5.0))
+                .collect();
+            breaks.dedup();
+            let group: Vec<usize> = p_r
+                .iter()
+                .map(|&v| breaks[1..].iter().position(|&b| v <= b).unwrap())
+                .collect();
+            for (g, want) in cal["groups"].as_array().unwrap().iter().enumerate() {
+                let rows: Vec<usize> = (0..group.len()).filter(|&i| group[i] == g).collect();
+                assert_eq!(
+                    rows.len() as u64,
+                    want["n"].as_u64().unwrap(),
+                    "{name} t {t} group {g} n"
+                );
+                let mean = rows
+                    .iter()
+                    .map(|&i| fit.predict(case.design.row(i), &[t]).unwrap()[0])
+                    .sum::<f64>()
+                    / rows.len() as f64;
+                close(
+                    mean,
+                    want["predicted"].as_f64().unwrap(),
+                    REL,
+                    &format!("{name} t {t} group {g} predicted"),
+                );
+                let sub = case.surv.subset(&rows);
+                let curves = competing::cuminc(&sub, None, &CumincOptions::default()).unwrap();
+                let c1 = curves.iter().find(|c| c.cause == 1).unwrap();
+                let pt = c1.at(t).unwrap();
+                close(
+                    pt.estimate,
+                    want["observed"].as_f64().unwrap(),
+                    REL,
+                    &format!("{name} t {t} group {g} observed"),
+                );
+                close(
+                    pt.variance,
+                    want["var"].as_f64().unwrap(),
+                    REL,
+                    &format!("{name} t {t} group {g} var"),
+                );
+            }
+        }
+    }
+}
