@@ -1,11 +1,13 @@
-//! prognosis: Cox proportional-hazards models, survival prediction and validation, with results
-//! equal to R's `survival` and `rms`.
+//! prognosis: Cox proportional-hazards models, survival prediction and validation, competing
+//! risks and nomograms, with results equal to R's `survival`, `rms` and `cmprsk`.
 //!
-//! The numerical core ([`surv`], [`cox`], [`km`], [`linalg`], [`dist`]) takes plain types and does
-//! no I/O. [`data`] reads CSV files, [`cohort`] turns them into fit inputs, [`model`] is the model
-//! file, [`report`] renders results, [`output`] writes files atomically. [`nomogram`] scales a
-//! model as `rms::nomogram`, [`riskgroups`] compares risk groups, [`table1`] and [`selection`] make
-//! a study's tables, and [`plot`] draws the figures (SVG and PNG, DejaVu Sans built in).
+//! The source is in layers, lowest first; a module imports only from its own layer or lower ones:
+//! [`stats`] (the numerical core: plain types in, `Result` out; no I/O, no printing, no number
+//! formatting for people) < [`model`] (a fitted model and what derives from it: model file,
+//! specification, nomogram, validation, risk groups, selection) < [`data`] (CSV, cohort and design
+//! matrix, registry specification) < [`report`] and [`plot`] (text, JSON, Markdown/HTML, figures,
+//! writing files) < [`study`] (the whole study pipeline) < [`cli`] (one file per subcommand; the
+//! binary only parses and dispatches). `docs/architecture.md` says where new code goes.
 
 // Input errors carry the file, line, column, value and a hint for people; they are returned on
 // cold paths only, so their size does not matter.
