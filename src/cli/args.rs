@@ -118,3 +118,19 @@ pub fn write_figure<F: plot::Figure>(fig: &F, paths: &[PathBuf], id: &str) -> Re
     }
     Ok(())
 }
+
+/// The study specification at `spec`, and the export to read: `export` when given, else the
+/// specification's `source.file`.
+pub fn spec_and_export(
+    spec: &Path,
+    export: Option<PathBuf>,
+) -> Result<(crate::data::registry::StudySpec, PathBuf)> {
+    let loaded = crate::data::registry::StudySpec::load(spec)?;
+    match export.or_else(|| loaded.source_file()) {
+        Some(p) => Ok((loaded, p)),
+        None => bail!(
+            "no export file: name it after the options, or give source.file in {}",
+            spec.display()
+        ),
+    }
+}

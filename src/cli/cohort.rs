@@ -23,15 +23,8 @@ pub struct CohortArgs {
 }
 
 pub fn run(a: CohortArgs) -> Result<()> {
-    use crate::data::registry::{self, StudySpec};
-    let spec = StudySpec::load(&a.spec)?;
-    let export = match a.export.or_else(|| spec.source_file()) {
-        Some(p) => p,
-        None => bail!(
-            "no export file: name it after the options, or give source.file in {}",
-            a.spec.display()
-        ),
-    };
+    use crate::data::registry;
+    let (spec, export) = super::args::spec_and_export(&a.spec, a.export)?;
     let t0 = std::time::Instant::now();
     let table = registry::read_export(&spec, &export)?;
     let t_read = t0.elapsed();

@@ -2,7 +2,7 @@
 
 use super::args::stdout;
 use crate::report::output::write_atomic;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -25,15 +25,7 @@ pub struct StudyArgs {
 }
 
 pub fn run(a: StudyArgs) -> Result<()> {
-    use crate::data::registry::StudySpec;
-    let spec = StudySpec::load(&a.spec)?;
-    let export = match a.export.or_else(|| spec.source_file()) {
-        Some(p) => p,
-        None => bail!(
-            "no export file: name it after the options, or give source.file in {}",
-            a.spec.display()
-        ),
-    };
+    let (spec, export) = super::args::spec_and_export(&a.spec, a.export)?;
     let t0 = std::time::Instant::now();
     let opts = crate::study::StudyOptions {
         bootstrap: a.bootstrap,

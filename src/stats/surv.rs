@@ -27,6 +27,15 @@ pub struct Surv {
     event: Vec<bool>,
 }
 
+/// The first time that is not finite or is negative, with its index: what [`Surv::new`] and
+/// every other outcome type refuse.
+pub fn first_bad_time(time: &[f64]) -> Option<(usize, f64)> {
+    time.iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite() || **v < 0.0)
+        .map(|(i, &v)| (i, v))
+}
+
 impl Surv {
     /// Checks lengths and that every time is finite and non-negative (time 0 is allowed: SEER
     /// records survival under one month as 0 months).
@@ -40,13 +49,12 @@ impl Surv {
         if time.is_empty() {
             return Err(SurvError::Empty);
         }
-        for (index, &value) in time.iter().enumerate() {
-            if !value.is_finite() {
-                return Err(SurvError::NonFiniteTime { index, value });
-            }
-            if value < 0.0 {
-                return Err(SurvError::NegativeTime { index, value });
-            }
+        if let Some((index, value)) = first_bad_time(&time) {
+            return Err(if value.is_finite() {
+                SurvError::NegativeTime { index, value }
+            } else {
+                SurvError::NonFiniteTime { index, value }
+            });
         }
         Ok(Surv { time, event })
     }

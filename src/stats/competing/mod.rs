@@ -85,13 +85,12 @@ impl CompetingSurv {
         if time.is_empty() {
             return Err(CompetingError::Empty);
         }
-        for (index, &value) in time.iter().enumerate() {
-            if !value.is_finite() {
-                return Err(CompetingError::NonFiniteTime { index, value });
-            }
-            if value < 0.0 {
-                return Err(CompetingError::NegativeTime { index, value });
-            }
+        if let Some((index, value)) = crate::stats::surv::first_bad_time(&time) {
+            return Err(if value.is_finite() {
+                CompetingError::NegativeTime { index, value }
+            } else {
+                CompetingError::NonFiniteTime { index, value }
+            });
         }
         if let Some((index, &value)) = cause.iter().enumerate().find(|(_, &c)| c > n_causes) {
             return Err(CompetingError::CauseOutOfRange {
