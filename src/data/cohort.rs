@@ -36,6 +36,27 @@ pub struct FitRequest {
 }
 
 impl FitRequest {
+    /// The same request for a subset of its covariates (after factor selection, say): the
+    /// options of the others (categorical, reference level) are left out with them.
+    pub fn with_covariates(&self, covariates: &[String]) -> FitRequest {
+        FitRequest {
+            covariates: covariates.to_vec(),
+            categorical: self
+                .categorical
+                .iter()
+                .filter(|c| covariates.contains(c))
+                .cloned()
+                .collect(),
+            reference: self
+                .reference
+                .iter()
+                .filter(|(c, _)| covariates.contains(c))
+                .map(|(c, r)| (c.clone(), r.clone()))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// All columns the request reads.
     pub fn columns(&self) -> Vec<&str> {
         let mut c = vec![self.time.as_str(), self.event.as_str()];
@@ -1082,6 +1103,22 @@ mod tests {
                 x: vec![50.0, 1.0, 0.0],
                 stratum: 0
             }
+        );
+    }
+
+    #[test]
+    fn a_covariate_subset_drops_the_options_of_the_others() {
+        let mut r = req(&["age", "meno", "size"]);
+        r.categorical = vec!["meno".into(), "size".into()];
+        r.reference.insert("meno".into(), "pre".into());
+        r.reference.insert("size".into(), "<=20".into());
+        let sub = r.with_covariates(&["age".to_string(), "size".to_string()]);
+        assert_eq!(sub.covariates, vec!["age", "size"]);
+        assert_eq!(sub.categorical, vec!["size"]);
+        assert_eq!(sub.reference.keys().collect::<Vec<_>>(), vec!["size"]);
+        assert_eq!(
+            (sub.time.as_str(), sub.event.as_str()),
+            (r.time.as_str(), r.event.as_str())
         );
     }
 }

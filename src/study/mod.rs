@@ -9,7 +9,7 @@
 //! output depends only on the inputs: no time stamps, seeded resampling, sorted maps, so two runs
 //! give byte-identical files.
 
-use crate::data::cohort::{self, FitRequest, Prepared};
+use crate::data::cohort::{self, Prepared};
 use crate::data::csv::Table;
 use crate::data::registry::{
     self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
@@ -505,10 +505,7 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
         ));
     }
     chosen.dedup();
-    let req = FitRequest {
-        covariates: chosen.clone(),
-        ..req_all.clone()
-    };
+    let req = req_all.with_covariates(&chosen);
     let prep = cohort::prepare(&dev_table, &req)?;
     let fit = cox::fit(&prep.design, &prep.surv, FitExtras::default(), &fit_opts)?;
     let model = cohort::model_file(&dev_table, &prep, fit);
