@@ -11,6 +11,7 @@
 // cold paths only, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod calculator;
 pub mod calibration;
 pub mod cohort;
 pub mod concordance;
@@ -22,6 +23,7 @@ pub mod km;
 pub mod linalg;
 pub mod metrics;
 pub mod model;
+pub mod model_card;
 pub mod nomogram;
 pub mod output;
 pub mod plot;

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod calculator_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "prognosis",
@@ -60,6 +62,9 @@ enum Command {
     /// Apply a study specification to a registry export: inclusion rules, attrition table,
     /// analysis-ready CSV
     Cohort(CohortArgs),
+    /// Write the clinician calculator of a saved model: one offline HTML file with the numbers
+    /// of `score`
+    Calculator(calculator_cmd::CalculatorArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -1244,6 +1249,7 @@ fn main() -> ExitCode {
         Command::Km(a) => run_km(a),
         Command::Simulate(a) => run_simulate(a),
         Command::Cohort(a) => cohort_cmd(a),
+        Command::Calculator(a) => calculator_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
