@@ -663,8 +663,10 @@ pub fn calculator_html(
          <div id=\"message\" class=\"msg\" role=\"alert\" hidden></div>\n\
          <ul id=\"warnings\" class=\"warnings\" aria-live=\"polite\" hidden></ul>\n\
          <div id=\"output\" aria-live=\"polite\">\n\
-         <table id=\"survival\" class=\"surv\"><caption>Predicted survival with 95% \
-         confidence interval</caption><tbody></tbody></table>\n\
+         <p class=\"small\" id=\"survival-cap\">Predicted survival with 95% confidence \
+         interval</p>\n\
+         <table id=\"survival\" class=\"surv\" aria-describedby=\"survival-cap\">\
+         <tbody></tbody></table>\n\
          <p id=\"median\"></p>\n<p id=\"risk\" hidden></p>\n\
          <figure id=\"curve\"><figcaption>Predicted survival curve with its 95% confidence \
          band; dashed lines mark the horizons.</figcaption></figure>\n\

@@ -95,3 +95,81 @@ pub struct RiskGroupCard {
     /// One label per group, lowest scores first.
     pub labels: Vec<String>,
 }
+
+impl ValidationCard {
+    /// The card entry of a validation report on the set named `set`.
+    pub fn from_report(set: &str, r: &crate::validation::ValidationReport) -> ValidationCard {
+        ValidationCard {
+            set: set.to_string(),
+            n: r.n,
+            events: r.events,
+            harrell_c: r.harrell_c.c,
+            harrell_c_lower: r.harrell_c.lower,
+            harrell_c_upper: r.harrell_c.upper,
+            uno_c: r.uno_c.c.is_finite().then_some(r.uno_c.c),
+            corrected_c: r.bootstrap.as_ref().map(|b| b.corrected.harrell_c),
+            horizons: r
+                .horizons
+                .iter()
+                .map(|h| HorizonCard {
+                    time: h.time,
+                    auc: h.auc,
+                    ici: h.calibration.ici,
+                    calibration_slope: h.calibration.slope,
+                    observed_expected: h.calibration.observed_expected,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ModelCard {
+    /// The card of a model fitted by a study: title, description, the specification's labels of
+    /// the model's covariates and of their numeric values ("Yes" for 1).
+    pub fn from_study(
+        spec: &crate::registry::StudySpec,
+        model: &crate::model::ModelFile,
+    ) -> ModelCard {
+        let mut card = ModelCard {
+            title: Some(
+                spec.study
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| spec.study.name.clone()),
+            ),
+            description: spec.study.description.clone(),
+            ..Default::default()
+        };
+        for c in &model.spec.covariates {
+            let Some(def) = spec.covariates.iter().find(|d| d.name == c.name) else {
+                continue;
+            };
+            card.labels.insert(c.name.clone(), def.display().to_string());
+            let values: Vec<f64> = model
+                .covariates
+                .iter()
+                .find_map(|s| match s {
+                    crate::model::CovariateSummary::Numeric { name, values, .. }
+                        if *name == c.name =>
+                    {
+                        values.clone()
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let labels: Vec<ValueLabel> = values
+                .iter()
+                .filter_map(|&v| {
+                    crate::registry::value_label(def, v).map(|label| ValueLabel {
+                        value: crate::data::format_number(v),
+                        label,
+                    })
+                })
+                .collect();
+            if !labels.is_empty() {
+                card.value_labels.insert(c.name.clone(), labels);
+            }
+        }
+        card
+    }
+}

@@ -988,6 +988,45 @@ pub fn run(
         );
     }
 
+    // ---- clinician calculator: the model with its card, as one offline page
+    let mut card = crate::model_card::ModelCard::from_study(spec, &model);
+    card.validation = sets
+        .iter()
+        .map(|s| crate::model_card::ValidationCard::from_report(s.name, &s.report))
+        .collect();
+    card.risk_groups = Some(crate::model_card::RiskGroupCard {
+        on: if on_lp {
+            crate::model_card::RiskScale::Lp
+        } else {
+            crate::model_card::RiskScale::Points
+        },
+        cutoffs: cuts.clone(),
+        labels: rg_labels.clone(),
+    });
+    let model = model.with_card(card);
+    if let Some(f) = files.files.iter_mut().find(|f| f.0 == "model.json") {
+        f.1 = model.to_json().into_bytes();
+    }
+    let calc = crate::calculator::calculator_html(
+        &model,
+        &crate::calculator::CalculatorOptions {
+            times: times.clone(),
+            title: Some(title.clone()),
+        },
+    )
+    .map_err(|e| StudyError::Study(format!("calculator: {e}")))?;
+    files.add("calculator.html", calc.into_bytes());
+    doc.h(2, "Calculator for clinicians");
+    let text = "calculator.html predicts survival for one patient with this model, offline in any \
+                browser, with the same numbers as prognosis score.";
+    let _ = writeln!(doc.md, "[{text}](calculator.html)\n");
+    let _ = writeln!(
+        doc.html,
+        "<p><a href=\"calculator.html\">calculator.html</a> predicts survival for one patient \
+         with this model, offline in any browser, with the same numbers as \
+         <code>prognosis score</code>.</p>"
+    );
+
     // ---- files
     doc.h(2, "Files");
     let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();

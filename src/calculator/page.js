@@ -643,7 +643,9 @@
     var enc;
     try { enc = encodePatient(state); } catch (e) { return; }
     var c = patientCurve(enc.x, enc.stratum);
-    var W = 640, H = 340, L = 62, R = 16, T = 14, B = 52;
+    // one unit of the drawing is about one CSS pixel, so that text keeps its size on a phone
+    var W = Math.round(Math.max(320, Math.min(640, fig.clientWidth || 640)));
+    var H = Math.round(Math.max(260, Math.min(340, W * 0.56))), L = 56, R = 14, T = 14, B = 52;
     var tmax = Math.max(c.time.length ? c.time[c.time.length - 1] : 1,
       Math.max.apply(null, M.times.concat([0])));
     if (!(tmax > 0)) tmax = 1;
@@ -657,7 +659,7 @@
       g.appendChild(svg('line', { x1: L, x2: W - R, y1: Y(s), y2: Y(s), 'class': 'grid' }));
       g.appendChild(svg('text', { x: L - 8, y: Y(s) + 5, 'text-anchor': 'end' }, (100 * s) + '%'));
     });
-    niceTicks(0, tmax, 6).forEach(function (t) {
+    niceTicks(0, tmax, W < 480 ? 4 : 6).forEach(function (t) {
       g.appendChild(svg('line', { x1: X(t), x2: X(t), y1: H - B, y2: H - B + 5, 'class': 'tick' }));
       g.appendChild(svg('text', { x: X(t), y: H - B + 22, 'text-anchor': 'middle' }, formatNumber(Math.round(t * 1e6) / 1e6)));
     });
@@ -707,6 +709,11 @@
     state = readHash();
     fillForm();
     update();
+  });
+  var lastWidth = $('curve').clientWidth;
+  window.addEventListener('resize', function () {
+    var w = $('curve').clientWidth;
+    if (w !== lastWidth) { lastWidth = w; renderCurve(); }
   });
   $('reset').addEventListener('click', function () {
     state = defaults();
