@@ -450,7 +450,7 @@ fn card_html(model: &ModelFile, times: &[f64]) -> String {
         .map(|c| esc(&label_of(card, &c.name)))
         .collect();
     let mut what = format!(
-        "Cox proportional-hazards model ({} ties) of {} over {}; factors: {}",
+        "Cox proportional-hazards model ({} ties); outcome column {}, time in {}; factors: {}",
         model.fit.ties,
         esc(&model.spec.event),
         esc(unit),

@@ -564,8 +564,8 @@
     if (!g) { p.hidden = true; return; }
     p.hidden = false;
     p.setAttribute('data-group', g.label);
-    p.textContent = 'Risk group: ' + g.label + ' (' + (M.risk_groups.on === 'lp' ?
-      'linear predictor ' + g.score.toFixed(3) : g.score.toFixed(1) + ' points') + ').';
+    p.textContent = 'Risk group: ' + g.label + '; this patient has ' + (M.risk_groups.on === 'lp' ?
+      'a linear predictor of ' + g.score.toFixed(3) : g.score.toFixed(1) + ' points') + '.';
   }
 
   function renderPoints(r) {
