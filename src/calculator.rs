@@ -182,10 +182,7 @@ fn option_label(labels: &[(String, String)], value: &str) -> String {
 
 /// A slider step: 1 for whole-number data, else a 1-2-5 step giving about 100 positions.
 fn slider_step(min: f64, max: f64, quantiles: &[f64]) -> f64 {
-    let whole = [min, max]
-        .iter()
-        .chain(quantiles)
-        .all(|v| v.fract() == 0.0);
+    let whole = [min, max].iter().chain(quantiles).all(|v| v.fract() == 0.0);
     let range = max - min;
     if whole && range >= 20.0 {
         return 1.0;
@@ -264,7 +261,8 @@ fn page_data<'a>(
                     _ => (None, None, None, Vec::new()),
                 };
                 // few distinct values (0/1 factors, grades): a choice of those values
-                let choice = values.filter(|v| v.len() <= 8 && (v.len() <= 3 || !labels.is_empty()));
+                let choice =
+                    values.filter(|v| v.len() <= 8 && (v.len() <= 3 || !labels.is_empty()));
                 match choice {
                     Some(vals) => {
                         let options: Vec<PageOption> = vals
@@ -688,7 +686,10 @@ mod tests {
 
     #[test]
     fn default_horizons_follow_score() {
-        assert_eq!(default_horizons(Some("months")), Some(vec![12.0, 36.0, 60.0]));
+        assert_eq!(
+            default_horizons(Some("months")),
+            Some(vec![12.0, 36.0, 60.0])
+        );
         assert_eq!(
             default_horizons(Some("days")),
             Some(vec![365.0, 1096.0, 1826.0])

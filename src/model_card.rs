@@ -144,7 +144,8 @@ impl ModelCard {
             let Some(def) = spec.covariates.iter().find(|d| d.name == c.name) else {
                 continue;
             };
-            card.labels.insert(c.name.clone(), def.display().to_string());
+            card.labels
+                .insert(c.name.clone(), def.display().to_string());
             let values: Vec<f64> = model
                 .covariates
                 .iter()

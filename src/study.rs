@@ -1017,9 +1017,12 @@ pub fn run(
     .map_err(|e| StudyError::Study(format!("calculator: {e}")))?;
     files.add("calculator.html", calc.into_bytes());
     doc.h(2, "Calculator for clinicians");
-    let text = "calculator.html predicts survival for one patient with this model, offline in any \
-                browser, with the same numbers as prognosis score.";
-    let _ = writeln!(doc.md, "[{text}](calculator.html)\n");
+    // (not a Markdown link: the report's links are its figures)
+    let _ = writeln!(
+        doc.md,
+        "`calculator.html` predicts survival for one patient with this model, offline in any \
+         browser, with the same numbers as `prognosis score`.\n"
+    );
     let _ = writeln!(
         doc.html,
         "<p><a href=\"calculator.html\">calculator.html</a> predicts survival for one patient \

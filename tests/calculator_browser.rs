@@ -297,10 +297,7 @@ impl Page<'_> {
                 "Input.dispatchKeyEvent",
                 json!({"type": "keyDown", "key": s, "text": s, "unmodifiedText": s}),
             );
-            self.call(
-                "Input.dispatchKeyEvent",
-                json!({"type": "keyUp", "key": s}),
-            );
+            self.call("Input.dispatchKeyEvent", json!({"type": "keyUp", "key": s}));
         }
     }
 
@@ -536,7 +533,11 @@ fn file_url(p: &Path) -> String {
 
 /// The displayed numbers against `score --json` (1e-9).
 fn check_display(shown: &Value, score: &Value, what: &str) {
-    assert!(shown["message"].is_null(), "{what}: message {}", shown["message"]);
+    assert!(
+        shown["message"].is_null(),
+        "{what}: message {}",
+        shown["message"]
+    );
     let surv = score["survival"].as_array().unwrap();
     let rows = shown["survival"].as_array().unwrap();
     assert_eq!(rows.len(), surv.len(), "{what}: horizons shown");
@@ -636,7 +637,9 @@ fn fill_form(page: &mut Page, values: &[(String, String)]) {
                     k = json!(k),
                     v = json!(v)
                 ));
-                let id = idx.as_str().unwrap_or_else(|| panic!("no option {v} for {k}"));
+                let id = idx
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no option {v} for {k}"));
                 page.click(&format!("label:has(> #{id}) span"));
             }
             Some("text") => {
@@ -703,10 +706,8 @@ fn reference_profiles_match_r_and_score_in_the_browser() {
                 check_r(&score, prof, &format!("{what} (score)"));
 
                 // window.prognosis.predict: the whole object of score --json
-                let obj: serde_json::Map<String, Value> = values
-                    .iter()
-                    .map(|(k, v)| (k.clone(), json!(v)))
-                    .collect();
+                let obj: serde_json::Map<String, Value> =
+                    values.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
                 let got = page.eval(&format!(
                     "window.prognosis.predict({})",
                     Value::Object(obj.clone())
@@ -714,11 +715,14 @@ fn reference_profiles_match_r_and_score_in_the_browser() {
                 same_json(&got, &score, EXACT, &format!("{what} predict"));
                 check_r(&got, prof, &format!("{what} predict"));
                 // numbers as numbers work too
-                let got_num = page.eval(&format!(
-                    "window.prognosis.predict({})",
-                    prof["covariates"]
-                ));
-                same_json(&got_num, &score, EXACT, &format!("{what} predict (numbers)"));
+                let got_num =
+                    page.eval(&format!("window.prognosis.predict({})", prof["covariates"]));
+                same_json(
+                    &got_num,
+                    &score,
+                    EXACT,
+                    &format!("{what} predict (numbers)"),
+                );
 
                 // the form, by clicking and typing
                 fill_form(&mut page, &values);
@@ -749,11 +753,11 @@ fn reference_profiles_match_r_and_score_in_the_browser() {
         .iter()
         .filter(|u| u.as_str() != "about:blank" && !pages.iter().any(|p| u.starts_with(p.as_str())))
         .collect();
+    assert!(others.is_empty(), "the page made requests: {others:?}");
     assert!(
-        others.is_empty(),
-        "the page made requests: {others:?}"
+        page.requests.len() >= pages.len(),
+        "network events were not recorded"
     );
-    assert!(page.requests.len() >= pages.len(), "network events were not recorded");
 }
 
 #[test]
@@ -789,9 +793,27 @@ fn stratified_model_matches_score() {
     let mut page = browser.page();
     page.goto(&url);
     let profiles = [
-        [("age", "45"), ("size", ">50"), ("nodes", "3"), ("hormon", "0"), ("meno", "0")],
-        [("age", "68.5"), ("size", "20-50"), ("nodes", "0"), ("hormon", "1"), ("meno", "1")],
-        [("age", "30"), ("size", "<=20"), ("nodes", "20"), ("hormon", "0"), ("meno", "1")],
+        [
+            ("age", "45"),
+            ("size", ">50"),
+            ("nodes", "3"),
+            ("hormon", "0"),
+            ("meno", "0"),
+        ],
+        [
+            ("age", "68.5"),
+            ("size", "20-50"),
+            ("nodes", "0"),
+            ("hormon", "1"),
+            ("meno", "1"),
+        ],
+        [
+            ("age", "30"),
+            ("size", "<=20"),
+            ("nodes", "20"),
+            ("hormon", "0"),
+            ("meno", "1"),
+        ],
     ];
     let mut seen_strata = std::collections::BTreeSet::new();
     for (pi, prof) in profiles.iter().enumerate() {
@@ -815,10 +837,41 @@ fn stratified_model_matches_score() {
             "{}",
             score["warnings"]
         );
-        same_json(&shown["warnings"], &score["warnings"], 0.0, "strata warnings");
+        same_json(
+            &shown["warnings"],
+            &score["warnings"],
+            0.0,
+            "strata warnings",
+        );
         seen_strata.insert(prof[4].1);
     }
     assert_eq!(seen_strata.len(), 2);
+    // any input: pseudo-random values, decimals and values outside the training range included
+    let mut state: u64 = 2021;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let sizes = ["<=20", "20-50", ">50"];
+    for i in 0..12 {
+        let values: Vec<(String, String)> = vec![
+            (
+                "age".into(),
+                format!("{}.{}", next(130) as i64 - 10, next(100)),
+            ),
+            ("size".into(), sizes[next(3) as usize].into()),
+            ("nodes".into(), next(60).to_string()),
+            ("hormon".into(), next(2).to_string()),
+            ("meno".into(), next(2).to_string()),
+        ];
+        let score = score_json(&f, &values);
+        let obj: serde_json::Map<String, Value> =
+            values.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let got = page.eval(&format!("window.prognosis.predict({})", Value::Object(obj)));
+        same_json(&got, &score, EXACT, &format!("random input {i} {values:?}"));
+    }
     // the two strata give different curves for the same covariates
     let a = page.eval("window.prognosis.predict({age: 50, size: '<=20', nodes: 1, hormon: 0, meno: 0}).survival[1].surv");
     let b = page.eval("window.prognosis.predict({age: 50, size: '<=20', nodes: 1, hormon: 0, meno: 1}).survival[1].surv");
@@ -869,10 +922,7 @@ fn out_of_range_and_invalid_values_show_the_messages_of_score() {
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(shown["warnings"], score["warnings"]);
     assert!(
-        shown["field_warnings"]
-            .as_array()
-            .unwrap()
-            .contains(&w[0]),
+        shown["field_warnings"].as_array().unwrap().contains(&w[0]),
         "{}",
         shown["field_warnings"]
     );
@@ -888,7 +938,11 @@ fn out_of_range_and_invalid_values_show_the_messages_of_score() {
         fill_form(&mut page, &values);
         let shown = page.displayed();
         let want = score_error(&f, &values);
-        assert_eq!(shown["message"].as_str(), Some(want.as_str()), "nodes = {bad:?}");
+        assert_eq!(
+            shown["message"].as_str(),
+            Some(want.as_str()),
+            "nodes = {bad:?}"
+        );
         let stale = page.eval("document.getElementById('output').classList.contains('stale')");
         assert_eq!(stale, json!(true));
         let err = page.eval(&format!(
@@ -898,14 +952,11 @@ fn out_of_range_and_invalid_values_show_the_messages_of_score() {
         assert_eq!(err.as_str(), Some(want.as_str()));
     }
     // through the address: an unknown level, an unknown name, a missing value
-    let cases: Vec<Vec<(String, String)>> = vec![
-        with("size", "huge"),
-        {
-            let mut v = with("age", "55");
-            v.push(("grade".into(), "3".into()));
-            v
-        },
-    ];
+    let cases: Vec<Vec<(String, String)>> = vec![with("size", "huge"), {
+        let mut v = with("age", "55");
+        v.push(("grade".into(), "3".into()));
+        v
+    }];
     for values in cases {
         page.goto(&format!("{url}#{}", fragment(&values)));
         let shown = page.displayed();
@@ -1032,7 +1083,10 @@ fn flagship_page_lays_out_at_phone_and_desktop_width_and_prints_on_one_page() {
     }
     // the print view: one page
     page.set_width(1280, 900, false);
-    let pdf = page.call("Page.printToPDF", json!({"paperWidth": 8.27, "paperHeight": 11.69}));
+    let pdf = page.call(
+        "Page.printToPDF",
+        json!({"paperWidth": 8.27, "paperHeight": 11.69}),
+    );
     let bytes = base64_decode(pdf["data"].as_str().unwrap());
     let text = String::from_utf8_lossy(&bytes);
     let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
@@ -1041,7 +1095,9 @@ fn flagship_page_lays_out_at_phone_and_desktop_width_and_prints_on_one_page() {
     page.collect_requests();
     let url = file_url(&page_path);
     assert!(
-        page.requests.iter().all(|u| u == "about:blank" || u.starts_with(&url)),
+        page.requests
+            .iter()
+            .all(|u| u == "about:blank" || u.starts_with(&url)),
         "{:?}",
         page.requests
     );

@@ -100,11 +100,7 @@ fn flagship_page_is_one_small_self_contained_file_with_the_card() {
         assert!(html.contains(s), "page lacks '{s}'");
     }
     let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text.replacen(
-        "Age at diagnosis (years)",
-        "Age at diagnosis (months)",
-        1,
-    );
+    let edited = text.replacen("Age at diagnosis (years)", "Age at diagnosis (months)", 1);
     assert_ne!(edited, text);
     match ModelFile::from_slice(edited.as_bytes(), "edited.json") {
         Err(ModelError::Checksum { .. }) => {}
@@ -246,7 +242,11 @@ fn pages_hold_no_training_row() {
         // no column of the data in file order
         for (k, col) in columns.iter().enumerate() {
             let run = col[..8].join(",");
-            assert!(!html.contains(&run), "{name}: column {} is in the page", covs[k]);
+            assert!(
+                !html.contains(&run),
+                "{name}: column {} is in the page",
+                covs[k]
+            );
         }
     }
 }
