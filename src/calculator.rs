@@ -187,7 +187,7 @@ fn slider_step(min: f64, max: f64, quantiles: &[f64]) -> f64 {
     if whole && range >= 20.0 {
         return 1.0;
     }
-    if !(range > 0.0) {
+    if range.is_nan() || range <= 0.0 {
         return 1.0;
     }
     let raw = range / 100.0;
@@ -228,7 +228,7 @@ fn page_data<'a>(
     let nom = Nomogram::from_model(model, &NomogramOptions::default()).ok();
     let mut covariates = Vec::new();
     let mut term = 0;
-    for (k, cs) in model.spec.covariates.iter().enumerate() {
+    for cs in &model.spec.covariates {
         let summary = model.covariates.iter().find(|s| match s {
             CovariateSummary::Numeric { name, .. } | CovariateSummary::Categorical { name, .. } => {
                 *name == cs.name
@@ -346,7 +346,6 @@ fn page_data<'a>(
                 }
             }
         };
-        let _ = k;
         covariates.push(c);
     }
     if term != fit.coef.len() {
