@@ -77,25 +77,9 @@ pub fn emit(out: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-pub fn default_times(unit: Option<&str>) -> Option<Vec<f64>> {
-    let per_year: f64 = match unit?.to_ascii_lowercase().trim_end_matches('s') {
-        "day" => 365.25,
-        "week" => 365.25 / 7.0,
-        "month" => 12.0,
-        "year" => 1.0,
-        _ => return None,
-    };
-    Some(
-        [1.0, 3.0, 5.0]
-            .iter()
-            .map(|y| (y * per_year).round())
-            .collect(),
-    )
-}
-
 pub fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>> {
     let times = if times.is_empty() {
-        default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
+        crate::model::spec::default_horizons(model.spec.time_unit.as_deref()).ok_or_else(|| {
             anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
         })?
     } else {

@@ -2,6 +2,7 @@
 //! [`args`] for what several share. `src/main.rs` parses and calls [`run`].
 
 mod args;
+mod calculator;
 mod cohort;
 mod fit;
 mod km;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Apply a study specification to a registry export: inclusion rules, attrition table,
     /// analysis-ready CSV
     Cohort(cohort::CohortArgs),
+    /// Write the clinician calculator of a saved model: one offline HTML file with the numbers
+    /// of `score`
+    Calculator(calculator::CalculatorArgs),
 }
 
 /// Runs a parsed command line: prints errors with their causes and returns the exit status.
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Km(a) => km::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Cohort(a) => cohort::run(a),
+        Command::Calculator(a) => calculator::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! `prognosis score`: one patient's survival, median and nomogram points.
 
-use super::args::{check_times, default_times, parse_pairs, stdout, write_figure};
+use super::args::{check_times, parse_pairs, stdout, write_figure};
 use crate::model::file::ModelFile;
 use crate::model::nomogram;
 use crate::plot;
@@ -36,7 +36,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     let (x, stratum) =
         crate::model::spec::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
     let times = if a.times.is_empty() {
-        default_times(model.spec.time_unit.as_deref()).ok_or_else(|| {
+        crate::model::spec::default_horizons(model.spec.time_unit.as_deref()).ok_or_else(|| {
             anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
         })?
     } else {

@@ -145,6 +145,9 @@ pub struct ModelFile {
     /// The training linear predictor (absent from files written before it was added).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear_predictor: Option<LinearPredictorSummary>,
+    /// Title, labels, validation and risk groups for people (absent unless `study` wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<crate::model::card::ModelCard>,
     /// SHA-256 of this document serialised with an empty checksum.
     #[serde(default)]
     pub checksum: String,
@@ -239,10 +242,18 @@ impl ModelFile {
             training,
             linear_predictor,
             fit,
+            card: None,
             checksum: String::new(),
         };
         m.checksum = m.compute_checksum();
         m
+    }
+
+    /// The same model with `card` attached, checksum renewed.
+    pub fn with_card(mut self, card: crate::model::card::ModelCard) -> ModelFile {
+        self.card = Some(card);
+        self.checksum = self.compute_checksum();
+        self
     }
 
     fn compute_checksum(&self) -> String {

@@ -175,6 +175,14 @@ pub struct Nomogram {
     pub time_unit: Option<String>,
 }
 
+impl VariableAxis {
+    /// x·β at the tick with the fewest points: a value's points are
+    /// `(x·β - min_contribution) · scale`.
+    pub fn min_contribution(&self) -> f64 {
+        self.min_contribution
+    }
+}
+
 /// One patient's points.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PatientPoints {

@@ -216,3 +216,40 @@ pub fn encode_patient(
     }
     Ok((x, stratum))
 }
+
+/// The horizons used when none are given: 1, 3 and 5 years in `unit` (days, weeks, months or
+/// years), rounded to whole units. None for another or no unit.
+pub fn default_horizons(unit: Option<&str>) -> Option<Vec<f64>> {
+    let per_year: f64 = match unit?.to_ascii_lowercase().trim_end_matches('s') {
+        "day" => 365.25,
+        "week" => 365.25 / 7.0,
+        "month" => 12.0,
+        "year" => 1.0,
+        _ => return None,
+    };
+    Some(
+        [1.0, 3.0, 5.0]
+            .iter()
+            .map(|y| (y * per_year).round())
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_horizons_follow_score() {
+        assert_eq!(
+            default_horizons(Some("months")),
+            Some(vec![12.0, 36.0, 60.0])
+        );
+        assert_eq!(
+            default_horizons(Some("days")),
+            Some(vec![365.0, 1096.0, 1826.0])
+        );
+        assert_eq!(default_horizons(Some("fortnights")), None);
+        assert_eq!(default_horizons(None), None);
+    }
+}

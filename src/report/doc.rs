@@ -49,6 +49,13 @@ impl Doc {
         let _ = writeln!(self.html, "<h{level}>{}</h{level}>", esc(text));
     }
 
+    /// A paragraph written differently in the two formats: `md` as Markdown, `html` as HTML
+    /// (inserted as it is).
+    pub fn paragraph(&mut self, md: &str, html: &str) {
+        let _ = writeln!(self.md, "{md}\n");
+        let _ = writeln!(self.html, "<p>{html}</p>");
+    }
+
     pub fn p(&mut self, text: &str) {
         let _ = writeln!(self.md, "{text}\n");
         let _ = writeln!(self.html, "<p>{}</p>", esc(text));

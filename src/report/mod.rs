@@ -1,6 +1,7 @@
 //! Results for people and programs: text tables, JSON, Table 1, and writing files. Number
 //! formatting for people lives here. [`crate::plot`] is the figure half of this layer.
 
+pub mod calculator;
 pub mod doc;
 pub mod format;
 pub mod output;

@@ -14,13 +14,17 @@ use crate::data::csv::Table;
 use crate::data::registry::{
     self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
 };
-use crate::model::file::ModelFile;
+use crate::model::card::{
+    ModelCard, RiskGroupCard, RiskScale as CardScale, ValidationCard, ValueLabel,
+};
+use crate::model::file::{CovariateSummary, ModelFile};
 use crate::model::nomogram::{Nomogram, NomogramOptions, TickValue};
 use crate::model::riskgroups::{self, RiskGroups};
 use crate::model::selection::{self, Factor, Selection, SelectionResult};
 use crate::model::spec::format_number;
 use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
 use crate::plot::{self, Figure, ImageFormat};
+use crate::report::calculator::{calculator_html, CalculatorOptions};
 use crate::report::doc::{csv_text, Doc};
 use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase};
 use crate::report::table1::{self, Table1};
@@ -289,7 +293,8 @@ pub fn run(
     let mut sets = evaluate_sets(&r, &fitted, &nom)?;
     discrimination_section(&r, &mut o, &sets);
     calibration_section(&r, &mut o, &fitted.model, &sets)?;
-    risk_group_section(&r, &mut o, &nom, &mut sets)?;
+    let groups = risk_group_section(&r, &mut o, &nom, &mut sets)?;
+    calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
     Ok(finish(&r, o))
 }
 
@@ -856,7 +861,7 @@ fn risk_group_section(
     o: &mut Out,
     nom: &Nomogram,
     sets: &mut [SetData],
-) -> Result<(), StudyError> {
+) -> Result<RiskGroupCard, StudyError> {
     let Out { files, doc, .. } = o;
     let (spec, unit) = (r.spec, &r.unit);
     doc.h(2, "7. Risk groups");
@@ -974,7 +979,105 @@ fn risk_group_section(
             ),
         );
     }
+    Ok(RiskGroupCard {
+        on: if on_lp {
+            CardScale::Lp
+        } else {
+            CardScale::Points
+        },
+        cutoffs: cuts,
+        labels: rg_labels,
+    })
+}
+
+/// The clinician calculator: the model with its card (labels, validation, risk groups) as one
+/// offline page, and the model file rewritten with the card.
+fn calculator_section(
+    r: &Run,
+    o: &mut Out,
+    model: &ModelFile,
+    sets: &[SetData],
+    risk_groups: RiskGroupCard,
+) -> Result<(), StudyError> {
+    let Out { files, doc, .. } = o;
+    let mut card = model_card(r.spec, model);
+    card.validation = sets
+        .iter()
+        .map(|s| ValidationCard::from_report(s.name, &s.report))
+        .collect();
+    card.risk_groups = Some(risk_groups);
+    let model = model.clone().with_card(card);
+    if let Some(f) = files.files.iter_mut().find(|f| f.0 == "model.json") {
+        f.1 = model.to_json().into_bytes();
+    }
+    let title = r
+        .spec
+        .study
+        .title
+        .clone()
+        .unwrap_or(r.spec.study.name.clone());
+    let calc = calculator_html(
+        &model,
+        &CalculatorOptions {
+            times: r.times.clone(),
+            title: Some(title),
+        },
+    )
+    .map_err(|e| StudyError::Study(format!("calculator: {e}")))?;
+    files.add("calculator.html", calc.into_bytes());
+    doc.h(2, "Calculator for clinicians");
+    // (not a Markdown link: the report's links are its figures)
+    doc.paragraph(
+        "`calculator.html` predicts survival for one patient with this model, offline in any \
+         browser, with the same numbers as `prognosis score`.",
+        "<a href=\"calculator.html\">calculator.html</a> predicts survival for one patient \
+         with this model, offline in any browser, with the same numbers as \
+         <code>prognosis score</code>.",
+    );
     Ok(())
+}
+
+/// The card of a model fitted by a study: title, description, the specification's labels of
+/// the model's covariates and of their numeric values ("Yes" for 1).
+fn model_card(spec: &StudySpec, model: &ModelFile) -> ModelCard {
+    let mut card = ModelCard {
+        title: Some(
+            spec.study
+                .title
+                .clone()
+                .unwrap_or_else(|| spec.study.name.clone()),
+        ),
+        description: spec.study.description.clone(),
+        ..Default::default()
+    };
+    for c in &model.spec.covariates {
+        let Some(def) = spec.covariates.iter().find(|d| d.name == c.name) else {
+            continue;
+        };
+        card.labels
+            .insert(c.name.clone(), def.display().to_string());
+        let values: Vec<f64> = model
+            .covariates
+            .iter()
+            .find_map(|s| match s {
+                CovariateSummary::Numeric { name, values, .. } if *name == c.name => values.clone(),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let labels: Vec<ValueLabel> = values
+            .iter()
+            .filter_map(|&v| {
+                registry::value_label(def, v).map(|label| ValueLabel {
+                    value: format_number(v),
+                    label,
+                })
+            })
+            .collect();
+        if !labels.is_empty() {
+            card.value_labels.insert(c.name.clone(), labels);
+        }
+    }
+    card
 }
 
 /// The list of files, the report in both formats and the manifest.

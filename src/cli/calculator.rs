@@ -1,0 +1,43 @@
+//! `prognosis calculator`: the clinician calculator page of a saved model.
+
+use crate::model::file::ModelFile;
+use crate::report::calculator::{calculator_html, CalculatorOptions};
+use crate::report::output::write_atomic;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct CalculatorArgs {
+    /// Model file written by `prognosis fit --out` or `prognosis study`
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Write the page here (one self-contained HTML file)
+    #[arg(long, default_value = "calculator.html")]
+    pub out: PathBuf,
+    /// Horizons at which survival is shown (default: 1, 3 and 5 years in the model's time unit)
+    #[arg(long, value_delimiter = ',')]
+    pub times: Vec<f64>,
+    /// Page title (default: the model card's title, else "Survival calculator")
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+pub fn run(a: CalculatorArgs) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let html = calculator_html(
+        &model,
+        &CalculatorOptions {
+            times: a.times,
+            title: a.title,
+        },
+    )?;
+    write_atomic(&a.out, html.as_bytes())
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    eprintln!(
+        "wrote {} ({} KB): open it in a browser; it works offline",
+        a.out.display(),
+        html.len().div_ceil(1024)
+    );
+    Ok(())
+}
