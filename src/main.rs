@@ -437,6 +437,10 @@ struct StudyArgs {
     /// Write figures as SVG only (no 300-dpi PNG)
     #[arg(long)]
     no_png: bool,
+    /// Formats of each figure, comma-separated: svg, png (300 dpi), pdf, tiff (600 dpi); SVG is
+    /// always written
+    #[arg(long, default_value = "svg,png,pdf")]
+    formats: String,
 }
 
 fn run_study(a: StudyArgs) -> Result<()> {
@@ -452,7 +456,10 @@ fn run_study(a: StudyArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
     let opts = prognosis::study::StudyOptions {
         bootstrap: a.bootstrap,
-        png: !a.no_png,
+        formats: prognosis::plot::ImageFormat::parse_list(&a.formats)?
+            .into_iter()
+            .filter(|f| !a.no_png || *f != prognosis::plot::ImageFormat::Png)
+            .collect(),
     };
     let out = prognosis::study::run(&spec, &export, &opts)?;
     let t_run = t0.elapsed();
@@ -1019,7 +1026,17 @@ fn run_validate(mut a: ValidateArgs) -> Result<()> {
             .into_iter()
             .map(|(name, text)| (name, text.into_bytes()));
         let unit = model.spec.time_unit.as_deref();
-        let figures = plot::validation::validation_figures(&rep, &curves, unit, "", true)?;
+        let figures = plot::validation::validation_figures(
+            &rep,
+            &curves,
+            unit,
+            "",
+            &[
+                plot::ImageFormat::Svg,
+                plot::ImageFormat::Png,
+                plot::ImageFormat::Pdf,
+            ],
+        )?;
         for (name, bytes) in tables.chain(figures) {
             write_atomic(&dir.join(&name), &bytes)
                 .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
