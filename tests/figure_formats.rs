@@ -1,7 +1,7 @@
 //! Every figure kind written as SVG, PNG, PDF and TIFF by the commands, as a user writes them:
 //! the SVG has no `<text>` and renders the same with no font and with the machine's fonts; the
 //! PNG is that SVG's rendering (same layout and text size); the PDF is one vector page of the
-//! figure's size with the text embedded; the TIFF is the same drawing at 600 dpi.
+//! figure's size, its text outlined; the TIFF is the same drawing at 600 dpi.
 
 use resvg::{tiny_skia, usvg};
 use std::path::{Path, PathBuf};
@@ -139,18 +139,6 @@ fn desc_lines(svg: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The text `pdftotext` extracts from a PDF, or None where poppler's `pdftotext` is not
-/// installed.
-fn pdf_text(path: &Path) -> Option<String> {
-    let out = Command::new("pdftotext").arg(path).arg("-").output().ok()?;
-    assert!(
-        out.status.success(),
-        "pdftotext failed on {}",
-        path.display()
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
-}
-
 /// Checks one figure written as SVG, PNG and PDF (and TIFF when `tiff`): `titles` are texts it
 /// must show.
 fn check_figure(
@@ -222,20 +210,10 @@ fn check_figure(
         1,
         "{stem}.pdf: pages"
     );
-    assert!(text.contains("/FontFile2"), "{stem}.pdf embeds no font");
-    assert!(
-        text.contains("DejaVuSans"),
-        "{stem}.pdf: font not DejaVu Sans"
-    );
-    if let Some(extracted) = pdf_text(&pdf_path) {
-        let flat = extracted.split_whitespace().collect::<Vec<_>>().join(" ");
-        for t in titles {
-            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-            assert!(flat.contains(&t), "{stem}.pdf: no {t:?} in {flat:?}");
-        }
-    } else {
-        eprintln!("pdftotext not installed: {stem}.pdf text not extracted");
-    }
+    // the text is outlined, as in the SVG: no font needed, and the same bytes each run
+    assert!(!text.contains("/Font"), "{stem}.pdf needs a font");
+    let content = text.split("stream").map(str::len).max().unwrap_or(0);
+    assert!(content > 1000, "{stem}.pdf: no drawing");
 
     if tiff {
         let bytes = std::fs::read(dir.join(format!("{stem}.tiff"))).unwrap();

@@ -113,7 +113,7 @@ pub fn text_width(text: &str, size: f64, bold: bool) -> f64 {
 fn collapse_white_space(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text
-        .split(|c: char| c == ' ' || c == '\t' || c == '\n' || c == '\r')
+        .split([' ', '\t', '\n', '\r'])
         .filter(|w| !w.is_empty())
     {
         if !out.is_empty() {
