@@ -108,7 +108,16 @@ fn study_is_reproducible_and_complete() {
 #[test]
 fn multivariable_table_equals_core_fit() {
     let dir = tempfile::tempdir().unwrap();
-    run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
+    run_study(
+        dir.path(),
+        &["--bootstrap", "0", "--no-png", "--formats", "png,pdf"],
+    );
+    // --no-png leaves SVG and the PDF asked for
+    assert!(dir.path().join("nomogram.svg").exists());
+    assert!(dir.path().join("nomogram.pdf").exists());
+    assert!(dir.path().join("development_roc.pdf").exists());
+    assert!(!dir.path().join("nomogram.png").exists());
+    assert!(!dir.path().join("development_roc.png").exists());
     // the development rows of the analysis file
     let text = read(dir.path(), "analysis.csv");
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
@@ -234,8 +243,8 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// The report opened in headless Chromium: every figure is laid out with a visible size, draws
-/// something, and every glyph it uses resolves. Skipped (with a note) where no browser is
-/// installed, except in CI; `apt-get install chromium` provides one on Debian.
+/// something, and its text is drawn as outlines (no `<text>` left). Skipped (with a note) where
+/// no browser is installed, except in CI; `apt-get install chromium` provides one on Debian.
 #[test]
 fn html_report_renders_in_headless_chromium() {
     let Some(chromium) = find_chromium() else {
@@ -259,14 +268,9 @@ document.querySelectorAll('figure').forEach(f => {
   if (!s) { rows.push(f.dataset.file + ' nosvg'); return; }
   const r = s.getBoundingClientRect();
   const b = s.getBBox();
-  let missing = 0;
-  s.querySelectorAll('use').forEach(u => {
-    const h = u.getAttribute('href') || '';
-    if (!document.getElementById(h.slice(1))) missing++;
-  });
   rows.push([f.dataset.file, Math.round(r.width), Math.round(r.height),
-             Math.round(b.width), Math.round(b.height), missing,
-             s.querySelectorAll('use').length].join(' '));
+             Math.round(b.width), Math.round(b.height), s.querySelectorAll('text').length,
+             s.querySelectorAll('path').length].join(' '));
 });
 const pre = document.createElement('pre');
 pre.id = 'probe';
@@ -315,8 +319,9 @@ document.body.appendChild(pre);
             "figure too small on screen: {line}"
         );
         assert!(n(3) > 100.0 && n(4) > 100.0, "figure draws nothing: {line}");
-        assert_eq!(f[5], "0", "glyphs that do not resolve: {line}");
-        assert!(n(6) > 20.0, "figure has no text: {line}");
+        assert_eq!(f[5], "0", "text left un-outlined: {line}");
+        // text is drawn as outlines, one path per text
+        assert!(n(6) > 20.0, "figure has no outlined text: {line}");
         seen += 1;
     }
     assert_eq!(seen, expected);

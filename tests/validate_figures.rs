@@ -1,6 +1,6 @@
 //! `prognosis validate --out-dir`: the calibration, ROC and decision-curve figures (SVG with
-//! outlined text, PNG at 300 dpi) and the ROC and decision-curve tables, on the shipped model and
-//! its cohort.
+//! outlined text, PNG at 300 dpi, PDF) and the ROC and decision-curve tables, on the shipped
+//! model and its cohort.
 
 use resvg::usvg::roxmltree;
 use serde_json::Value;
@@ -37,7 +37,7 @@ fn validate(times: &str, extra: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// An SVG figure: its size attributes and every `aria-label` (the outlined texts).
+/// An SVG figure: its size attributes and the texts its `<desc>` lists (the outlined texts).
 struct Svg {
     width: f64,
     height: f64,
@@ -58,19 +58,22 @@ fn read_svg(path: &Path) -> Svg {
             .unwrap()
     };
     let (width, height) = (num("width"), num("height"));
-    // the drawing grid is four times finer than the point
+    // the view box is the size: a page can scale the figure
     let view: Vec<f64> = svg
         .attribute("viewBox")
         .unwrap()
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
-    assert_eq!(view, vec![0.0, 0.0, 4.0 * width, 4.0 * height]);
+    assert_eq!(view, vec![0.0, 0.0, width, height]);
     // and it renders
     resvg::usvg::Tree::from_str(&text, &resvg::usvg::Options::default()).unwrap();
     let labels = doc
         .descendants()
-        .filter_map(|n| n.attribute("aria-label"))
+        .find(|n| n.has_tag_name("desc"))
+        .and_then(|n| n.text())
+        .unwrap_or_else(|| panic!("{}: no <desc>", path.display()))
+        .lines()
         .map(String::from)
         .collect();
     Svg {
@@ -268,11 +271,30 @@ fn out_dir_gets_every_figure() {
     );
     check_png(&d.join("roc.png"), (roc.width, roc.height), BLUE);
 
-    // the glyph ids of each figure are its own, so the SVGs can share a page
-    let svg = std::fs::read_to_string(d.join("roc.svg")).unwrap();
-    assert!(svg.contains("id=\"roc-r-"));
-    let svg = std::fs::read_to_string(d.join("calibration_36.svg")).unwrap();
-    assert!(svg.contains("id=\"calibration-36-r-"));
+    // the ids of each figure are its own, so the SVGs can share a page
+    for (file, prefix) in [
+        ("roc.svg", "roc-"),
+        ("calibration_36.svg", "calibration-36-"),
+    ] {
+        let svg = std::fs::read_to_string(d.join(file)).unwrap();
+        for part in svg.split(" id=\"").skip(1) {
+            assert!(
+                part.starts_with(prefix),
+                "{file}: id {}",
+                &part[..20.min(part.len())]
+            );
+        }
+    }
+    // and each figure has a PDF of its size
+    for (file, w, h) in [
+        ("roc.pdf", roc.width, roc.height),
+        ("decision_12.pdf", 480.0, 340.0),
+    ] {
+        let pdf = std::fs::read(d.join(file)).unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.starts_with("%PDF-"), "{file}");
+        assert!(text.contains(&format!("/MediaBox [0 0 {w} {h}]")), "{file}");
+    }
 }
 
 #[test]

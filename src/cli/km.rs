@@ -38,8 +38,8 @@ pub struct KmArgs {
     /// Print one JSON object instead of the tables
     #[arg(long)]
     json: bool,
-    /// Draw the curves here (.svg or .png; repeatable): 95% bands, censoring marks, medians, the
-    /// log-rank p and a number-at-risk table
+    /// Draw the curves here (.svg, .png, .pdf or .tiff; repeatable): 95% bands, censoring marks,
+    /// medians, the log-rank p and a number-at-risk table
     #[arg(long)]
     out: Vec<PathBuf>,
     /// Unit of the time column, for the figure's axis (e.g. months)

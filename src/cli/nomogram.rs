@@ -17,7 +17,7 @@ pub struct NomogramArgs {
     /// Horizons of the predicted-survival axes (default: 1, 3 and 5 years in the model's time unit)
     #[arg(long, value_delimiter = ',')]
     times: Vec<f64>,
-    /// Write the figure here (.svg or .png; repeat for both)
+    /// Write the figure here (.svg, .png, .pdf or .tiff; repeatable)
     #[arg(long)]
     out: Vec<PathBuf>,
     /// Print one JSON object instead of the points table

@@ -22,7 +22,7 @@ pub struct PlotSurvivalArgs {
     /// a name and a colon ("Low risk: age=45,brain=0,..."); repeat for more curves
     #[arg(long, required = true)]
     profile: Vec<String>,
-    /// Write the figure here (.svg or .png; repeatable)
+    /// Write the figure here (.svg, .png, .pdf or .tiff; repeatable)
     #[arg(long, required = true)]
     out: Vec<PathBuf>,
     /// Leave out the 95% bands

@@ -53,7 +53,7 @@ pub struct RiskGroupsArgs {
     /// Print one JSON object instead of the tables
     #[arg(long)]
     json: bool,
-    /// Draw the groups' Kaplan-Meier curves here (.svg or .png; repeatable)
+    /// Draw the groups' Kaplan-Meier curves here (.svg, .png, .pdf or .tiff; repeatable)
     #[arg(long)]
     out: Vec<PathBuf>,
     #[command(flatten)]

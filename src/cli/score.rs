@@ -24,8 +24,8 @@ pub struct ScoreArgs {
     /// Print JSON instead of the text block
     #[arg(long)]
     json: bool,
-    /// Also draw the patient's predicted survival curve with 95% band here (.svg or .png;
-    /// repeatable)
+    /// Also draw the patient's predicted survival curve with 95% band here (.svg, .png, .pdf or
+    /// .tiff; repeatable)
     #[arg(long)]
     out: Vec<PathBuf>,
 }

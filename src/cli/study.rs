@@ -22,6 +22,10 @@ pub struct StudyArgs {
     /// Write figures as SVG only (no 300-dpi PNG)
     #[arg(long)]
     no_png: bool,
+    /// Formats of each figure, comma-separated: svg, png (300 dpi), pdf, tiff (600 dpi); SVG is
+    /// always written. PDF bytes differ between runs (object order), the drawing does not
+    #[arg(long, default_value = "svg,png")]
+    formats: String,
 }
 
 pub fn run(a: StudyArgs) -> Result<()> {
@@ -29,7 +33,10 @@ pub fn run(a: StudyArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
     let opts = crate::study::StudyOptions {
         bootstrap: a.bootstrap,
-        png: !a.no_png,
+        formats: crate::plot::ImageFormat::parse_list(&a.formats)?
+            .into_iter()
+            .filter(|f| !a.no_png || *f != crate::plot::ImageFormat::Png)
+            .collect(),
     };
     let out = crate::study::run(&spec, &export, &opts)?;
     let t_run = t0.elapsed();

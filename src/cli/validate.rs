@@ -36,7 +36,7 @@ pub struct ValidateArgs {
     /// Print one JSON object instead of the report
     #[arg(long)]
     json: bool,
-    /// Write the tables (CSV), the report (JSON) and the figures (SVG and PNG: calibration, ROC
+    /// Write the tables (CSV), the report (JSON) and the figures (SVG, PNG and PDF: calibration, ROC
     /// and decision curves) into this directory
     #[arg(long)]
     out_dir: Option<PathBuf>,
@@ -93,7 +93,17 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
             .into_iter()
             .map(|(name, text)| (name, text.into_bytes()));
         let unit = model.spec.time_unit.as_deref();
-        let figures = plot::validation::validation_figures(&rep, &curves, unit, "", true)?;
+        let figures = plot::validation::validation_figures(
+            &rep,
+            &curves,
+            unit,
+            "",
+            &[
+                plot::ImageFormat::Svg,
+                plot::ImageFormat::Png,
+                plot::ImageFormat::Pdf,
+            ],
+        )?;
         for (name, bytes) in tables.chain(figures) {
             write_atomic(&dir.join(&name), &bytes)
                 .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;

@@ -456,10 +456,14 @@ mod tests {
         let h = report(1.0);
         let mut fig = CalibrationFigure::new(&h);
         fig.time_unit = Some("months".into());
-        let svg = super::super::to_svg(&fig, "cal").unwrap();
-        assert!(!svg.contains("<text"));
-        assert!(svg.contains("aria-label=\"Calibration at 36 months\""));
-        assert!(svg.contains("aria-label=\"ICI = 0.012\""));
+        let r = super::super::Rendering::new(&fig, "cal").unwrap();
+        assert!(!r.svg().contains("<text"));
+        let texts = r.texts();
+        assert!(
+            texts.iter().any(|t| t == "Calibration at 36 months"),
+            "{texts:?}"
+        );
+        assert!(texts.iter().any(|t| t == "ICI = 0.012"), "{texts:?}");
         let png = super::super::to_png(&fig).unwrap();
         assert_eq!(&png[1..4], b"PNG");
     }

@@ -11,15 +11,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
 
 /// `plotters`' SVG backend writes `font-size` as the style's size divided by 1.24, so a text
-/// style of `pt × SVG_EM` is set at `pt` points in the SVG.
-const SVG_EM: f64 = 1.24;
+/// style of `pt × SVG_EM` is set at `pt` points.
+const SVG_EM: f64 = font::PLOTTERS_EM;
 
-/// The PNG backend scales DejaVu Sans by its height (ascent − descent = 2384 of 2048 units per
-/// em), not by 1.24: its em is this much larger than the SVG's.
-const PNG_EM: f64 = SVG_EM * 2048.0 / 2384.0;
+/// The height of a line of DejaVu Sans (ascent − descent = 2384 of 2048 units) per point of its
+/// size.
+const LINE: f64 = 2384.0 / 2048.0;
 
-/// Text sizes of the validation figures, in points (the em of the SVG text; the PNG text is
-/// 6.5% larger, [`PNG_EM`]).
+/// Text sizes of the validation figures, in points (the em of the text in every format).
 pub const TITLE: f64 = 11.0;
 pub const AXIS_TITLE: f64 = 10.0;
 pub const TICK: f64 = 9.0;
@@ -33,9 +32,9 @@ pub fn text(s: Scale, pt: f64) -> TextStyle<'static> {
     s.text(pt * SVG_EM)
 }
 
-/// The width in points of `text` at `pt` points: the wider of the SVG and PNG renderings.
+/// The width in points of `text` at `pt` points, as it is drawn.
 pub fn width(text: &str, pt: f64) -> f64 {
-    font::text_width(text, pt * PNG_EM, false)
+    font::text_width(text, pt, false)
 }
 
 /// The figure's rectangle in points and the axis ranges: where everything goes, computed before
@@ -65,12 +64,12 @@ pub fn y_label_room(y_ticks: &[f64]) -> f64 {
         .fold(0.0, f64::max);
     // tick, gap of one tick length (plotters' label distance is twice the tick), labels, gap,
     // title
-    2.0 * TICK_LEN + widest + 6.0 + 1.1 * AXIS_TITLE * PNG_EM
+    2.0 * TICK_LEN + widest + 6.0 + AXIS_TITLE * LINE
 }
 
 /// Room for the x tick labels and the x-axis title below the plot, in points.
 pub fn x_label_room() -> f64 {
-    2.0 * TICK_LEN + 1.2 * TICK * PNG_EM + 5.0 + 1.25 * AXIS_TITLE * PNG_EM
+    2.0 * TICK_LEN + 1.1 * TICK * LINE + 5.0 + 1.15 * AXIS_TITLE * LINE
 }
 
 impl Frame {

@@ -257,7 +257,8 @@ mod tests {
         assert_eq!(x1, 0.8);
         assert!(y0 < 0.0 && (0.4..0.45).contains(&y1));
         assert_eq!(fig.size(), (480.0, 340.0));
-        let svg = super::super::to_svg(&fig, "dca").unwrap();
+        let r = super::super::Rendering::new(&fig, "dca").unwrap();
+        let (svg, texts) = (r.svg(), r.texts());
         for label in [
             "Threshold probability",
             "Net benefit",
@@ -265,7 +266,8 @@ mod tests {
             "Treat none",
             "Model",
         ] {
-            assert!(svg.contains(&format!("aria-label=\"{label}\"")), "{label}");
+            assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
         }
+        assert!(!svg.contains("<text"));
     }
 }

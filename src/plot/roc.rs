@@ -134,9 +134,10 @@ mod tests {
         let mut fig = RocFigure::new(vec![&c]);
         fig.time_unit = Some("months".into());
         assert_eq!(fig.legend().entries[0].1, "12 months: AUC 0.78");
-        let svg = super::super::to_svg(&fig, "roc").unwrap();
+        let r = super::super::Rendering::new(&fig, "roc").unwrap();
+        let (svg, texts) = (r.svg(), r.texts());
         for label in ["1 − specificity", "Sensitivity", "12 months: AUC 0.78"] {
-            assert!(svg.contains(&format!("aria-label=\"{label}\"")), "{label}");
+            assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
         }
         assert!(!svg.contains("<text"));
     }

@@ -4,7 +4,7 @@
 use super::calibration::CalibrationFigure;
 use super::decision::DecisionFigure;
 use super::roc::RocFigure;
-use super::{render, ImageFormat, PlotError};
+use super::{ImageFormat, PlotError, Rendering};
 use crate::model::spec::format_number;
 use crate::model::validation::{HorizonCurves, ValidationReport};
 use rayon::prelude::*;
@@ -16,20 +16,20 @@ enum Job<'a> {
     Decision(DecisionFigure<'a>),
 }
 
-/// Every figure of a validation as (file name, file bytes), each as SVG and PNG:
+/// Every figure of a validation as (file name, file bytes), in each of `formats`:
 /// `calibration_{t}` and `decision_{t}` per horizon t of `report` (t as in the CSV names:
 /// `12`, `36.5`), and `roc` with the ROC curves of the horizons that have one (none when no
 /// horizon has). `curves` are [`crate::model::validation::horizon_curves`] at the report's horizons; a
 /// horizon without curves gets a calibration plot without the histogram and no decision curve.
 /// The bootstrap's corrected calibration is drawn when the report has it. `id_prefix` starts the
-/// SVG glyph ids (figures of several validations can then share one HTML page); `png: false`
-/// renders SVG only. Rendered in parallel.
+/// SVG ids (figures of several validations can then share one HTML page). Each figure is laid
+/// out once for all its formats; figures are rendered in parallel.
 pub fn validation_figures(
     report: &ValidationReport,
     curves: &[HorizonCurves],
     time_unit: Option<&str>,
     id_prefix: &str,
-    png: bool,
+    formats: &[ImageFormat],
 ) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
     let unit = time_unit.map(str::to_string);
     let mut jobs: Vec<(String, Job)> = Vec::new();
@@ -60,30 +60,21 @@ pub fn validation_figures(
         roc.time_unit = unit.clone();
         jobs.push(("roc".into(), Job::Roc(roc)));
     }
-    let tasks: Vec<(&str, &Job, ImageFormat)> = jobs
-        .iter()
-        .flat_map(|(name, job)| {
-            [ImageFormat::Svg, ImageFormat::Png]
-                .into_iter()
-                .filter(move |f| png || *f == ImageFormat::Svg)
-                .map(move |f| (name.as_str(), job, f))
-        })
-        .collect();
-    tasks
+    let rendered: Vec<Vec<(String, Vec<u8>)>> = jobs
         .par_iter()
-        .map(|&(name, job, format)| {
-            // the SVG's glyph ids: an XML name unique to the figure
+        .map(|(name, job)| {
+            // the SVG's ids: an XML name unique to the figure
             let id = format!("{id_prefix}{}", name.replace('_', "-"));
-            let bytes = match job {
-                Job::Calibration(f) => render(f, format, &id),
-                Job::Roc(f) => render(f, format, &id),
-                Job::Decision(f) => render(f, format, &id),
+            let r = match job {
+                Job::Calibration(f) => Rendering::new(f, &id),
+                Job::Roc(f) => Rendering::new(f, &id),
+                Job::Decision(f) => Rendering::new(f, &id),
             }?;
-            let ext = match format {
-                ImageFormat::Svg => "svg",
-                ImageFormat::Png => "png",
-            };
-            Ok((format!("{name}.{ext}"), bytes))
+            formats
+                .iter()
+                .map(|&f| Ok((format!("{name}.{}", f.extension()), r.encode(f)?)))
+                .collect()
         })
-        .collect()
+        .collect::<Result<_, PlotError>>()?;
+    Ok(rendered.into_iter().flatten().collect())
 }

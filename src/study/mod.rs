@@ -64,15 +64,17 @@ pub enum StudyError {
 pub struct StudyOptions {
     /// Bootstrap resamples, overriding `[validation] bootstrap`. Default: the specification's.
     pub bootstrap: Option<usize>,
-    /// Write each figure as PNG (300 dpi) besides SVG. Default true.
-    pub png: bool,
+    /// The formats each figure is written in besides SVG (always written: the report shows
+    /// it). Default PNG (300 dpi). PDF is not a default: `svg2pdf` orders the objects of a
+    /// figure with transparency differently from run to run, so its bytes are not reproducible.
+    pub formats: Vec<ImageFormat>,
 }
 
 impl Default for StudyOptions {
     fn default() -> Self {
         StudyOptions {
             bootstrap: None,
-            png: true,
+            formats: vec![ImageFormat::Svg, ImageFormat::Png],
         }
     }
 }
@@ -125,10 +127,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// The output collector: files by name, figures in both formats.
+/// The output collector: files by name, figures in SVG and the other formats asked for.
 struct Files {
     files: Vec<(String, Vec<u8>)>,
-    png: bool,
+    formats: Vec<ImageFormat>,
 }
 
 impl Files {
@@ -140,19 +142,27 @@ impl Files {
         self.add(&format!("{name}.csv"), csv_text(header, rows));
     }
 
-    /// Renders a figure as `name.svg` (and `name.png`) and returns the SVG text.
+    /// Renders a figure as `name.svg` (and `name.png`, `name.pdf`, ...) and returns the SVG
+    /// text.
     fn figure<F: Figure>(&mut self, name: &str, fig: &F) -> Result<String, StudyError> {
         let id = name.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
-        let svg = plot::to_svg(fig, &format!("f-{id}"))?;
+        let r = plot::Rendering::new(fig, &format!("f-{id}"))?;
+        let svg = r.svg();
         self.add(&format!("{name}.svg"), svg.clone().into_bytes());
-        if self.png {
-            self.add(
-                &format!("{name}.png"),
-                plot::render(fig, ImageFormat::Png, &id)?,
-            );
+        for &f in &self.formats.clone() {
+            if f != ImageFormat::Svg {
+                self.add(&format!("{name}.{}", f.extension()), r.encode(f)?);
+            }
         }
         Ok(svg)
     }
+}
+
+/// `formats` with SVG first (the report shows the SVG).
+fn with_svg(formats: &[ImageFormat]) -> Vec<ImageFormat> {
+    let mut v = vec![ImageFormat::Svg];
+    v.extend(formats.iter().filter(|&&f| f != ImageFormat::Svg));
+    v
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -362,7 +372,7 @@ fn report_header(r: &Run, opts: &StudyOptions) -> Out {
     Out {
         files: Files {
             files: Vec::new(),
-            png: opts.png,
+            formats: opts.formats.clone(),
         },
         doc,
         summary: String::new(),
@@ -1247,7 +1257,7 @@ fn validation_figures(
             &curves,
             unit_opt,
             &format!("{}-", &s.name[..3]),
-            files.png,
+            &with_svg(&files.formats),
         )?;
         per_set.push((s.name, figs));
     }
