@@ -23,8 +23,8 @@ pub struct StudyArgs {
     #[arg(long)]
     no_png: bool,
     /// Formats of each figure, comma-separated: svg, png (300 dpi), pdf, tiff (600 dpi); SVG is
-    /// always written. PDF bytes differ between runs (object order), the drawing does not
-    #[arg(long, default_value = "svg,png")]
+    /// always written
+    #[arg(long, default_value = "svg,png,pdf")]
     formats: String,
 }
 

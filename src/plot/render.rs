@@ -180,6 +180,7 @@ impl Rendering {
             ..svg2pdf::ConversionOptions::default()
         };
         svg2pdf::to_pdf(&self.tree, options, svg2pdf::PageOptions::default())
+            .map(sorted_resource_entries)
             .map_err(|e| PlotError::Pdf(e.to_string()))
     }
 
@@ -239,6 +240,42 @@ fn push_escaped(out: &mut String, s: &str) {
             _ => out.push(c),
         }
     }
+}
+
+/// The PDF with the entries of each resource dictionary in name order. `svg2pdf` 0.13 keeps a
+/// page's resources (graphics states of transparent bands, say) in a hash map, so their
+/// `/Name N 0 R` lines come in a different order on each run; sorting each run of such lines
+/// gives the same bytes every time. The lines keep their lengths, so the cross-reference
+/// offsets stay right; compressed streams hold no such lines.
+fn sorted_resource_entries(pdf: Vec<u8>) -> Vec<u8> {
+    fn is_entry(line: &[u8]) -> bool {
+        let t = line.trim_ascii();
+        let Some(rest) = t.strip_prefix(b"/") else {
+            return false;
+        };
+        let mut parts = rest.split(|&b| b == b' ');
+        let name = parts.next().unwrap_or_default();
+        let (num, gen, r) = (parts.next(), parts.next(), parts.next());
+        !name.is_empty()
+            && name.iter().all(u8::is_ascii_alphanumeric)
+            && num.is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+            && gen == Some(b"0")
+            && r == Some(b"R")
+            && parts.next().is_none()
+    }
+    let mut lines: Vec<&[u8]> = pdf.split(|&b| b == b'\n').collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let start = i;
+        while i < lines.len() && is_entry(lines[i]) {
+            i += 1;
+        }
+        if i - start > 1 {
+            lines[start..i].sort_unstable();
+        }
+        i = i.max(start + 1);
+    }
+    lines.join(&b'\n')
 }
 
 #[cfg(test)]
@@ -344,6 +381,36 @@ mod tests {
         };
         assert_eq!(px.len(), 1667 * 1000 * 3);
         assert!(px.chunks_exact(3).filter(|p| *p == blue).count() > 4 * 1000);
+    }
+
+    #[test]
+    fn pdf_bytes_do_not_depend_on_hash_order() {
+        // several transparent fills: one graphics state each in the page's resources
+        let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40" viewBox="0 0 100 40">
+<rect x="0" y="0" width="10" height="40" fill="#00f" fill-opacity="0.1"/>
+<rect x="10" y="0" width="10" height="40" fill="#00f" fill-opacity="0.2"/>
+<rect x="20" y="0" width="10" height="40" fill="#00f" fill-opacity="0.3"/>
+<rect x="30" y="0" width="10" height="40" fill="#00f" fill-opacity="0.4"/>
+<rect x="40" y="0" width="10" height="40" fill="#00f" fill-opacity="0.5"/>
+<rect x="50" y="0" width="10" height="40" fill="#f00" stroke="#000" stroke-opacity="0.6"/>
+</svg>"##;
+        let pdf = Rendering::from_svg(svg, "t").unwrap().pdf().unwrap();
+        assert!(String::from_utf8_lossy(&pdf).matches("/ExtGState").count() >= 1);
+        for _ in 0..10 {
+            assert!(Rendering::from_svg(svg, "t").unwrap().pdf().unwrap() == pdf);
+        }
+    }
+
+    #[test]
+    fn resource_entries_are_sorted_in_place() {
+        let pdf =
+            b"<<\n  /ExtGState <<\n    /g2 7 0 R\n    /g0 5 0 R\n    /g1 6 0 R\n  >>\n>>".to_vec();
+        let sorted = sorted_resource_entries(pdf.clone());
+        assert_eq!(sorted.len(), pdf.len());
+        assert_eq!(
+            String::from_utf8(sorted).unwrap(),
+            "<<\n  /ExtGState <<\n    /g0 5 0 R\n    /g1 6 0 R\n    /g2 7 0 R\n  >>\n>>"
+        );
     }
 
     #[test]

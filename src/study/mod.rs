@@ -65,8 +65,7 @@ pub struct StudyOptions {
     /// Bootstrap resamples, overriding `[validation] bootstrap`. Default: the specification's.
     pub bootstrap: Option<usize>,
     /// The formats each figure is written in besides SVG (always written: the report shows
-    /// it). Default PNG (300 dpi). PDF is not a default: `svg2pdf` orders the objects of a
-    /// figure with transparency differently from run to run, so its bytes are not reproducible.
+    /// it). Default PNG (300 dpi) and PDF (vector).
     pub formats: Vec<ImageFormat>,
 }
 
@@ -74,7 +73,7 @@ impl Default for StudyOptions {
     fn default() -> Self {
         StudyOptions {
             bootstrap: None,
-            formats: vec![ImageFormat::Svg, ImageFormat::Png],
+            formats: vec![ImageFormat::Svg, ImageFormat::Png, ImageFormat::Pdf],
         }
     }
 }
