@@ -75,6 +75,10 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             median: &'a crate::stats::cox::Median,
             time_unit: Option<&'a str>,
             points: Option<PointsJson>,
+            /// `points.total` again, and the median's limits, at the top level for scripts.
+            total_points: Option<f64>,
+            median_lower: Option<f64>,
+            median_upper: Option<f64>,
             warnings: &'a [String],
         }
         #[derive(serde::Serialize)]
@@ -106,6 +110,9 @@ pub fn run(a: ScoreArgs) -> Result<()> {
                     .collect(),
                 total: p.total,
             }),
+            total_points: points.as_ref().map(|p| p.total),
+            median_lower: pred.median.lower,
+            median_upper: pred.median.upper,
             warnings: &warnings,
         };
         stdout(&(serde_json::to_string_pretty(&j)? + "\n"))

@@ -259,13 +259,18 @@
     var covs = {};
     Object.keys(values).sort(byteOrder).forEach(function (k) { covs[k] = values[k]; });
     var warnings = rangeWarnings(values).concat(horizonWarnings(enc.stratum, times));
+    var median = curveMedian(curve);
+    var points = nomogramPoints(enc);
     return {
       covariates: covs,
       lp: curve.lp,
       survival: times.map(function (t) { return curveAt(curve, t); }),
-      median: curveMedian(curve),
+      median: median,
       time_unit: M.time_unit === undefined ? null : M.time_unit,
-      points: nomogramPoints(enc),
+      points: points,
+      total_points: points ? points.total : null,
+      median_lower: median.lower,
+      median_upper: median.upper,
       warnings: warnings
     };
   }
