@@ -4,6 +4,7 @@
 mod args;
 mod calculator;
 mod cohort;
+mod cuminc;
 mod fit;
 mod km;
 mod nomogram;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Validate a saved model on a cohort: C-index, time-dependent AUC, Brier score, calibration,
     /// bootstrap optimism correction
     Validate(validate::ValidateArgs),
+    /// Cumulative incidence of competing events (Aalen-Johansen), by group with Gray's test
+    Cuminc(cuminc::CumincArgs),
     /// Kaplan-Meier survival curves (optionally by group) with the log-rank test
     Km(km::KmArgs),
     /// Draw a model's nomogram (SVG or PNG) and print its points table
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Study(a) => study::run(a),
         Command::Split(a) => split::run(a),
         Command::Km(a) => km::run(a),
+        Command::Cuminc(a) => cuminc::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Cohort(a) => cohort::run(a),
         Command::Calculator(a) => calculator::run(a),

@@ -3,6 +3,7 @@
 //! Imports [`crate::model`] and [`crate::stats`].
 
 pub mod cohort;
+pub mod competing;
 pub mod csv;
 pub mod registry;
 pub mod simulate;

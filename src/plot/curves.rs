@@ -3,6 +3,7 @@
 //! curves of patient profiles with their 95% bands. Both are step functions drawn by one figure.
 
 use super::{group_colour, Figure, PlotError, Scale, GREY, LABEL_PT, TICK_PT};
+use crate::stats::competing::CifCurve;
 use crate::stats::cox::{log_limits, PatientCurve};
 use crate::stats::km::KaplanMeier;
 use plotters::coord::Shift;
@@ -24,8 +25,18 @@ pub struct StepCurve {
     pub censored: Vec<(f64, f64)>,
     /// Median survival, when reached.
     pub median: Option<f64>,
-    /// Number at risk just before each of `time` (for the at-risk table; empty for predictions).
+    /// Number at risk at each of `risk_time` (for the at-risk table; empty for predictions).
     pub n_risk: Vec<f64>,
+    /// Increasing times where the number at risk changes (for a Kaplan-Meier curve its `time`).
+    pub risk_time: Vec<f64>,
+    /// The value before the first step: 1 for survival, 0 for cumulative incidence.
+    pub start: f64,
+    /// Colour index (`group_colour`); `None`: the curve's position in the figure.
+    pub colour: Option<usize>,
+    /// Drawn dashed (a second cause in the same colour as the first).
+    pub dashed: bool,
+    /// The curve's row label in the number-at-risk table; `None`: no row.
+    pub risk_label: Option<String>,
 }
 
 impl StepCurve {
@@ -48,6 +59,11 @@ impl StepCurve {
             censored,
             median: km.median().median,
             n_risk: km.n_risk.clone(),
+            risk_time: km.time.clone(),
+            start: 1.0,
+            colour: None,
+            dashed: false,
+            risk_label: Some(short_label(label).to_string()),
         }
     }
 
@@ -68,24 +84,53 @@ impl StepCurve {
             censored: Vec::new(),
             median: crate::stats::cox::median_of_curve(&curve.time, &curve.surv),
             n_risk: Vec::new(),
+            risk_time: Vec::new(),
+            start: 1.0,
+            colour: None,
+            dashed: false,
+            risk_label: None,
         }
     }
 
-    /// The label in the number-at-risk table: without a parenthesised detail.
-    fn short_label(&self) -> &str {
-        self.label.split(" (").next().unwrap_or(&self.label)
+    /// A cumulative incidence curve (Aalen-Johansen) with its pointwise limits, rising from 0;
+    /// no row in the at-risk table unless `risk_label` is set.
+    pub fn from_cif(label: &str, cif: &CifCurve) -> StepCurve {
+        let points: Vec<_> = cif.times.iter().filter_map(|&t| cif.at(t)).collect();
+        // subjects with follow-up >= t, at each distinct follow-up time
+        let follow_up = cif.follow_up();
+        let mut risk_time = follow_up.to_vec();
+        risk_time.dedup();
+        let n_risk = risk_time
+            .iter()
+            .map(|&t| (follow_up.len() - follow_up.partition_point(|&u| u < t)) as f64)
+            .collect();
+        StepCurve {
+            label: label.to_string(),
+            time: points.iter().map(|p| p.time).collect(),
+            surv: points.iter().map(|p| p.estimate).collect(),
+            lower: points.iter().map(|p| p.lower).collect(),
+            upper: points.iter().map(|p| p.upper).collect(),
+            censored: Vec::new(),
+            median: None,
+            n_risk,
+            risk_time,
+            start: 0.0,
+            colour: None,
+            dashed: false,
+            risk_label: None,
+        }
     }
 
     /// Number at risk at time t (subjects with T >= t), from the curve's rows.
     fn at_risk(&self, t: f64) -> f64 {
-        let j = self.time.partition_point(|&x| x < t);
+        let j = self.risk_time.partition_point(|&x| x < t);
         self.n_risk.get(j).copied().unwrap_or(0.0)
     }
 
-    /// The step path from (0, 1) to (t_max, S(t_max)) of values `v`.
+    /// The step path from (0, start) to (t_max, S(t_max)) of values `v`.
     fn steps(&self, v: &[f64], t_max: f64) -> Vec<(f64, f64)> {
-        let mut pts = vec![(0.0, 1.0)];
-        let mut last = 1.0;
+        let mut pts = vec![(0.0, self.start)];
+        let mut last = self.start;
         for (&t, &s) in self.time.iter().zip(v) {
             if t > t_max {
                 break;
@@ -100,6 +145,11 @@ impl StepCurve {
         pts.push((t_max, last));
         pts
     }
+}
+
+/// The label in the number-at-risk table: without a parenthesised detail.
+fn short_label(label: &str) -> &str {
+    label.split(" (").next().unwrap_or(label)
 }
 
 /// Survival curves in one figure.
@@ -117,6 +167,8 @@ pub struct SurvivalFigure {
     pub risk_table: Vec<f64>,
     /// Right end of the time axis (default: the last time of any curve).
     pub t_max: Option<f64>,
+    /// The legend in the upper left corner (rising curves) rather than the upper right.
+    pub legend_left: bool,
 }
 
 impl SurvivalFigure {
@@ -135,6 +187,7 @@ impl SurvivalFigure {
             median_lines: true,
             risk_table,
             t_max: None,
+            legend_left: false,
         }
     }
 
@@ -151,6 +204,30 @@ impl SurvivalFigure {
             median_lines: false,
             risk_table: Vec::new(),
             t_max: None,
+            legend_left: false,
+        }
+    }
+
+    /// Cumulative incidence curves with 95% bands, a legend line `note` (Gray's test) and a
+    /// number-at-risk table with the rows of the curves that have a `risk_label`.
+    pub fn cumulative_incidence(
+        curves: Vec<StepCurve>,
+        time_unit: Option<String>,
+        note: Option<String>,
+    ) -> Self {
+        let t_max = last_time(&curves);
+        SurvivalFigure {
+            curves,
+            time_unit,
+            y_label: "Cumulative incidence".into(),
+            title: None,
+            note,
+            bands: true,
+            censor_marks: false,
+            median_lines: false,
+            risk_table: super::ticks(0.0, t_max, 6),
+            t_max: None,
+            legend_left: true,
         }
     }
 
@@ -158,16 +235,25 @@ impl SurvivalFigure {
         if self.risk_table.is_empty() {
             0
         } else {
-            self.curves.len() + 1
+            self.risk_rows().count() + 1
         }
+    }
+
+    /// The curves with a row in the number-at-risk table, with their row labels.
+    fn risk_rows(&self) -> impl Iterator<Item = (usize, &StepCurve, &str)> {
+        self.curves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.risk_label.as_deref().map(|l| (i, c, l)))
     }
 }
 
+/// The last step or follow-up time of any curve.
 fn last_time(curves: &[StepCurve]) -> f64 {
     curves
         .iter()
-        .filter_map(|c| c.time.last().copied())
-        .fold(0.0, f64::max)
+        .flat_map(|c| c.time.last().into_iter().chain(c.risk_time.last()))
+        .fold(0.0, |a, &b| a.max(b))
 }
 
 const W_PT: f64 = 480.0;
@@ -212,15 +298,15 @@ impl Figure for SurvivalFigure {
         // of the widest count centred on the time axis's first tick
         let label_need = if self.rows_below() > 0 {
             let label_w = self
-                .curves
-                .iter()
-                .map(|c| s.text_width(c.short_label(), TICK_PT))
+                .risk_rows()
+                .map(|(_, _, l)| s.text_width(l, TICK_PT))
                 .fold(0.0, f64::max);
             let first_count_w = match self.risk_table.first() {
                 Some(&t0) => self
-                    .curves
-                    .iter()
-                    .map(|c| s.text_width(&format!("{}", c.at_risk(t0).round() as i64), TICK_PT))
+                    .risk_rows()
+                    .map(|(_, c, _)| {
+                        s.text_width(&format!("{}", c.at_risk(t0).round() as i64), TICK_PT)
+                    })
                     .fold(0.0, f64::max),
                 None => 0.0,
             };
@@ -255,7 +341,7 @@ impl Figure for SurvivalFigure {
             .set_all_tick_mark_size(s.px(3.0))
             .draw()?;
         for (i, c) in self.curves.iter().enumerate() {
-            let colour = group_colour(i);
+            let colour = group_colour(c.colour.unwrap_or(i));
             if self.bands {
                 let lo = c.steps(&c.lower, t_max);
                 let hi = c.steps(&c.upper, t_max);
@@ -267,15 +353,27 @@ impl Figure for SurvivalFigure {
                     colour.mix(0.15).filled(),
                 )))?;
             }
-            chart
-                .draw_series(LineSeries::new(
-                    c.steps(&c.surv, t_max),
+            let path = c.steps(&c.surv, t_max);
+            let series = if c.dashed {
+                chart.draw_series(std::iter::once(DashedPathElement::new(
+                    path,
+                    s.px(5.0),
+                    s.px(3.0),
                     s.stroke(colour, 1.4),
-                ))?
-                .label(c.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + s.px(16.0), y)], s.stroke(colour, 1.6))
-                });
+                )))?
+            } else {
+                chart.draw_series(LineSeries::new(path, s.stroke(colour, 1.4)))?
+            };
+            let dashed = c.dashed;
+            series.label(c.label.clone()).legend(move |(x, y)| {
+                let line = vec![(x, y), (x + s.px(16.0), y)];
+                if dashed {
+                    DashedPathElement::new(line, s.px(5.0), s.px(3.0), s.stroke(colour, 1.6))
+                        .into_dyn()
+                } else {
+                    PathElement::new(line, s.stroke(colour, 1.6)).into_dyn()
+                }
+            });
             if self.censor_marks {
                 let half = s.px(2.5);
                 let style = s.stroke(colour, 0.8);
@@ -303,7 +401,11 @@ impl Figure for SurvivalFigure {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(if self.legend_left {
+                SeriesLabelPosition::UpperLeft
+            } else {
+                SeriesLabelPosition::UpperRight
+            })
             .margin(s.px(6.0))
             .legend_area_size(s.px(20.0))
             .border_style(s.stroke(RGBColor(200, 200, 200), 0.5))
@@ -322,12 +424,12 @@ impl Figure for SurvivalFigure {
                 &s.bold(TICK_PT).pos(Pos::new(HPos::Left, VPos::Center)),
                 (left, y0 + row_h / 2),
             )?;
-            for (i, c) in self.curves.iter().enumerate() {
-                let y = y0 + row_h * (i as i32 + 1) + row_h / 2;
+            for (row, (i, c, label)) in self.risk_rows().enumerate() {
+                let y = y0 + row_h * (row as i32 + 1) + row_h / 2;
                 table_area.draw_text(
-                    c.short_label(),
+                    label,
                     &s.text(TICK_PT)
-                        .color(&group_colour(i))
+                        .color(&group_colour(c.colour.unwrap_or(i)))
                         .pos(Pos::new(HPos::Left, VPos::Center)),
                     (left, y),
                 )?;

@@ -14,7 +14,8 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("not reached".to_string(), format_number)
 }
 
-fn counts_line(counts: &RowCounts) -> String {
+/// The row counts of a read: read, used, dropped, and the missing values per column.
+pub fn counts_line(counts: &RowCounts) -> String {
     let miss: Vec<String> = counts
         .missing
         .iter()

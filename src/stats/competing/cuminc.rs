@@ -69,6 +69,11 @@ pub struct CifPoint {
 }
 
 impl CifCurve {
+    /// The follow-up times of the curve's subjects, increasing (for numbers at risk).
+    pub fn follow_up(&self) -> &[f64] {
+        &self.sorted_times
+    }
+
     /// The value at `t` as `cmprsk::timepoints`: the step function at or before `t`; `None` for a
     /// negative `t` or one after the last follow-up time (where `timepoints` gives NA).
     pub fn at(&self, t: f64) -> Option<CifPoint> {

@@ -1,0 +1,206 @@
+//! Competing-risks results for people and programs: the `--json` object and the text tables of
+//! `prognosis cuminc` (cumulative incidence of each cause, by group, with Gray's test).
+
+use super::format::{fmt_p, fmt_sig, table};
+use crate::model::spec::format_number;
+use crate::model::spec::RowCounts;
+use crate::stats::competing::{CifCurve, GrayTest};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// The cumulative incidence of one cause at one time.
+#[derive(Debug, Clone, Serialize)]
+pub struct CifAtJson {
+    pub time: f64,
+    pub cif: f64,
+    /// cmprsk's variance.
+    pub var: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub n_risk: usize,
+}
+
+/// One cause's cumulative incidence at the requested times (`null` where a time lies after the
+/// last follow-up, as `cmprsk::timepoints` gives NA).
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseJson {
+    /// The event column's value.
+    pub cause: String,
+    /// The cause's name (`--name`; the value when not named).
+    pub name: String,
+    pub events: usize,
+    pub at: Vec<Option<CifAtJson>>,
+}
+
+/// One group of `--by`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CifGroupJson {
+    pub group: String,
+    pub n: usize,
+    pub causes: Vec<CauseJson>,
+}
+
+/// Gray's test of one cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrayJson {
+    pub cause: String,
+    /// `null` when the test's variance is singular (cmprsk prints -1).
+    pub stat: Option<f64>,
+    pub df: usize,
+    pub p: Option<f64>,
+}
+
+/// The `--json` object of `prognosis cuminc`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CumincJson {
+    pub n: usize,
+    pub censored: usize,
+    /// Transform of the pointwise limits: "log-log" or "plain".
+    pub conf_type: &'static str,
+    pub level: f64,
+    pub times: Vec<f64>,
+    pub causes: Vec<CauseJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<CifGroupJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gray: Vec<GrayJson>,
+}
+
+/// The causes of one set of curves (one group, or all subjects) at `times`; `curves` holds the
+/// curves of that set, `events[k]` the events of cause k + 1 in it.
+pub fn causes_json(
+    cause_labels: &[String],
+    cause_names: &[String],
+    curves: &[&CifCurve],
+    events: &[usize],
+    times: &[f64],
+) -> Vec<CauseJson> {
+    cause_labels
+        .iter()
+        .enumerate()
+        .map(|(k, label)| {
+            let curve = curves.iter().find(|c| c.cause == k as u32 + 1);
+            CauseJson {
+                cause: label.clone(),
+                name: cause_names[k].clone(),
+                events: events[k],
+                at: times
+                    .iter()
+                    .map(|&t| {
+                        curve.and_then(|c| c.at(t)).map(|p| CifAtJson {
+                            time: p.time,
+                            cif: p.estimate,
+                            var: p.variance,
+                            lower: p.lower,
+                            upper: p.upper,
+                            n_risk: p.n_risk,
+                        })
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Gray's tests with the causes' labels.
+pub fn gray_json(cause_labels: &[String], tests: &[GrayTest]) -> Vec<GrayJson> {
+    tests
+        .iter()
+        .map(|t| GrayJson {
+            cause: cause_labels[t.cause as usize - 1].clone(),
+            stat: t.statistic,
+            df: t.df,
+            p: t.p_value,
+        })
+        .collect()
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+fn cause_title(c: &CauseJson) -> String {
+    if c.name == c.cause {
+        format!("Cause {}", c.cause)
+    } else {
+        format!("Cause {} ({})", c.cause, c.name)
+    }
+}
+
+fn cause_table(s: &mut String, title: &str, c: &CauseJson) {
+    let _ = writeln!(s, "\n{title}  ({} events)", c.events);
+    let rows: Vec<Vec<String>> =
+        c.at.iter()
+            .filter_map(|p| p.as_ref())
+            .map(|p| {
+                vec![
+                    format_number(p.time),
+                    p.n_risk.to_string(),
+                    pct(p.cif),
+                    format!("{:.4}", p.var.max(0.0).sqrt()),
+                    format!("{} to {}", pct(p.lower), pct(p.upper)),
+                ]
+            })
+            .collect();
+    s.push_str(&table(
+        &["time", "at risk", "incidence", "se", "95% CI"],
+        &rows,
+    ));
+}
+
+/// The text summary of `prognosis cuminc`.
+pub fn cuminc_summary(j: &CumincJson, data_label: &str, counts: &RowCounts) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Cumulative incidence (Aalen-Johansen; cmprsk's variance; {} {}% limits)  (data: {data_label})",
+        j.conf_type,
+        format_number(100.0 * j.level)
+    );
+    let _ = writeln!(s, "  {}", super::text::counts_line(counts));
+    let _ = writeln!(
+        s,
+        "  {} censored; {}",
+        j.censored,
+        j.causes
+            .iter()
+            .map(|c| format!("{} events of cause {}", c.events, c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for c in &j.causes {
+        cause_table(&mut s, &format!("{}, all subjects", cause_title(c)), c);
+    }
+    for g in &j.groups {
+        for c in &g.causes {
+            cause_table(
+                &mut s,
+                &format!("{}, {} (n = {})", cause_title(c), g.group, g.n),
+                c,
+            );
+        }
+    }
+    if !j.gray.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nGray's test between the groups of {}:",
+            j.by.as_deref().unwrap_or("the groups")
+        );
+        let rows: Vec<Vec<String>> = j
+            .gray
+            .iter()
+            .map(|g| {
+                vec![
+                    g.cause.clone(),
+                    g.stat.map_or("singular".into(), |x| fmt_sig(x, 6)),
+                    g.df.to_string(),
+                    g.p.map_or(String::new(), fmt_p),
+                ]
+            })
+            .collect();
+        s.push_str(&table(&["cause", "statistic", "df", "p"], &rows));
+    }
+    s
+}
