@@ -16,6 +16,17 @@ pub enum TiesArg {
     Breslow,
 }
 
+/// The kind of model `fit` fits.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// Cox proportional hazards of the event
+    Cox,
+    /// Fine-Gray subdistribution hazards of the cause of interest (as cmprsk::crr)
+    FineGray,
+    /// One Cox model per cause, the other causes censored
+    CauseSpecific,
+}
+
 #[derive(Args)]
 pub struct FitArgs {
     /// Cohort CSV file (first line: column names)
@@ -32,6 +43,15 @@ pub struct FitArgs {
     /// One covariate column, taken whole (repeatable): for names that contain a comma
     #[arg(long, value_name = "COL")]
     covariate: Vec<String>,
+    /// The model: cox, or for competing events (an event column with one value per cause)
+    /// fine-gray or cause-specific
+    #[arg(long, value_enum, default_value = "cox")]
+    model: ModelKind,
+    /// With --model fine-gray or cause-specific: the event of interest, an event-column value
+    /// (default: the first cause in level order); every value but --censor-value is an event of
+    /// some cause
+    #[arg(long, value_name = "V")]
+    cause: Option<String>,
     /// Tie handling
     #[arg(long, value_enum, default_value = "efron")]
     ties: TiesArg,
@@ -110,6 +130,23 @@ pub fn run(a: FitArgs) -> Result<()> {
         .find(|(i, c)| req.covariates[..*i].contains(c))
     {
         bail!("--covariates names '{}' twice", dup.1);
+    }
+    if a.model != ModelKind::Cox {
+        let options = a.read.options()?;
+        return super::fit_competing::run(super::fit_competing::CompetingFit {
+            req,
+            model: a.model,
+            cause: a.cause,
+            data: a.data,
+            read: options,
+            max_iter: a.max_iter,
+            eps: a.eps,
+            out: a.out,
+            json: a.json,
+        });
+    }
+    if let Some(c) = &a.cause {
+        bail!("--cause {c} names the event of interest of a competing-risks model: add --model fine-gray or --model cause-specific");
     }
     let timing = std::env::var_os("PROGNOSIS_TIMING").is_some();
     let t0 = std::time::Instant::now();

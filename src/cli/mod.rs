@@ -6,6 +6,7 @@ mod calculator;
 mod cohort;
 mod cuminc;
 mod fit;
+mod fit_competing;
 mod km;
 mod nomogram;
 mod plot;

@@ -4,7 +4,7 @@
 use super::format::{fmt_p, fmt_sig, table};
 use crate::model::spec::format_number;
 use crate::model::spec::RowCounts;
-use crate::stats::competing::{CifCurve, GrayTest};
+use crate::stats::competing::{CifCurve, FineGray, GrayTest};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -202,5 +202,143 @@ pub fn cuminc_summary(j: &CumincJson, data_label: &str, counts: &RowCounts) -> S
             .collect();
         s.push_str(&table(&["cause", "statistic", "df", "p"], &rows));
     }
+    s
+}
+
+/// One row of a Fine-Gray coefficient table (`hr` is the subdistribution hazard ratio).
+#[derive(Debug, Clone, Serialize)]
+pub struct FineGrayCoefJson {
+    pub term: String,
+    pub coef: f64,
+    pub se: f64,
+    pub hr: f64,
+    pub hr_lower: f64,
+    pub hr_upper: f64,
+    pub z: f64,
+    pub p: f64,
+}
+
+/// Events of one cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseEvents {
+    pub cause: String,
+    pub events: usize,
+}
+
+/// The `--json` object of `prognosis fit --model fine-gray`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FineGrayJson<'a> {
+    pub model: &'static str,
+    /// The event of interest (the event column's value).
+    pub cause: String,
+    pub n: usize,
+    pub censored: usize,
+    pub events: Vec<CauseEvents>,
+    pub rows: &'a RowCounts,
+    pub iterations: usize,
+    pub converged: bool,
+    /// Log pseudo-likelihood at 0 and at the estimate.
+    pub loglik: [f64; 2],
+    pub coefficients: Vec<FineGrayCoefJson>,
+}
+
+impl<'a> FineGrayJson<'a> {
+    pub fn new(fit: &FineGray, causes: &[String], events: &[usize], rows: &'a RowCounts) -> Self {
+        FineGrayJson {
+            model: "fine-gray",
+            cause: causes[0].clone(),
+            n: fit.n,
+            censored: fit.n_censored,
+            events: causes
+                .iter()
+                .zip(events)
+                .map(|(c, &e)| CauseEvents {
+                    cause: c.clone(),
+                    events: e,
+                })
+                .collect(),
+            rows,
+            iterations: fit.iterations,
+            converged: fit.converged,
+            loglik: [fit.loglik_null, fit.loglik],
+            coefficients: fit
+                .coefficients()
+                .into_iter()
+                .map(|c| FineGrayCoefJson {
+                    term: c.name,
+                    coef: c.coef,
+                    se: c.se,
+                    hr: c.shr,
+                    hr_lower: c.lower,
+                    hr_upper: c.upper,
+                    z: c.z,
+                    p: c.p,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The text summary of a Fine-Gray fit.
+pub fn fine_gray_summary(j: &FineGrayJson, names: &[String], data_label: &str) -> String {
+    let mut s = String::new();
+    let competing: Vec<&str> = names[1..].iter().map(String::as_str).collect();
+    let _ = writeln!(
+        s,
+        "Fine-Gray subdistribution hazard model (as cmprsk::crr)\nEvent of interest: {}; competing: {}",
+        names[0],
+        if competing.is_empty() {
+            "none".to_string()
+        } else {
+            competing.join(", ")
+        }
+    );
+    let _ = writeln!(s, "Data: {data_label}");
+    let _ = writeln!(s, "  {}", super::text::counts_line(j.rows));
+    let _ = writeln!(
+        s,
+        "  n = {}, {}, censored {}",
+        j.n,
+        j.events
+            .iter()
+            .zip(names)
+            .map(|(e, name)| format!("events of {name} {}", e.events))
+            .collect::<Vec<_>>()
+            .join(", "),
+        j.censored
+    );
+    s.push('\n');
+    let rows: Vec<Vec<String>> = j
+        .coefficients
+        .iter()
+        .map(|c| {
+            vec![
+                c.term.clone(),
+                fmt_sig(c.coef, 4),
+                fmt_sig(c.hr, 4),
+                fmt_sig(c.se, 4),
+                format!("{:.2}", c.z),
+                fmt_p(c.p),
+                format!("{} to {}", fmt_sig(c.hr_lower, 4), fmt_sig(c.hr_upper, 4)),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["term", "coef", "sHR", "se(coef)", "z", "p", "sHR 95% CI"],
+        &rows,
+    ));
+    let _ = writeln!(
+        s,
+        "\nPseudo log-likelihood: {} at 0, {} at the estimate; {} after {} iterations",
+        fmt_sig(j.loglik[0], 8),
+        fmt_sig(j.loglik[1], 8),
+        if j.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        j.iterations
+    );
+    s.push_str("sHR: subdistribution hazard ratio; se from the sandwich variance (cmprsk).\n");
     s
 }
