@@ -3,31 +3,21 @@
 //! events: `cargo bench --bench fine_gray`. The data are built outside the timed loop.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use prognosis::data::simulate::patients;
+use prognosis::data::simulate::{competing_causes, patients};
 use prognosis::stats::competing::{self, CompetingSurv, CrrOptions};
 use prognosis::stats::cox::Design;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
 
-/// The simulated bone-metastasis cohort with a competing cause: each subject censored in the
-/// simulation becomes a competing event, at the same month, with probability 0.65 (about 30% of
-/// all rows end with a competing event).
+/// The simulated bone-metastasis cohort with a competing cause (`simulate --format competing`):
+/// each subject censored in the simulation becomes a competing event, at the same month, with
+/// probability 0.65 (about 30% of all rows end with a competing event).
 fn cohort(n: usize) -> (CompetingSurv, Design) {
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
     let pts = patients(n, 2021);
+    let cause = competing_causes(&pts, 7);
     let mut time = Vec::with_capacity(n);
-    let mut cause = Vec::with_capacity(n);
     let mut x = Vec::with_capacity(7 * n);
     for p in &pts {
         time.push(p.months as f64);
-        cause.push(if p.event {
-            1
-        } else if rng.random::<f64>() < 0.65 {
-            2
-        } else {
-            0
-        });
         x.push(p.age as f64);
         x.extend(p.factors.iter().map(|&f| f as u8 as f64));
     }

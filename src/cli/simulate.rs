@@ -17,7 +17,9 @@ pub struct SimulateArgs {
     #[arg(long)]
     out: PathBuf,
     /// Layout: `analysis` (0/1 columns as datasets/bone_mets_synthetic.csv) or `seer` (a SEER*Stat
-    /// case listing as datasets/bone_mets_synthetic_seer.csv, with unknowns)
+    /// case listing as datasets/bone_mets_synthetic_seer.csv, with unknowns) or `competing`
+    /// (the analysis columns with `cause`: 0 censored, 1 cancer death, 2 death from another
+    /// cause, about 30% of rows)
     #[arg(long, value_enum, default_value = "analysis")]
     format: SimFormat,
 }
@@ -26,12 +28,14 @@ pub struct SimulateArgs {
 pub enum SimFormat {
     Analysis,
     Seer,
+    Competing,
 }
 
 pub fn run(a: SimulateArgs) -> Result<()> {
     let text = match a.format {
         SimFormat::Analysis => crate::data::simulate::bone_mets_csv(a.rows, a.seed),
         SimFormat::Seer => crate::data::simulate::bone_mets_seer_csv(a.rows, a.seed),
+        SimFormat::Competing => crate::data::simulate::bone_mets_competing_csv(a.rows, a.seed),
     };
     emit(Some(&a.out), &text)?;
     eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());

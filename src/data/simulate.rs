@@ -84,6 +84,43 @@ pub fn bone_mets_csv(n: usize, seed: u64) -> String {
     s
 }
 
+/// The cause of each of `patients`: 1 for an event of the simulation (cancer death), else 2 (a
+/// death from another cause, at the same month) with probability 0.65 from a stream seeded by
+/// `seed`, else 0 (censored): about 30% of rows end with a competing event.
+pub fn competing_causes(patients: &[Patient], seed: u64) -> Vec<u32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    patients
+        .iter()
+        .map(|p| {
+            if p.event {
+                1
+            } else if rng.random::<f64>() < 0.65 {
+                2
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+/// The patients of [`patients`]`(n, seed)` with a competing cause ([`competing_causes`] seeded
+/// 7): a CSV text with header `age,brain,liver,lung,pr,surgery,chemo,time,cause`.
+pub fn bone_mets_competing_csv(n: usize, seed: u64) -> String {
+    let pts = patients(n, seed);
+    let causes = competing_causes(&pts, 7);
+    let mut s = String::with_capacity(n * 24 + 64);
+    s.push_str("age,brain,liver,lung,pr,surgery,chemo,time,cause\n");
+    for (p, c) in pts.iter().zip(causes) {
+        let f = p.factors.map(i64::from);
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{c}",
+            p.age, f[0], f[1], f[2], f[3], f[4], f[5], p.months
+        );
+    }
+    s
+}
+
 /// Column names of the SEER*Stat case listing (as `datasets/bone_mets_synthetic_seer.csv`).
 pub const SEER_COLUMNS: [&str; 16] = [
     "Patient ID",
@@ -197,6 +234,27 @@ pub fn bone_mets_seer_csv(n: usize, seed: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn competing_cohort_is_the_analysis_cohort_with_a_cause() {
+        let a = bone_mets_csv(2000, 11);
+        let c = bone_mets_competing_csv(2000, 11);
+        assert!(c.starts_with("age,brain,liver,lung,pr,surgery,chemo,time,cause\n"));
+        let (mut competing, mut censored) = (0, 0);
+        for (x, y) in a.lines().zip(c.lines()).skip(1) {
+            let (xs, status) = x.rsplit_once(',').unwrap();
+            let (ys, cause) = y.rsplit_once(',').unwrap();
+            assert_eq!(xs, ys);
+            match (status, cause) {
+                ("1", "1") => {}
+                ("0", "2") => competing += 1,
+                ("0", "0") => censored += 1,
+                other => panic!("status and cause {other:?}"),
+            }
+        }
+        let share = competing as f64 / (competing + censored) as f64;
+        assert!((share - 0.65).abs() < 0.05, "{share}");
+    }
 
     #[test]
     fn deterministic_and_well_formed() {
