@@ -118,3 +118,56 @@ pub fn spec_and_export(
         ),
     }
 }
+
+/// A saved model and a data file read with its specification: the outcome, covariates, strata and
+/// weights of the rows that can be used.
+pub struct ModelData {
+    pub model: ModelFile,
+    pub table: crate::data::csv::Table,
+    pub data: crate::data::cohort::SpecData,
+}
+
+impl ModelData {
+    /// File line of each used row.
+    pub fn lines(&self) -> Vec<u64> {
+        self.data
+            .rows
+            .iter()
+            .map(|&i| self.table.lines[i])
+            .collect()
+    }
+
+    /// The fit's weights and strata for this data.
+    pub fn extras(&self) -> crate::stats::cox::FitExtras<'_> {
+        crate::stats::cox::FitExtras {
+            weights: self.data.weights.as_deref(),
+            strata: self
+                .model
+                .spec
+                .strata
+                .as_ref()
+                .map(|_| self.data.strata.as_slice()),
+        }
+    }
+}
+
+/// Loads the model at `model` and reads `data` with its specification; rows with a level the
+/// model does not know are left out with a note on standard error.
+pub fn model_and_data(model: &Path, data: &Path, read: &ReadArgs) -> Result<ModelData> {
+    let model = ModelFile::load(model)?;
+    let table = crate::data::csv::read_csv(data, &model.spec.columns(), &read.options()?)?;
+    let d = crate::data::cohort::prepare_with_spec(&table, &model.spec)?;
+    if !d.problems.is_empty() {
+        eprintln!(
+            "note: {} rows have a level the model does not know and were left out (first: line {}: {})",
+            d.problems.len(),
+            d.problems[0].0,
+            d.problems[0].1
+        );
+    }
+    Ok(ModelData {
+        model,
+        table,
+        data: d,
+    })
+}

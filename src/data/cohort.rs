@@ -671,6 +671,8 @@ pub struct SpecData {
     pub strata: Vec<usize>,
     pub counts: RowCounts,
     pub problems: Vec<(u64, String)>,
+    /// The table rows used (0-based, in order): `table.lines[rows[k]]` is row k's file line.
+    pub rows: Vec<usize>,
 }
 
 /// Reads outcome and covariates of `table` with the model specification `spec`.
@@ -759,6 +761,7 @@ pub fn prepare_with_spec(table: &Table, spec: &ModelSpec) -> Result<SpecData, Da
         strata,
         counts,
         problems,
+        rows,
     })
 }
 

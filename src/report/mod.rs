@@ -2,6 +2,7 @@
 //! formatting for people lives here. [`crate::plot`] is the figure half of this layer.
 
 pub mod calculator;
+pub mod diagnostics;
 pub mod doc;
 pub mod format;
 pub mod output;
