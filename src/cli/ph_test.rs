@@ -1,7 +1,7 @@
 //! `prognosis ph-test`: the proportional-hazards test of a saved model on its cohort, as
 //! `survival::cox.zph`.
 
-use super::args::{emit, model_and_data, ReadArgs};
+use super::args::{emit, model_and_data, MapArgs, ReadArgs};
 use crate::report::diagnostics;
 use crate::stats::zph::{self, ZphOptions, ZphTransform};
 use anyhow::{anyhow, Context, Result};
@@ -23,6 +23,8 @@ pub struct PhTestArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
+    map: MapArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
@@ -31,7 +33,7 @@ pub fn run(a: PhTestArgs) -> Result<()> {
         .transform
         .parse()
         .map_err(|e| anyhow!("--transform: {e}"))?;
-    let md = model_and_data(&a.model, &a.data, &a.read)?;
+    let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let d = &md.data;
     let opts = ZphOptions {
         transform,

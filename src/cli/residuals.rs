@@ -1,6 +1,6 @@
 //! `prognosis residuals`: residuals of a saved model on its cohort, as R's `residuals.coxph`.
 
-use super::args::{emit, model_and_data, ReadArgs};
+use super::args::{emit, model_and_data, MapArgs, ReadArgs};
 use crate::report::diagnostics::{residual_table, ResidualKind, ResidualRows};
 use crate::stats::residuals;
 use anyhow::{anyhow, bail, Context, Result};
@@ -28,6 +28,8 @@ pub struct ResidualsArgs {
     /// Write to this file instead of standard output
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    map: MapArgs,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -60,7 +62,7 @@ pub fn run(a: ResidualsArgs) -> Result<()> {
                 .join(", ")
         );
     }
-    let md = model_and_data(&a.model, &a.data, &a.read)?;
+    let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let d = &md.data;
     let res = residuals::residuals(&d.design, &d.surv, md.extras(), &md.model.fit)
         .with_context(|| format!("residuals on {}", md.table.path))?;

@@ -4,5 +4,6 @@
 
 pub mod cohort;
 pub mod csv;
+pub mod mapping;
 pub mod registry;
 pub mod simulate;
