@@ -464,3 +464,78 @@ fn residual_types_of_both_kinds_are_refused_with_a_reason() {
         "{stderr}"
     );
 }
+
+#[test]
+fn ph_test_draws_the_residual_figures_in_every_format() {
+    let dir = Dir::new("figs");
+    let (model, data) = fit_case(&dir, "rotterdam_os", "efron");
+    let (svg, png, pdf) = (
+        dir.path("zph.svg"),
+        dir.path("zph.png"),
+        dir.path("zph.pdf"),
+    );
+    let (_, _, stderr) = run(&[
+        "ph-test", "--model", &model, &data, "--out", &svg, "--out", &png, "--out", &pdf,
+    ]);
+    for (path, magic) in [
+        (svg.clone(), b"<svg".as_slice()),
+        (png.clone(), b"\x89PNG".as_slice()),
+        (pdf.clone(), b"%PDF".as_slice()),
+        (dir.path("zph_martingale.svg"), b"<svg".as_slice()),
+        (dir.path("zph_martingale.png"), b"\x89PNG".as_slice()),
+        (dir.path("zph_martingale.pdf"), b"%PDF".as_slice()),
+    ] {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; {stderr}"));
+        let start = if magic == b"<svg" {
+            bytes
+                .windows(4)
+                .position(|w| w == magic)
+                .unwrap_or(usize::MAX)
+        } else {
+            bytes.starts_with(magic).then_some(0).unwrap_or(usize::MAX)
+        };
+        assert!(start < 200, "{path}: not the expected format");
+    }
+}
+
+#[test]
+fn the_zph_figure_has_a_panel_per_term_with_the_coefficient_and_a_band_around_the_smooth() {
+    use prognosis::plot::diagnostics::zph_figure;
+    use prognosis::stats::cox::{self, CoxOptions, FitExtras};
+    use prognosis::stats::zph::{self, ZphOptions};
+    let case = common::load("rotterdam_os");
+    let p = &case.prepared;
+    let fit = cox::fit(
+        &p.design,
+        &p.surv,
+        FitExtras::default(),
+        &CoxOptions::default(),
+    )
+    .unwrap();
+    let terms = p.spec.zph_terms();
+    let opts = ZphOptions {
+        terms: Some(terms.clone()),
+        ..ZphOptions::default()
+    };
+    let z = zph::zph(&p.design, &p.surv, FitExtras::default(), &fit, &opts).unwrap();
+    let reference: Vec<Option<f64>> = terms
+        .iter()
+        .map(|t| (t.columns.len() == 1).then(|| fit.coef[t.columns[0]]))
+        .collect();
+    let fig = zph_figure(&z, &reference, true);
+    assert_eq!(fig.panels.len(), terms.len());
+    for (panel, (t, r)) in fig.panels.iter().zip(terms.iter().zip(&reference)) {
+        assert!(panel.title.starts_with(&t.name), "{}", panel.title);
+        assert_eq!(panel.reference, *r);
+        assert_eq!(panel.smooth.len(), 40);
+        let (lo, hi) = panel.band.as_ref().unwrap();
+        for ((s, l), h) in panel.smooth.iter().zip(lo).zip(hi) {
+            assert!(l.1 < s.1 && s.1 < h.1, "{}: band around the smooth", t.name);
+        }
+    }
+    assert_eq!(fig.panels[0].title, "age  (p < 0.001)");
+    let texts = prognosis::plot::Rendering::new(&fig, "zph")
+        .unwrap()
+        .texts();
+    assert!(texts.iter().any(|t| t == "β(t) for pr"), "{texts:?}");
+}

@@ -1,12 +1,14 @@
 //! `prognosis ph-test`: the proportional-hazards test of a saved model on its cohort, as
 //! `survival::cox.zph`.
 
-use super::args::{emit, model_and_data, MapArgs, ReadArgs};
+use super::args::{emit, model_and_data, write_figure, MapArgs, ModelData, ReadArgs};
+use crate::plot::diagnostics::{self as figs, ResidualFigure};
 use crate::report::diagnostics;
+use crate::stats::residuals;
 use crate::stats::zph::{self, ZphOptions, ZphTransform};
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct PhTestArgs {
@@ -22,6 +24,11 @@ pub struct PhTestArgs {
     /// Print one JSON object instead of the table
     #[arg(long)]
     json: bool,
+    /// Draw the scaled Schoenfeld residuals against time, one panel per term, here (.svg, .png,
+    /// .pdf or .tiff; repeatable), and the martingale residuals against each continuous covariate
+    /// beside it as STEM_martingale.EXT
+    #[arg(long, value_name = "FIG")]
+    out: Vec<PathBuf>,
     #[command(flatten)]
     map: MapArgs,
     #[command(flatten)]
@@ -42,10 +49,60 @@ pub fn run(a: PhTestArgs) -> Result<()> {
     let z = zph::zph(&d.design, &d.surv, md.extras(), &md.model.fit, &opts)
         .with_context(|| format!("proportional-hazards test on {}", md.table.path))?;
     let events = d.surv.event().iter().filter(|&&e| e).count();
+    if !a.out.is_empty() {
+        let (zph_fig, mart_fig) = figures(&md, &z)?;
+        write_figure(&zph_fig, &a.out, "zph")?;
+        let beside: Vec<PathBuf> = a.out.iter().map(|p| martingale_path(p)).collect();
+        if mart_fig.panels.is_empty() {
+            eprintln!("note: no continuous covariate (4 or more distinct values): no martingale residual figure");
+        } else {
+            write_figure(&mart_fig, &beside, "martingale")?;
+        }
+    }
     let text = if a.json {
         diagnostics::ph_test_json(&z, d.surv.len(), events)
     } else {
         diagnostics::ph_test_text(&z, &md.table.path, d.surv.len(), events)
     };
     emit(None, &text)
+}
+
+/// `dir/stem_martingale.ext` beside `dir/stem.ext`.
+fn martingale_path(p: &Path) -> PathBuf {
+    let stem = p
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let ext = p
+        .extension()
+        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
+    p.with_file_name(format!("{stem}_martingale{ext}"))
+}
+
+/// The scaled Schoenfeld residual figure (a line at each one-column term's coefficient, at 1 for
+/// a factor's term, whose residual is that of its linear predictor) and the martingale residual
+/// figure of the numeric covariates.
+pub fn figures(md: &ModelData, z: &zph::Zph) -> Result<(ResidualFigure, ResidualFigure)> {
+    let spec = &md.model.spec;
+    let reference: Vec<Option<f64>> = spec
+        .zph_terms()
+        .iter()
+        .map(|t| match t.columns.as_slice() {
+            [c] => Some(md.model.fit.coef[*c]),
+            _ => Some(1.0),
+        })
+        .collect();
+    let zph_fig = figs::zph_figure(z, &reference, true);
+    let d = &md.data;
+    let res = residuals::residuals(&d.design, &d.surv, md.extras(), &md.model.fit)?;
+    let mut offset = 0;
+    let mut numeric = Vec::new();
+    for c in &spec.covariates {
+        let width = c.terms().len();
+        if matches!(c.kind, crate::model::spec::CovariateKind::Numeric) {
+            let x: Vec<f64> = (0..d.design.n).map(|i| d.design.row(i)[offset]).collect();
+            numeric.push((c.name.clone(), x));
+        }
+        offset += width;
+    }
+    Ok((zph_fig, figs::martingale_figure(&numeric, &res.martingale)))
 }

@@ -17,7 +17,9 @@ pub enum SmoothError {
     Length { x: usize, y: usize },
     #[error("a value is not finite")]
     NonFinite,
-    #[error("the spline fit is singular: {distinct} distinct x values for {df} degrees of freedom")]
+    #[error(
+        "the spline fit is singular: {distinct} distinct x values for {df} degrees of freedom"
+    )]
     Singular { distinct: usize, df: usize },
     #[error("df must be at least 2")]
     Df,
@@ -59,7 +61,8 @@ fn basis(x: f64, knots: &[f64]) -> Vec<f64> {
 }
 
 /// Fits `y` on a natural cubic spline in `x` with `df` degrees of freedom (knots as R's
-/// `plot.cox.zph`) and evaluates it on `grid` evenly spaced points of the x range.
+/// `plot.cox.zph`; knots that coincide are kept once, lowering the degrees of freedom) and
+/// evaluates it on `grid` evenly spaced points of the x range.
 pub fn natural_spline(x: &[f64], y: &[f64], df: usize, grid: usize) -> Result<Smooth, SmoothError> {
     if x.len() != y.len() {
         return Err(SmoothError::Length {
@@ -97,6 +100,11 @@ pub fn natural_spline(x: &[f64], y: &[f64], df: usize, grid: usize) -> Result<Sm
     let inner = df - 2;
     knots.extend((1..=inner).map(|k| quantile7(&all, k as f64 / (inner + 1) as f64)));
     knots.push(1.0);
+    // a covariate with many equal values (nodes: mostly 0) can put an interior knot on another:
+    // R's `ns` would then give a singular basis; one knot of each value is kept, with fewer
+    // degrees of freedom
+    knots.dedup_by(|b, a| (*b - *a).abs() <= 1e-12);
+    let df = knots.len();
     // least squares by modified Gram-Schmidt QR, twice for accuracy
     let n = x.len();
     let mut q: Vec<Vec<f64>> = vec![vec![0.0; n]; df];
@@ -164,7 +172,9 @@ mod tests {
 
     #[test]
     fn a_linear_trend_is_reproduced_and_the_se_is_that_of_least_squares() {
-        let x: Vec<f64> = (0..50).map(|i| (i as f64 * 0.37).sin() * 3.0 + i as f64).collect();
+        let x: Vec<f64> = (0..50)
+            .map(|i| (i as f64 * 0.37).sin() * 3.0 + i as f64)
+            .collect();
         let y: Vec<f64> = x.iter().map(|v| 2.0 - 0.5 * v).collect();
         let s = natural_spline(&x, &y, 4, 40).unwrap();
         for (g, f) in s.x.iter().zip(&s.fit) {
@@ -177,7 +187,10 @@ mod tests {
         let sxx: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
         for (g, se) in s2.x.iter().zip(&s2.se_factor) {
             let want = (1.0 / n + (g - mean).powi(2) / sxx).sqrt();
-            assert!((se - want).abs() < 1e-12 * want.max(1.0), "{g}: {se} vs {want}");
+            assert!(
+                (se - want).abs() < 1e-12 * want.max(1.0),
+                "{g}: {se} vs {want}"
+            );
         }
     }
 
@@ -200,7 +213,11 @@ mod tests {
         let inside = second(5_000).abs().max(second(2_500).abs());
         assert!(inside > 1e-3, "{inside}");
         assert!(second(1).abs() < 1e-3 * inside.max(1.0), "{}", second(1));
-        assert!(second(9_999).abs() < 1e-3 * inside.max(1.0), "{}", second(9_999));
+        assert!(
+            second(9_999).abs() < 1e-3 * inside.max(1.0),
+            "{}",
+            second(9_999)
+        );
     }
 
     #[test]
@@ -211,8 +228,24 @@ mod tests {
             natural_spline(&x, &y, 4, 10),
             Err(SmoothError::Singular { distinct: 3, df: 4 })
         ));
-        assert!(matches!(natural_spline(&x, &y[..4], 2, 10), Err(SmoothError::Length { .. })));
+        assert!(matches!(
+            natural_spline(&x, &y[..4], 2, 10),
+            Err(SmoothError::Length { .. })
+        ));
         assert!(natural_spline(&x, &y, 3, 10).is_ok());
+    }
+
+    #[test]
+    fn coinciding_knots_are_merged() {
+        // three quarters zeros: the 1/3 quantile is the lower boundary knot
+        let x: Vec<f64> = (0..40)
+            .map(|i| if i < 30 { 0.0 } else { (i - 29) as f64 })
+            .collect();
+        let y: Vec<f64> = x.iter().map(|v| 1.0 + 0.5 * v).collect();
+        let s = natural_spline(&x, &y, 4, 40).unwrap();
+        for (g, f) in s.x.iter().zip(&s.fit) {
+            assert!((f - (1.0 + 0.5 * g)).abs() < 1e-9);
+        }
     }
 
     #[test]
