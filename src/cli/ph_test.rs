@@ -78,31 +78,15 @@ fn martingale_path(p: &Path) -> PathBuf {
     p.with_file_name(format!("{stem}_martingale{ext}"))
 }
 
-/// The scaled Schoenfeld residual figure (a line at each one-column term's coefficient, at 1 for
-/// a factor's term, whose residual is that of its linear predictor) and the martingale residual
-/// figure of the numeric covariates.
-pub fn figures(md: &ModelData, z: &zph::Zph) -> Result<(ResidualFigure, ResidualFigure)> {
-    let spec = &md.model.spec;
-    let reference: Vec<Option<f64>> = spec
-        .zph_terms()
-        .iter()
-        .map(|t| match t.columns.as_slice() {
-            [c] => Some(md.model.fit.coef[*c]),
-            _ => Some(1.0),
-        })
-        .collect();
-    let zph_fig = figs::zph_figure(z, &reference, true);
+/// The scaled Schoenfeld and martingale residual figures of the model on this data.
+fn figures(md: &ModelData, z: &zph::Zph) -> Result<(ResidualFigure, ResidualFigure)> {
     let d = &md.data;
     let res = residuals::residuals(&d.design, &d.surv, md.extras(), &md.model.fit)?;
-    let mut offset = 0;
-    let mut numeric = Vec::new();
-    for c in &spec.covariates {
-        let width = c.terms().len();
-        if matches!(c.kind, crate::model::spec::CovariateKind::Numeric) {
-            let x: Vec<f64> = (0..d.design.n).map(|i| d.design.row(i)[offset]).collect();
-            numeric.push((c.name.clone(), x));
-        }
-        offset += width;
-    }
-    Ok((zph_fig, figs::martingale_figure(&numeric, &res.martingale)))
+    Ok(figs::model_figures(
+        &md.model.spec,
+        &md.model.fit,
+        &d.design,
+        z,
+        &res.martingale,
+    ))
 }

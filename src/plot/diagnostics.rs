@@ -9,6 +9,8 @@
 
 use super::common::{self, Frame, MARGIN, TITLE_BAND};
 use super::{tick_label, ticks, Figure, PlotError, Scale, GREY};
+use crate::model::spec::{CovariateKind, ModelSpec};
+use crate::stats::cox::{CoxFit, Design};
 use crate::stats::smooth::{natural_spline, Smooth};
 use crate::stats::zph::{Zph, ZphTransform};
 use plotters::coord::Shift;
@@ -196,6 +198,40 @@ pub fn martingale_figure(covariates: &[(String, Vec<f64>)], martingale: &[f64]) 
         title: "Martingale residuals (functional form)".into(),
         panels,
     }
+}
+
+/// The two figures of a fitted model: the scaled Schoenfeld residuals of `z` (a line at each
+/// one-column term's coefficient, at 1 for a factor's term, whose residual is that of its linear
+/// predictor; p-values in the titles) and the martingale residuals against the numeric covariates
+/// of `spec` (columns of `design`).
+pub fn model_figures(
+    spec: &ModelSpec,
+    fit: &CoxFit,
+    design: &Design,
+    z: &Zph,
+    martingale: &[f64],
+) -> (ResidualFigure, ResidualFigure) {
+    let reference: Vec<Option<f64>> = spec
+        .zph_terms()
+        .iter()
+        .map(|t| match t.columns.as_slice() {
+            [c] => fit.coef.get(*c).copied(),
+            _ => Some(1.0),
+        })
+        .collect();
+    let mut offset = 0;
+    let mut numeric = Vec::new();
+    for c in &spec.covariates {
+        if matches!(c.kind, CovariateKind::Numeric) {
+            let x: Vec<f64> = (0..design.n).map(|i| design.row(i)[offset]).collect();
+            numeric.push((c.name.clone(), x));
+        }
+        offset += c.terms().len();
+    }
+    (
+        zph_figure(z, &reference, true),
+        martingale_figure(&numeric, martingale),
+    )
 }
 
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
