@@ -2,7 +2,9 @@
 //! horizons, standard output, and writing figures.
 
 use crate::data::csv::ReadOptions;
+use crate::data::mapping::{ColumnMap, LevelMap};
 use crate::model::file::ModelFile;
+use crate::model::spec::ModelSpec;
 use crate::plot;
 use crate::report::output::write_atomic;
 use anyhow::{anyhow, bail, Context, Result};
@@ -117,4 +119,149 @@ pub fn spec_and_export(
             spec.display()
         ),
     }
+}
+
+/// How DATA names and codes the model's columns, for a model validated or applied on another
+/// cohort (one implementation for `validate`, `predict`, `risk-groups`, `ph-test` and `residuals`).
+#[derive(Args, Default)]
+pub struct MapArgs {
+    /// DATA's column of follow-up times, when it is not named as in the model
+    #[arg(long, value_name = "COL")]
+    time: Option<String>,
+    /// DATA's column of event status, when it is not named as in the model
+    #[arg(long, value_name = "COL")]
+    event: Option<String>,
+    /// Value of DATA's event column that means the event (repeatable; every other value then
+    /// means censoring). Default: the model's coding
+    #[arg(long, value_name = "V")]
+    event_value: Vec<String>,
+    /// DATA's name of a model column, MODEL_NAME=DATA_COLUMN (repeatable)
+    #[arg(long, value_name = "MODEL_NAME=DATA_COLUMN")]
+    map: Vec<String>,
+    /// A category DATA codes differently, COL:DATA_LEVEL=MODEL_LEVEL (COL: the model's name;
+    /// repeatable; several DATA_LEVELs may map to one MODEL_LEVEL)
+    #[arg(long, value_name = "COL:DATA_LEVEL=MODEL_LEVEL")]
+    level: Vec<String>,
+}
+
+impl MapArgs {
+    /// The column map for `spec`; `outcome` is false for commands that read no outcome.
+    pub fn column_map(&self, spec: &ModelSpec, outcome: bool) -> Result<ColumnMap> {
+        if !outcome && (self.time.is_some() || self.event.is_some() || !self.event_value.is_empty())
+        {
+            bail!("--time, --event and --event-value name the outcome, which this command does not read");
+        }
+        let mut columns = parse_pairs(&self.map, "--map")?;
+        for (flag, given, model_name) in [
+            ("--time", &self.time, &spec.time),
+            ("--event", &self.event, &spec.event),
+        ] {
+            if let Some(col) = given {
+                if columns.insert(model_name.clone(), col.clone()).is_some() {
+                    bail!("{flag} and --map {model_name}=... both name the data's '{model_name}'");
+                }
+            }
+        }
+        let mut levels = Vec::new();
+        for item in &self.level {
+            let parsed = item.split_once(':').and_then(|(c, rest)| {
+                rest.split_once('=')
+                    .map(|(d, m)| (c.trim(), d.trim(), m.trim()))
+            });
+            let Some((column, data_level, model_level)) = parsed else {
+                bail!("--level {item}: expected COL:DATA_LEVEL=MODEL_LEVEL");
+            };
+            if column.is_empty() || data_level.is_empty() {
+                bail!("--level {item}: expected COL:DATA_LEVEL=MODEL_LEVEL");
+            }
+            levels.push(LevelMap {
+                column: column.to_string(),
+                data_level: data_level.to_string(),
+                model_level: model_level.to_string(),
+            });
+        }
+        Ok(ColumnMap {
+            columns,
+            event_values: self.event_value.clone(),
+            levels,
+        })
+    }
+}
+
+/// Reads `data` for `model` with the column map of `map`: the model's columns `wanted` (its names)
+/// and the model's specification naming DATA's columns.
+pub fn read_for_model(
+    model: &ModelFile,
+    data: &Path,
+    wanted: &[&str],
+    read: &ReadArgs,
+    map: &MapArgs,
+    outcome: bool,
+) -> Result<(crate::data::csv::Table, ModelSpec)> {
+    let cmap = map.column_map(&model.spec, outcome)?;
+    Ok(crate::data::mapping::read_for_model(
+        data,
+        &model.spec,
+        wanted,
+        &cmap,
+        &read.options()?,
+    )?)
+}
+
+/// A saved model and a data file read with its specification: the outcome, covariates, strata and
+/// weights of the rows that can be used.
+pub struct ModelData {
+    pub model: ModelFile,
+    pub table: crate::data::csv::Table,
+    pub data: crate::data::cohort::SpecData,
+}
+
+impl ModelData {
+    /// File line of each used row.
+    pub fn lines(&self) -> Vec<u64> {
+        self.data
+            .rows
+            .iter()
+            .map(|&i| self.table.lines[i])
+            .collect()
+    }
+
+    /// The fit's weights and strata for this data.
+    pub fn extras(&self) -> crate::stats::cox::FitExtras<'_> {
+        crate::stats::cox::FitExtras {
+            weights: self.data.weights.as_deref(),
+            strata: self
+                .model
+                .spec
+                .strata
+                .as_ref()
+                .map(|_| self.data.strata.as_slice()),
+        }
+    }
+}
+
+/// Loads the model at `model` and reads `data` with its specification and the column map; rows
+/// with a level the model does not know are left out with a note on standard error.
+pub fn model_and_data(
+    model: &Path,
+    data: &Path,
+    read: &ReadArgs,
+    map: &MapArgs,
+) -> Result<ModelData> {
+    let model = ModelFile::load(model)?;
+    let (table, spec) = read_for_model(&model, data, &model.spec.columns(), read, map, true)?;
+    let d = crate::data::cohort::prepare_with_spec(&table, &spec)?;
+    if !d.problems.is_empty() {
+        eprintln!(
+            "note: {} rows have a level the model does not know and were left out (first: line {}: {})",
+            d.problems.len(),
+            d.problems[0].0,
+            d.problems[0].1
+        );
+    }
+    Ok(ModelData {
+        model,
+        table,
+        data: d,
+    })
 }

@@ -9,8 +9,10 @@ mod fit;
 mod fit_competing;
 mod km;
 mod nomogram;
+mod ph_test;
 mod plot;
 mod predict;
+mod residuals;
 mod risk_groups;
 mod score;
 mod simulate;
@@ -54,6 +56,12 @@ pub enum Command {
     /// Risk groups by nomogram points or linear predictor: Kaplan-Meier curves, medians, hazard
     /// ratios and the log-rank test
     RiskGroups(risk_groups::RiskGroupsArgs),
+    /// Test proportional hazards of a saved model on its cohort (as R's cox.zph): per term and
+    /// global
+    PhTest(ph_test::PhTestArgs),
+    /// Residuals of a saved model on its cohort (as R's residuals.coxph): martingale, deviance,
+    /// dfbeta, score per row; Schoenfeld and scaled Schoenfeld per event
+    Residuals(residuals::ResidualsArgs),
     /// Run a whole registry study from a specification: cohort, Table 1, Cox tables, nomogram,
     /// validation, risk groups, figures and report
     Study(study::StudyArgs),
@@ -81,6 +89,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(a),
         Command::Nomogram(a) => nomogram::run(a),
         Command::RiskGroups(a) => risk_groups::run(a),
+        Command::PhTest(a) => ph_test::run(a),
+        Command::Residuals(a) => residuals::run(a),
         Command::Plot(plot::PlotCommand::Survival(a)) => plot::run(a),
         Command::Study(a) => study::run(a),
         Command::Split(a) => split::run(a),

@@ -1,8 +1,7 @@
 //! `prognosis predict`: survival of every row of a CSV with a saved model.
 
-use super::args::{check_times, emit, ReadArgs};
+use super::args::{check_times, emit, read_for_model, MapArgs, ReadArgs};
 use crate::data::cohort;
-use crate::data::csv as data;
 use crate::model::file::ModelFile;
 use crate::report::text as report;
 use anyhow::Result;
@@ -32,14 +31,23 @@ pub struct PredictArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]
+    map: MapArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
     check_times(&a.times)?;
     let model = ModelFile::load(&a.model)?;
-    let table = data::read_csv(&a.data, &model.input_columns(), &a.read.options()?)?;
-    let preds = cohort::predict_rows(&model, &table, &a.times);
+    let (table, spec) = read_for_model(
+        &model,
+        &a.data,
+        &model.input_columns(),
+        &a.read,
+        &a.map,
+        false,
+    )?;
+    let preds = cohort::predict_rows_with_spec(&model, &spec, &table, &a.times);
     let strata_used: Vec<usize> = match &model.spec.strata {
         Some(s) => (0..s.levels.len()).collect(),
         None => vec![0],

@@ -1,9 +1,6 @@
 //! `prognosis risk-groups`: patients split by nomogram points or linear predictor.
 
-use super::args::{horizons_or_default, stdout, write_figure, ReadArgs};
-use crate::data::cohort;
-use crate::data::csv as data;
-use crate::model::file::ModelFile;
+use super::args::{horizons_or_default, model_and_data, stdout, write_figure, MapArgs, ReadArgs};
 use crate::model::nomogram;
 use crate::plot;
 use crate::report::text as report;
@@ -57,23 +54,16 @@ pub struct RiskGroupsArgs {
     #[arg(long)]
     out: Vec<PathBuf>,
     #[command(flatten)]
+    map: MapArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
 pub fn run(a: RiskGroupsArgs) -> Result<()> {
     use crate::model::riskgroups;
-    let model = ModelFile::load(&a.model)?;
-    let times = horizons_or_default(&model, &a.times)?;
-    let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
-    let d = cohort::prepare_with_spec(&table, &model.spec)?;
-    if !d.problems.is_empty() {
-        eprintln!(
-            "note: {} rows have a level the model does not know and were left out (first: line {}: {})",
-            d.problems.len(),
-            d.problems[0].0,
-            d.problems[0].1
-        );
-    }
+    let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
+    let (model, table, d) = (&md.model, &md.table, &md.data);
+    let times = horizons_or_default(model, &a.times)?;
     let nom = nomogram::Nomogram::from_model(&model, &Default::default())?;
     let coxph_centre: f64 = model
         .fit

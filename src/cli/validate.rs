@@ -1,9 +1,6 @@
 //! `prognosis validate`: discrimination, accuracy and calibration of a model on a cohort.
 
-use super::args::{check_times, stdout, ReadArgs};
-use crate::data::cohort;
-use crate::data::csv as data;
-use crate::model::file::ModelFile;
+use super::args::{check_times, model_and_data, stdout, MapArgs, ReadArgs};
 use crate::model::validation;
 use crate::plot;
 use crate::report::output::write_atomic;
@@ -41,6 +38,8 @@ pub struct ValidateArgs {
     #[arg(long)]
     out_dir: Option<PathBuf>,
     #[command(flatten)]
+    map: MapArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
@@ -49,17 +48,8 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
     // as scikit-survival: horizons sorted, each once
     a.times.sort_by(|x, y| x.total_cmp(y));
     a.times.dedup();
-    let model = ModelFile::load(&a.model)?;
-    let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
-    let d = cohort::prepare_with_spec(&table, &model.spec)?;
-    if !d.problems.is_empty() {
-        eprintln!(
-            "note: {} rows have a level the model does not know and were left out (first: line {}: {})",
-            d.problems.len(),
-            d.problems[0].0,
-            d.problems[0].1
-        );
-    }
+    let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
+    let (model, table, d) = (&md.model, &md.table, &md.data);
     let opts = validation::ValidationOptions {
         times: a.times.clone(),
         groups: a.groups,

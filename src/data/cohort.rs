@@ -671,6 +671,8 @@ pub struct SpecData {
     pub strata: Vec<usize>,
     pub counts: RowCounts,
     pub problems: Vec<(u64, String)>,
+    /// The table rows used (0-based, in order): `table.lines[rows[k]]` is row k's file line.
+    pub rows: Vec<usize>,
 }
 
 /// Reads outcome and covariates of `table` with the model specification `spec`.
@@ -759,6 +761,7 @@ pub fn prepare_with_spec(table: &Table, spec: &ModelSpec) -> Result<SpecData, Da
         strata,
         counts,
         problems,
+        rows,
     })
 }
 
@@ -951,7 +954,18 @@ pub fn summarise(table: &Table, prepared: &Prepared) -> Vec<CovariateSummary> {
 
 /// Predictions for every row of `table`; rows that cannot be scored carry the reason.
 pub fn predict_rows(model: &ModelFile, table: &Table, times: &[f64]) -> Vec<RowPrediction> {
-    encode_rows(table, &model.spec)
+    predict_rows_with_spec(model, &model.spec, table, times)
+}
+
+/// As [`predict_rows`], reading `table` with `spec`: the model's specification naming the data's
+/// columns (see [`crate::data::mapping`]).
+pub fn predict_rows_with_spec(
+    model: &ModelFile,
+    spec: &ModelSpec,
+    table: &Table,
+    times: &[f64],
+) -> Vec<RowPrediction> {
+    encode_rows(table, spec)
         .into_iter()
         .zip(&table.lines)
         .map(|(row, &line)| match row {

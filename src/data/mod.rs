@@ -5,5 +5,6 @@
 pub mod cohort;
 pub mod competing;
 pub mod csv;
+pub mod mapping;
 pub mod registry;
 pub mod simulate;

@@ -101,6 +101,19 @@ impl Frame {
         x_title: &str,
         y_title: &str,
     ) -> Result<Chart<'a, DB>, PlotError> {
+        self.chart_labelled(area, s, x_title, y_title, &|v: &f64| tick_label(*v))
+    }
+
+    /// As [`Frame::chart`], with the x tick labels made by `x_label` (e.g. times at the ticks of
+    /// a transformed time axis).
+    pub fn chart_labelled<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        s: Scale,
+        x_title: &str,
+        y_title: &str,
+        x_label: &dyn Fn(&f64) -> String,
+    ) -> Result<Chart<'a, DB>, PlotError> {
         let left_room = self.left - MARGIN;
         let mut chart = ChartBuilder::on(area)
             .margin_left(s.px(MARGIN))
@@ -127,7 +140,7 @@ impl Frame {
             .y_desc(y_title)
             .axis_desc_style(text(s, AXIS_TITLE))
             .label_style(text(s, TICK))
-            .x_label_formatter(&formatter)
+            .x_label_formatter(x_label)
             .y_label_formatter(&formatter)
             .axis_style(s.stroke(BLACK, 0.8))
             .set_all_tick_mark_size(s.px(TICK_LEN))

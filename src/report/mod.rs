@@ -3,6 +3,7 @@
 
 pub mod calculator;
 pub mod competing;
+pub mod diagnostics;
 pub mod doc;
 pub mod format;
 pub mod output;

@@ -13,5 +13,6 @@ pub mod linalg;
 pub mod metrics;
 pub mod pretty;
 pub mod residuals;
+pub mod smooth;
 pub mod surv;
 pub mod zph;
