@@ -22,11 +22,15 @@ use crate::model::nomogram::{Nomogram, NomogramOptions, TickValue};
 use crate::model::riskgroups::{self, RiskGroups};
 use crate::model::selection::{self, Factor, Selection, SelectionResult};
 use crate::model::spec::format_number;
+use crate::model::spec::{CovariateKind, CovariateSpec};
 use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
 use crate::plot::{self, Figure, ImageFormat};
 use crate::report::calculator::{calculator_html, CalculatorOptions};
-use crate::report::doc::{csv_text, Doc};
-use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase};
+use crate::report::doc::{csv_text, Doc, TableKind};
+use crate::report::format::{
+    fmt_est_ci, fmt_hr_ci, fmt_median_ci, fmt_p, fmt_plain, fmt_sig_short, hr_decimals, p_phrase,
+    NOT_REACHED, NR,
+};
 use crate::report::table1::{self, Table1};
 use crate::report::text::{attrition_text, risk_group_labels};
 use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
@@ -114,12 +118,23 @@ fn term_label(spec: &StudySpec, term: &str) -> String {
 }
 
 fn hr_cell(r: &CoefRow) -> String {
-    format!(
-        "{} ({}–{})",
-        fmt_sig(r.hr, 3),
-        fmt_sig(r.hr_lower, 3),
-        fmt_sig(r.hr_upper, 3)
-    )
+    fmt_hr_ci(r.hr, r.hr_lower, r.hr_upper)
+}
+
+/// A number in a CSV file: full precision (Rust's shortest round-trip text), with an exponent
+/// only for very small or large magnitudes (`8.149689706209128e-9`); empty when not finite.
+fn full(v: f64) -> String {
+    if !v.is_finite() {
+        String::new()
+    } else if v != 0.0 && !(1e-5..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn full_opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), full)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -260,10 +275,23 @@ struct Run<'a> {
     /// The time unit, or "" when the specification names none.
     unit_s: String,
     times: Vec<f64>,
+    /// The horizons' names, one per time ("1 year").
+    horizon_labels: Vec<String>,
     bootstrap: usize,
     seed: u64,
     groups: usize,
     has_split: bool,
+}
+
+impl Run<'_> {
+    /// The name of horizon `t`: the specification's label, or one derived from the time unit.
+    fn horizon_label(&self, t: f64) -> String {
+        self.times
+            .iter()
+            .position(|&x| x == t)
+            .and_then(|k| self.horizon_labels.get(k).cloned())
+            .unwrap_or_else(|| crate::report::format::horizon_label(t, self.unit.as_deref()))
+    }
 }
 
 /// What the steps write: the files, the report and the terminal summary.
@@ -277,6 +305,8 @@ struct Out {
 struct Fitted {
     /// All listed factors on the development rows (univariable models, selection).
     selection: SelectionResult,
+    /// How every listed factor enters a model (levels and reference of categorical ones).
+    all_covariates: Vec<CovariateSpec>,
     /// The factors in the multivariable model.
     chosen: Vec<String>,
     /// The development rows prepared for the chosen factors.
@@ -325,6 +355,15 @@ fn prepare_run<'a>(
     }
     let unit = cohort.time_unit.clone();
     let times = horizons(spec, unit.as_deref());
+    let horizon_labels = match spec.validation.as_ref() {
+        Some(v) if !v.horizon_labels.is_empty() && v.horizon_labels.len() == times.len() => {
+            v.horizon_labels.clone()
+        }
+        _ => times
+            .iter()
+            .map(|&t| crate::report::format::horizon_label(t, unit.as_deref()))
+            .collect(),
+    };
     let vspec = spec.validation.as_ref();
     let export_name = export
         .file_name()
@@ -340,6 +379,7 @@ fn prepare_run<'a>(
         unit_s: unit.clone().unwrap_or_default(),
         unit,
         times,
+        horizon_labels,
         bootstrap: opts
             .bootstrap
             .unwrap_or_else(|| vspec.map_or(0, |v| v.bootstrap)),
@@ -430,7 +470,13 @@ fn cohort_section(r: &Run, o: &mut Out) {
         }
         rows.push(r);
     }
-    doc.table(&header, &rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Cohort selection: patients excluded by each inclusion rule, in order",
+        &header,
+        &rows,
+        &["Each patient is counted under the first rule that excludes them.".to_string()],
+    );
     files.table("attrition", &header, &rows);
     doc.p(&format!(
         "{} patients and {} events remain{}.",
@@ -473,12 +519,44 @@ fn table1_section(r: &Run, o: &mut Out) -> Result<(), StudyError> {
             v
         })
         .collect();
-    doc.table(&header, &rows);
-    doc.p(
-        "Numbers are n (%) or median (interquartile range); p from the chi-square test \
-           (Yates-corrected for two levels) or the Wilcoxon rank-sum test.",
+    let mut notes = vec!["Numbers are n (%) or median (interquartile range).".to_string()];
+    if has_split {
+        notes.push(
+            "p compares the development and validation sets: chi-square test (Yates-corrected \
+             for two levels) for categories, Wilcoxon rank-sum test for numbers."
+                .to_string(),
+        );
+    }
+    doc.numbered_table(
+        TableKind::Main,
+        &format!(
+            "Patient characteristics{}",
+            if has_split {
+                " in the development and validation sets"
+            } else {
+                ""
+            }
+        ),
+        &header,
+        &rows,
+        &notes,
     );
-    files.table("table1", &header, &rows);
+    // the CSV keeps the p-values in full
+    let csv_rows: Vec<Vec<String>> = t1
+        .rows
+        .iter()
+        .zip(&rows)
+        .map(|(t, r)| {
+            let mut r = r.clone();
+            if has_split {
+                if let Some(last) = r.last_mut() {
+                    *last = full_opt(t.p);
+                }
+            }
+            r
+        })
+        .collect();
+    files.table("table1", &header, &csv_rows);
     Ok(())
 }
 
@@ -525,6 +603,7 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     let model = cohort::model_file(&dev_table, &prep, fit);
     Ok(Fitted {
         selection: sel,
+        all_covariates: prep_all.spec.covariates.clone(),
         chosen,
         prep,
         model,
@@ -532,7 +611,8 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     })
 }
 
-/// 3. Cox regression in the development set: univariable and multivariable tables.
+/// 3. Cox regression in the development set: univariable and multivariable models side by side
+/// (Table 2), with the full model (coefficients) as a supplementary table.
 fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     let Out {
         files,
@@ -543,36 +623,122 @@ fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     let (sel, chosen, model) = (&f.selection, &f.chosen, &f.model);
     files.add("model.json", model.to_json().into_bytes());
     doc.h(2, "3. Cox regression in the development set");
-    let (uni_header, uni_rows) = univariable_rows(spec, sel);
-    doc.h(3, "Univariable analysis");
-    doc.table(&uni_header, &uni_rows);
-    files.table("cox_univariable", &uni_header, &uni_rows);
-    doc.h(3, "Multivariable analysis");
     doc.p(&selection_sentence(spec, sel, chosen));
-    let mv_header = strings(&["factor", "coefficient", "HR (95% CI)", "p"]);
-    let mv_rows: Vec<Vec<String>> = model
-        .fit
-        .coefficients()
-        .iter()
-        .map(|r| {
-            vec![
-                term_label(spec, &r.term),
-                fmt_sig(r.coef, 4),
-                hr_cell(r),
-                fmt_p(r.p),
-            ]
-        })
-        .collect();
-    doc.table(&mv_header, &mv_rows);
-    doc.p(&format!(
-        "n = {}, events = {}; likelihood-ratio test {:.2} on {} df, p {}; Efron ties.",
+    let t2 = cox_table(r, f);
+    let mut notes = vec![format!(
+        "HR, hazard ratio; CI, confidence interval; p from the Wald test. Univariable: one Cox \
+         model per factor; multivariable: the model of the factors that entered it (n = {}, \
+         events = {}; likelihood-ratio test {:.2} on {} df, p {}); Efron ties. Factors left out \
+         of the multivariable model have no entry there.",
         model.fit.n,
         model.fit.events,
         model.fit.likelihood_ratio.statistic,
         model.fit.likelihood_ratio.df,
         p_phrase(model.fit.likelihood_ratio.p)
-    ));
+    )];
+    if !t2.three_decimals.is_empty() {
+        notes.push(format!(
+            "Hazard ratios of {} are shown to three decimals, as two would print them as 1.00 \
+             or equal to a confidence limit. A continuous factor's hazard ratio is per one unit \
+             of it.",
+            t2.three_decimals.join(", ")
+        ));
+    }
+    doc.numbered_table(
+        TableKind::Main,
+        "Univariable and multivariable Cox regression in the development set",
+        &t2.header,
+        &t2.rows,
+        &notes,
+    );
+    files.table("cox_regression", &t2.header, &t2.rows);
+    // machine tables: full precision
+    let uni_header = strings(&[
+        "factor",
+        "term",
+        "hr",
+        "hr_lower",
+        "hr_upper",
+        "p",
+        "likelihood_ratio_p",
+    ]);
+    let uni_rows: Vec<Vec<String>> = sel
+        .univariable
+        .iter()
+        .flat_map(|u| {
+            u.rows.iter().map(move |c| {
+                vec![
+                    term_label(spec, &u.factor),
+                    c.term.clone(),
+                    full(c.hr),
+                    full(c.hr_lower),
+                    full(c.hr_upper),
+                    full(c.p),
+                    full(u.p),
+                ]
+            })
+        })
+        .collect();
+    files.table("cox_univariable", &uni_header, &uni_rows);
+    let mv_header = strings(&[
+        "factor", "term", "coef", "se", "hr", "hr_lower", "hr_upper", "p",
+    ]);
+    let coefs = model.fit.coefficients();
+    let mv_rows: Vec<Vec<String>> = coefs
+        .iter()
+        .map(|c| {
+            vec![
+                term_label(spec, &c.term),
+                c.term.clone(),
+                full(c.coef),
+                full(c.se),
+                full(c.hr),
+                full(c.hr_lower),
+                full(c.hr_upper),
+                full(c.p),
+            ]
+        })
+        .collect();
     files.table("cox_multivariable", &mv_header, &mv_rows);
+    // the full model, for readers who compute predictions themselves
+    let model_rows: Vec<Vec<String>> = coefs
+        .iter()
+        .zip(&model.fit.means)
+        .map(|(c, m)| {
+            vec![
+                term_label(spec, &c.term),
+                fmt_plain(c.coef, 4),
+                fmt_plain(c.se, 3),
+                fmt_plain(*m, 4),
+            ]
+        })
+        .collect();
+    let mut model_notes = vec![
+        "Linear predictor = sum of coefficient × (value − centring mean); the predicted survival \
+         at time t is S0(t)^exp(linear predictor)."
+            .to_string(),
+    ];
+    if let Some(b) = model.fit.baseline.first() {
+        let s0: Vec<String> = r
+            .times
+            .iter()
+            .map(|&t| {
+                let h = b.index_at(t).map_or(0.0, |k| b.cumhaz[k]);
+                format!("S0({}) = {:.4}", r.horizon_label(t), (-h).exp())
+            })
+            .collect();
+        model_notes.push(format!(
+            "Baseline survival at the centring means: {}.",
+            s0.join("; ")
+        ));
+    }
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "The multivariable model: coefficients, standard errors and centring means",
+        &strings(&["term", "coefficient", "standard error", "centring mean"]),
+        &model_rows,
+        &model_notes,
+    );
     let _ = writeln!(
         summary,
         "\nMultivariable model (development, n = {}, events = {}): {}",
@@ -582,10 +748,130 @@ fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     );
 }
 
+/// Table 2: univariable and multivariable hazard ratios side by side, one row per continuous
+/// factor and, for a categorical or 0/1 factor with labelled values, a title row and one row per
+/// level with "Reference" for the reference level.
+struct CoxTable {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    /// Labels of the factors whose hazard ratios have three decimals.
+    three_decimals: Vec<String>,
+}
+
+fn cox_table(r: &Run, f: &Fitted) -> CoxTable {
+    let spec = r.spec;
+    let header = strings(&[
+        "Characteristic",
+        "Univariable HR (95% CI)",
+        "p",
+        "Multivariable HR (95% CI)",
+        "p",
+    ]);
+    let mv = f.model.fit.coefficients();
+    let mut three = Vec::new();
+    let mut rows = Vec::new();
+    let indent = |s: &str| format!("\u{a0}\u{a0}\u{a0}{s}");
+    for c in &f.all_covariates {
+        let label = term_label(spec, &c.name);
+        let uni = f.selection.univariable.iter().find(|u| u.factor == c.name);
+        let in_model = f.chosen.contains(&c.name);
+        let cells = |term: &str, three: &mut Vec<String>| -> Vec<String> {
+            let mut v = Vec::new();
+            for row in [
+                uni.and_then(|u| u.rows.iter().find(|x| x.term == term)),
+                mv.iter().find(|x| x.term == term),
+            ] {
+                match row {
+                    Some(x) => {
+                        if hr_decimals(x.hr, x.hr_lower, x.hr_upper) == 3 && !three.contains(&label)
+                        {
+                            three.push(label.clone());
+                        }
+                        v.push(hr_cell(x));
+                        v.push(fmt_p(x.p));
+                    }
+                    None => v.extend([String::new(), String::new()]),
+                }
+            }
+            v
+        };
+        let reference = |in_model: bool| {
+            vec![
+                "Reference".to_string(),
+                String::new(),
+                if in_model { "Reference" } else { "" }.to_string(),
+                String::new(),
+            ]
+        };
+        // levels of the factor: (label, term or None for the reference)
+        let levels: Option<Vec<(String, Option<String>)>> = match &c.kind {
+            CovariateKind::Categorical { levels, reference } => Some(
+                levels
+                    .iter()
+                    .map(|l| {
+                        (
+                            l.clone(),
+                            (l != reference).then(|| format!("{}={l}", c.name)),
+                        )
+                    })
+                    .collect(),
+            ),
+            CovariateKind::Numeric => binary_labels(spec, &r.cohort, &c.name)
+                .map(|(no, yes)| vec![(no, None), (yes, Some(c.name.clone()))]),
+        };
+        match levels {
+            Some(levels) => {
+                rows.push(vec![
+                    label.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+                for (l, term) in levels {
+                    let mut row = vec![indent(&l)];
+                    match term {
+                        None => row.extend(reference(in_model)),
+                        Some(t) => row.extend(cells(&t, &mut three)),
+                    }
+                    rows.push(row);
+                }
+            }
+            None => {
+                let mut row = vec![label.clone()];
+                row.extend(cells(&c.name, &mut three));
+                rows.push(row);
+            }
+        }
+    }
+    CoxTable {
+        header,
+        rows,
+        three_decimals: three,
+    }
+}
+
+/// The labels of 0 and 1 of a numeric factor whose values are all 0 or 1 and whose
+/// specification names both ("No", "Yes").
+fn binary_labels(spec: &StudySpec, cohort: &Cohort, name: &str) -> Option<(String, String)> {
+    let k = spec.covariates.iter().position(|c| c.name == name)?;
+    let def = &spec.covariates[k];
+    let Values::Numbers(x) = &cohort.covariates.get(k)?.values else {
+        return None;
+    };
+    if !x.iter().all(|&v| v == 0.0 || v == 1.0) {
+        return None;
+    }
+    Some((
+        registry::value_label(def, 0.0)?,
+        registry::value_label(def, 1.0)?,
+    ))
+}
+
 /// 4. The nomogram: figure, points table and the total-points conversion.
 fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram, StudyError> {
     let Out { files, doc, .. } = o;
-    let (spec, times, unit_s) = (r.spec, &r.times, &r.unit_s);
+    let (spec, times) = (r.spec, &r.times);
     doc.h(2, "4. Nomogram");
     let nom = Nomogram::from_model(
         model,
@@ -620,18 +906,15 @@ fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram,
     let mut fig = plot::nomogram::NomogramFigure::new(&nom);
     fig.labels = labels.clone();
     fig.value_labels = value_labels.clone();
+    fig.horizon_labels = times.iter().map(|&t| (t, r.horizon_label(t))).collect();
     let svg = files.figure("nomogram", &fig)?;
     doc.figure(
         "nomogram.svg",
         &svg,
         &format!(
-            "Nomogram predicting survival at {} {unit_s}. Add the points of each factor, find the \
-             total on the total-points axis and read the predicted survival below it.",
-            times
-                .iter()
-                .map(|t| format_number(*t))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "Nomogram predicting survival at {}. Add the points of each factor, find the total \
+             on the total-points axis and read the predicted survival below it.",
+            r.horizon_labels.join(", ")
         ),
     );
     let mut pts_rows = Vec::new();
@@ -646,19 +929,26 @@ fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram,
     }
     let pts_header = strings(&["factor", "value", "points"]);
     doc.h(3, "Points");
-    doc.table(&pts_header, &pts_rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Nomogram points of each factor's values",
+        &pts_header,
+        &pts_rows,
+        &[],
+    );
     files.table("nomogram_points", &pts_header, &pts_rows);
     let mut conv_header = strings(&["total points", "linear predictor"]);
-    conv_header.extend(
-        times
-            .iter()
-            .map(|t| format!("{}-{} survival", format_number(*t), singular(unit_s))),
-    );
+    conv_header.extend(times.iter().map(|&t| {
+        format!(
+            "{} survival",
+            crate::report::format::horizon_adjective(&r.horizon_label(t))
+        )
+    }));
     let conv_rows: Vec<Vec<String>> = nom
         .total_points
         .iter()
         .map(|&tp| {
-            let mut r = vec![format_number(tp), fmt_sig(nom.lp_of_points(tp), 4)];
+            let mut r = vec![format_number(tp), format!("{:.3}", nom.lp_of_points(tp))];
             r.extend(nom.horizons.iter().map(|h| {
                 crate::report::text::survival_at_points(&h.axis, tp)
                     .map_or("-".into(), |s| format!("{:.3}", s))
@@ -666,7 +956,17 @@ fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram,
             r
         })
         .collect();
-    doc.table(&conv_header, &conv_rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Total points, linear predictor and predicted survival",
+        &conv_header,
+        &conv_rows,
+        &[format!(
+            "Linear predictor centred as rms::cph, at every factor's development mean; \
+             survival at {}.",
+            r.horizon_labels.join(", ")
+        )],
+    );
     files.table("nomogram_total_points", &conv_header, &conv_rows);
     Ok(nom)
 }
@@ -762,25 +1062,29 @@ fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
         doc,
         summary,
     } = o;
-    let (times, unit_s) = (&r.times, &r.unit_s);
+    let times = &r.times;
     doc.h(2, "5. Discrimination");
     let mut header = strings(&["set", "n", "events", "Harrell's C (95% CI)", "Uno's C"]);
-    header.extend(
-        times
-            .iter()
-            .map(|t| format!("AUC {} {unit_s}", format_number(*t))),
-    );
+    header.extend(times.iter().map(|&t| format!("AUC {}", r.horizon_label(t))));
+    let mut csv_header = strings(&[
+        "set",
+        "n",
+        "events",
+        "harrell_c",
+        "harrell_c_lower",
+        "harrell_c_upper",
+        "uno_c",
+    ]);
+    csv_header.extend(times.iter().map(|&t| format!("auc_{}", format_number(t))));
     let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
     for s in sets.iter() {
         let r = &s.report;
         let mut row = vec![
             s.name.to_string(),
             r.n.to_string(),
             r.events.to_string(),
-            format!(
-                "{:.3} ({:.3}–{:.3})",
-                r.harrell_c.c, r.harrell_c.lower, r.harrell_c.upper
-            ),
+            fmt_est_ci(r.harrell_c.c, r.harrell_c.lower, r.harrell_c.upper, 3),
             format!("{:.3}", r.uno_c.c),
         ];
         row.extend(
@@ -789,18 +1093,33 @@ fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
                 .map(|h| h.auc.map_or("-".into(), |a| format!("{a:.3}"))),
         );
         rows.push(row);
+        let mut c = vec![
+            s.name.to_string(),
+            r.n.to_string(),
+            r.events.to_string(),
+            full(r.harrell_c.c),
+            full(r.harrell_c.lower),
+            full(r.harrell_c.upper),
+            full(r.uno_c.c),
+        ];
+        c.extend(r.horizons.iter().map(|h| full_opt(h.auc)));
+        csv_rows.push(c);
         let _ = writeln!(
             summary,
             "{}: Harrell's C {:.3} (95% CI {:.3}-{:.3}), n = {}, events = {}",
             s.name, r.harrell_c.c, r.harrell_c.lower, r.harrell_c.upper, r.n, r.events
         );
     }
-    doc.table(&header, &rows);
-    files.table("discrimination", &header, &rows);
+    let mut notes = vec![
+        "C, concordance index (95% CI from its standard error); Uno's C with the censoring \
+         weights of Uno et al. (2011); AUC, cumulative/dynamic time-dependent area under the ROC \
+         curve (inverse probability of censoring weights)."
+            .to_string(),
+    ];
     if let Some(b) = &sets[0].report.bootstrap {
-        doc.p(&format!(
-            "Bootstrap ({} resamples, seed {}): apparent C {:.3}, optimism {:.3}, optimism-corrected \
-             C {:.3}; calibration slope {:.3} corrected to {:.3}.",
+        notes.push(format!(
+            "Bootstrap ({} resamples, seed {}): apparent C {:.3}, optimism {:.3}, \
+             optimism-corrected C {:.3}; calibration slope {:.3} corrected to {:.3}.",
             b.resamples,
             b.seed,
             b.apparent.harrell_c,
@@ -810,6 +1129,14 @@ fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
             b.corrected.slope
         ));
     }
+    doc.numbered_table(
+        TableKind::Main,
+        "Discrimination of the model in each set",
+        &header,
+        &rows,
+        &notes,
+    );
+    files.table("discrimination", &csv_header, &csv_rows);
 }
 
 /// 6. Calibration per set and horizon, with the validation figures.
@@ -820,9 +1147,8 @@ fn calibration_section(
     sets: &[SetData],
 ) -> Result<(), StudyError> {
     let Out { files, doc, .. } = o;
-    let (times, unit_s) = (&r.times, &r.unit_s);
     doc.h(2, "6. Calibration");
-    let mut header = strings(&[
+    let header = strings(&[
         "set",
         "horizon",
         "ICI",
@@ -831,25 +1157,57 @@ fn calibration_section(
         "slope",
         "observed / expected",
     ]);
-    header.truncate(7);
+    let csv_header = strings(&[
+        "set",
+        "time",
+        "horizon",
+        "ici",
+        "e50",
+        "e90",
+        "slope",
+        "observed_expected",
+    ]);
     let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
     for s in sets.iter() {
         for h in &s.report.horizons {
             let c = &h.calibration;
-            let o = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4}"));
+            let o = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.3}"));
             rows.push(vec![
                 s.name.to_string(),
-                format!("{} {unit_s}", format_number(h.time)),
+                r.horizon_label(h.time),
                 o(c.ici),
                 o(c.e50),
                 o(c.e90),
-                format!("{:.3}", c.slope),
-                format!("{:.3}", c.observed_expected),
+                format!("{:.2}", c.slope),
+                format!("{:.2}", c.observed_expected),
+            ]);
+            csv_rows.push(vec![
+                s.name.to_string(),
+                full(h.time),
+                r.horizon_label(h.time),
+                full_opt(c.ici),
+                full_opt(c.e50),
+                full_opt(c.e90),
+                full(c.slope),
+                full(c.observed_expected),
             ]);
         }
     }
-    doc.table(&header, &rows);
-    files.table("calibration", &header, &rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Calibration of the model in each set at each horizon",
+        &header,
+        &rows,
+        &[
+            "ICI, integrated calibration index (mean absolute difference between the smooth \
+           calibration curve and the diagonal); E50 and E90, its median and 90th percentile; \
+           slope, calibration slope of the linear predictor; observed / expected, Kaplan–Meier \
+           risk over mean predicted risk."
+                .to_string(),
+        ],
+    );
+    files.table("calibration", &csv_header, &csv_rows);
     for s in sets.iter() {
         for (name, text) in crate::report::text::validation_files(&s.report) {
             let name = if name == "validation.json" {
@@ -860,7 +1218,7 @@ fn calibration_section(
             files.add(&format!("{}_{name}", s.name), text.into_bytes());
         }
     }
-    validation_figures(files, doc, model, sets, times, unit_s)?;
+    validation_figures(r, files, doc, model, sets)?;
     Ok(())
 }
 
@@ -918,12 +1276,27 @@ fn risk_group_section(
         "group",
         "n",
         "events",
-        "median (95% CI)",
+        &format!("median survival, {} (95% CI)", r.unit_s),
         "HR (95% CI)",
         "p",
         "log-rank p",
     ]);
+    let csv_header = strings(&[
+        "set",
+        "group",
+        "n",
+        "events",
+        "median",
+        "median_lower",
+        "median_upper",
+        "hr",
+        "hr_lower",
+        "hr_upper",
+        "p",
+        "logrank_p",
+    ]);
     let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
     for s in sets.iter_mut() {
         let scores: Vec<f64> = if on_lp {
             s.scores
@@ -935,23 +1308,15 @@ fn risk_group_section(
         };
         let rg = riskgroups::compare(&s.surv, &scores, &cuts, &rg_labels)?;
         for (k, g) in rg.groups.iter().enumerate() {
-            let o = |v: Option<f64>| v.map_or("not reached".to_string(), format_number);
             rows.push(vec![
                 s.name.to_string(),
                 g.group.clone(),
                 g.n.to_string(),
                 format_number(g.events),
-                format!(
-                    "{} ({} to {})",
-                    o(g.median),
-                    o(g.median_lower),
-                    o(g.median_upper)
-                ),
+                fmt_median_ci(g.median, g.median_lower, g.median_upper, &format_number),
                 match (g.hr, g.hr_lower, g.hr_upper) {
-                    (Some(h), Some(l), Some(u)) => {
-                        format!("{} ({}–{})", fmt_sig(h, 3), fmt_sig(l, 3), fmt_sig(u, 3))
-                    }
-                    _ => "1 (reference)".into(),
+                    (Some(h), Some(l), Some(u)) => fmt_hr_ci(h, l, u),
+                    _ => "Reference".into(),
                 },
                 g.p.map_or(String::new(), fmt_p),
                 if k == 0 {
@@ -960,11 +1325,41 @@ fn risk_group_section(
                     String::new()
                 },
             ]);
+            csv_rows.push(vec![
+                s.name.to_string(),
+                g.group.clone(),
+                g.n.to_string(),
+                full(g.events),
+                full_opt(g.median),
+                full_opt(g.median_lower),
+                full_opt(g.median_upper),
+                full_opt(g.hr),
+                full_opt(g.hr_lower),
+                full_opt(g.hr_upper),
+                full_opt(g.p),
+                if k == 0 {
+                    full(rg.logrank.p)
+                } else {
+                    String::new()
+                },
+            ]);
         }
         s.risk = Some(rg);
     }
-    doc.table(&header, &rows);
-    files.table("risk_groups", &header, &rows);
+    doc.numbered_table(
+        TableKind::Main,
+        "Survival by risk group",
+        &header,
+        &rows,
+        &[format!(
+            "Median survival by Kaplan–Meier with its 95% CI (Brookmeyer–Crowley, log \
+             transformation): {NOT_REACHED} where the curve stays above 50%, {NR} for a limit \
+             not reached. HR \
+             from a Cox model of the group against the lowest-risk group (Reference), p from its \
+             Wald test; log-rank p compares all groups of the set."
+        )],
+    );
+    files.table("risk_groups", &csv_header, &csv_rows);
     for s in sets.iter() {
         let rg = s.risk.as_ref().expect("risk groups computed");
         let curves = rg_labels
@@ -1160,9 +1555,6 @@ fn finish(r: &Run, o: Out) -> StudyOutput {
         summary,
     }
 }
-fn singular(unit: &str) -> String {
-    unit.strip_suffix('s').unwrap_or(unit).to_string()
-}
 
 /// Factors (covariates with their term columns) of a prepared design.
 fn factors_of(p: &Prepared) -> Vec<Factor> {
@@ -1180,22 +1572,6 @@ fn factors_of(p: &Prepared) -> Vec<Factor> {
             f
         })
         .collect()
-}
-
-fn univariable_rows(spec: &StudySpec, sel: &SelectionResult) -> (Vec<String>, Vec<Vec<String>>) {
-    let header = strings(&["factor", "HR (95% CI)", "p", "likelihood-ratio p"]);
-    let mut rows = Vec::new();
-    for u in &sel.univariable {
-        for (k, r) in u.rows.iter().enumerate() {
-            rows.push(vec![
-                term_label(spec, &r.term),
-                hr_cell(r),
-                fmt_p(r.p),
-                if k == 0 { fmt_p(u.p) } else { String::new() },
-            ]);
-        }
-    }
-    (header, rows)
 }
 
 fn selection_sentence(spec: &StudySpec, sel: &SelectionResult, chosen: &[String]) -> String {
@@ -1231,14 +1607,22 @@ fn selection_sentence(spec: &StudySpec, sel: &SelectionResult, chosen: &[String]
 
 /// Calibration, ROC and decision-curve figures of every set, with their curve tables.
 fn validation_figures(
+    r: &Run,
     files: &mut Files,
     doc: &mut Doc,
     model: &ModelFile,
     sets: &[SetData],
-    times: &[f64],
-    unit: &str,
 ) -> Result<(), StudyError> {
-    let unit_opt = (!unit.is_empty()).then_some(unit);
+    let times = &r.times;
+    let unit_opt = r.unit.as_deref().filter(|u| !u.is_empty());
+    let horizons: Vec<(f64, String)> = times.iter().map(|&t| (t, r.horizon_label(t))).collect();
+    // the horizon's name from a file stem's slug
+    let named = |slug: &str| -> String {
+        horizons
+            .iter()
+            .find(|(_, l)| crate::report::format::horizon_slug(l) == slug)
+            .map_or(slug.to_string(), |(_, l)| l.clone())
+    };
     let mut per_set = Vec::new();
     for s in sets {
         let eval = EvalData {
@@ -1257,16 +1641,21 @@ fn validation_figures(
             unit_opt,
             &format!("{}-", &s.name[..3]),
             &with_svg(&files.formats),
+            &plot::validation::FigureNames {
+                horizons: horizons.clone(),
+                set: r.has_split.then(|| format!("{} set", s.name)),
+            },
         )?;
         per_set.push((s.name, figs));
     }
     let caption = |set: &str, stem: &str| -> String {
         if let Some(t) = stem.strip_prefix("calibration_") {
             format!(
-                "Calibration at {t} {unit} in the {set} set: observed (Kaplan–Meier) against \
+                "Calibration at {} in the {set} set: observed (Kaplan–Meier) against \
                  predicted risk by group with 95% limits, the smooth calibration curve{}, and the \
                  distribution of predicted risks.",
-                if set == "development" {
+                named(t),
+                if set == "development" && r.bootstrap > 0 {
                     ", and the bootstrap optimism-corrected curve"
                 } else {
                     ""
@@ -1274,8 +1663,9 @@ fn validation_figures(
             )
         } else if let Some(t) = stem.strip_prefix("decision_") {
             format!(
-                "Decision curve at {t} {unit} in the {set} set: net benefit of the nomogram against \
-                 treating all and treating none."
+                "Decision curve at {} in the {set} set: net benefit of the nomogram against \
+                 treating all and treating none.",
+                named(t)
             )
         } else {
             format!("Time-dependent ROC curves in the {set} set.")
