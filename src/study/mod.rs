@@ -492,8 +492,54 @@ fn cohort_section(r: &Run, o: &mut Out) {
             String::new()
         }
     ));
+    doc.p(&follow_up_sentence(r));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
+}
+
+/// "Median follow-up (reverse Kaplan–Meier) 43 months (IQR 20–70); development ..., validation
+/// ...": of the cohort and of each set.
+fn follow_up_sentence(r: &Run) -> String {
+    let c = &r.cohort;
+    let quartiles = |rows: &[usize]| -> String {
+        let time: Vec<f64> = rows.iter().map(|&i| c.time[i]).collect();
+        let status: Vec<bool> = rows.iter().map(|&i| c.status[i]).collect();
+        let Ok(surv) = crate::stats::surv::Surv::new(time, status) else {
+            return NOT_REACHED.to_string();
+        };
+        let q = crate::stats::km::reverse_km_follow_up(&surv);
+        match q.median {
+            None => NOT_REACHED.to_string(),
+            Some(m) => format!(
+                "{} (IQR {})",
+                format_number(m),
+                crate::report::format::fmt_range(
+                    &q.q25.map_or(NR.to_string(), format_number),
+                    &q.q75.map_or(NR.to_string(), format_number)
+                )
+            ),
+        }
+    };
+    let all: Vec<usize> = (0..c.n()).collect();
+    let mut text = format!(
+        "Median follow-up (reverse Kaplan–Meier){}: {}",
+        if r.unit_s.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", r.unit_s)
+        },
+        quartiles(&all)
+    );
+    if r.has_split {
+        let _ = write!(
+            text,
+            "; development set {}; validation set {}",
+            quartiles(&c.rows_in(Split::Development)),
+            quartiles(&c.rows_in(Split::Validation))
+        );
+    }
+    text.push('.');
+    text
 }
 
 /// 2. Patient characteristics (Table 1).
