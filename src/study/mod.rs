@@ -12,7 +12,7 @@
 use crate::data::cohort::{self, Prepared};
 use crate::data::csv::Table;
 use crate::data::registry::{
-    self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
+    self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec,
 };
 use crate::model::card::{
     ModelCard, RiskGroupCard, RiskScale as CardScale, ValidationCard, ValueLabel,
@@ -22,16 +22,16 @@ use crate::model::nomogram::{Nomogram, NomogramOptions, TickValue};
 use crate::model::riskgroups::{self, RiskGroups};
 use crate::model::selection::{self, Factor, Selection, SelectionResult};
 use crate::model::spec::format_number;
-use crate::model::spec::{CovariateKind, CovariateSpec};
+use crate::model::spec::CovariateSpec;
 use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
 use crate::plot::{self, Figure, ImageFormat};
 use crate::report::calculator::{calculator_html, CalculatorOptions};
 use crate::report::doc::{csv_text, Doc, TableKind};
 use crate::report::format::{
-    fmt_est_ci, fmt_hr_ci, fmt_median_ci, fmt_p, fmt_plain, fmt_sig_short, hr_decimals, p_phrase,
-    NOT_REACHED, NR,
+    fmt_est_ci, fmt_hr_ci, fmt_median_ci, fmt_p, fmt_plain, fmt_sig_short, p_phrase, NOT_REACHED,
+    NR,
 };
-use crate::report::table1::{self, Table1};
+use crate::report::table1;
 use crate::report::text::{attrition_text, risk_group_labels};
 use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
 use serde::Serialize;
@@ -39,6 +39,11 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::Path;
 use thiserror::Error;
+
+mod tables;
+use tables::{cox_table, follow_up_sentence, full, full_opt, table1_of};
+mod figures;
+use figures::validation_figures;
 
 /// Why the study could not be run.
 #[derive(Debug, Error)]
@@ -121,22 +126,6 @@ fn hr_cell(r: &CoefRow) -> String {
     fmt_hr_ci(r.hr, r.hr_lower, r.hr_upper)
 }
 
-/// A number in a CSV file: full precision (Rust's shortest round-trip text), with an exponent
-/// only for very small or large magnitudes (`8.149689706209128e-9`); empty when not finite.
-fn full(v: f64) -> String {
-    if !v.is_finite() {
-        String::new()
-    } else if v != 0.0 && !(1e-5..1e15).contains(&v.abs()) {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
-}
-
-fn full_opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), full)
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
@@ -201,70 +190,7 @@ fn horizons(spec: &StudySpec, unit: Option<&str>) -> Vec<f64> {
         .collect()
 }
 
-/// Table 1 inputs from the cohort: numeric covariates with more than 5 distinct values as
-/// median (IQR); others as levels, named by the specification's labels where it maps them.
-fn table1_of(spec: &StudySpec, cohort: &Cohort) -> Result<Table1, StudyError> {
-    // (label, numbers, level codes, levels): numbers when levels is empty
-    type Column = (String, Vec<f64>, Vec<usize>, Vec<String>);
-    let mut owned: Vec<Column> = Vec::new();
-    for (c, def) in cohort.covariates.iter().zip(&spec.covariates) {
-        let label = c.label.clone();
-        match &c.values {
-            Values::Numbers(x) => {
-                let mut distinct: Vec<f64> = x.clone();
-                distinct.sort_by(f64::total_cmp);
-                distinct.dedup();
-                if distinct.len() <= 5 {
-                    let names: Vec<String> = distinct
-                        .iter()
-                        .map(|v| {
-                            registry::value_label(def, *v).unwrap_or_else(|| format_number(*v))
-                        })
-                        .collect();
-                    let codes = x
-                        .iter()
-                        .map(|v| distinct.iter().position(|d| d == v).unwrap_or(0))
-                        .collect();
-                    owned.push((label, Vec::new(), codes, names));
-                } else {
-                    owned.push((label, x.clone(), Vec::new(), Vec::new()));
-                }
-            }
-            Values::Levels { levels, codes } => {
-                owned.push((
-                    label,
-                    Vec::new(),
-                    codes.iter().map(|&c| c as usize).collect(),
-                    levels.clone(),
-                ));
-            }
-        }
-    }
-    let vars: Vec<(String, table1::Values)> = owned
-        .iter()
-        .map(|(name, x, codes, levels)| {
-            let v = if levels.is_empty() {
-                table1::Values::Numeric(x)
-            } else {
-                table1::Values::Categorical { codes, levels }
-            };
-            (name.clone(), v)
-        })
-        .collect();
-    let (group, names): (Vec<usize>, Vec<String>) = match &cohort.split {
-        Some(s) => (
-            s.iter()
-                .map(|&x| usize::from(x == Split::Validation))
-                .collect(),
-            strings(&["Development", "Validation"]),
-        ),
-        None => (vec![0; cohort.n()], strings(&["Cohort"])),
-    };
-    // add follow-up and events
-    Ok(table1::table_one(&vars, &group, &names)?)
-}
-
-/// Runs the study on `export` (or the specification's source file)./// What every step of a run reads: the specification, the derived cohort and the analysis
+/// What every step of a run reads: the specification, the derived cohort and the analysis
 /// choices taken from the specification and the options.
 struct Run<'a> {
     spec: &'a StudySpec,
@@ -495,51 +421,6 @@ fn cohort_section(r: &Run, o: &mut Out) {
     doc.p(&follow_up_sentence(r));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
-}
-
-/// "Median follow-up (reverse Kaplan–Meier) 43 months (IQR 20–70); development ..., validation
-/// ...": of the cohort and of each set.
-fn follow_up_sentence(r: &Run) -> String {
-    let c = &r.cohort;
-    let quartiles = |rows: &[usize]| -> String {
-        let time: Vec<f64> = rows.iter().map(|&i| c.time[i]).collect();
-        let status: Vec<bool> = rows.iter().map(|&i| c.status[i]).collect();
-        let Ok(surv) = crate::stats::surv::Surv::new(time, status) else {
-            return NOT_REACHED.to_string();
-        };
-        let q = crate::stats::km::reverse_km_follow_up(&surv);
-        match q.median {
-            None => NOT_REACHED.to_string(),
-            Some(m) => format!(
-                "{} (IQR {})",
-                format_number(m),
-                crate::report::format::fmt_range(
-                    &q.q25.map_or(NR.to_string(), format_number),
-                    &q.q75.map_or(NR.to_string(), format_number)
-                )
-            ),
-        }
-    };
-    let all: Vec<usize> = (0..c.n()).collect();
-    let mut text = format!(
-        "Median follow-up (reverse Kaplan–Meier){}: {}",
-        if r.unit_s.is_empty() {
-            String::new()
-        } else {
-            format!(", {}", r.unit_s)
-        },
-        quartiles(&all)
-    );
-    if r.has_split {
-        let _ = write!(
-            text,
-            "; development set {}; validation set {}",
-            quartiles(&c.rows_in(Split::Development)),
-            quartiles(&c.rows_in(Split::Validation))
-        );
-    }
-    text.push('.');
-    text
 }
 
 /// 2. Patient characteristics (Table 1).
@@ -792,126 +673,6 @@ fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
         model.fit.events,
         chosen.join(", ")
     );
-}
-
-/// Table 2: univariable and multivariable hazard ratios side by side, one row per continuous
-/// factor and, for a categorical or 0/1 factor with labelled values, a title row and one row per
-/// level with "Reference" for the reference level.
-struct CoxTable {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-    /// Labels of the factors whose hazard ratios have three decimals.
-    three_decimals: Vec<String>,
-}
-
-fn cox_table(r: &Run, f: &Fitted) -> CoxTable {
-    let spec = r.spec;
-    let header = strings(&[
-        "Characteristic",
-        "Univariable HR (95% CI)",
-        "p",
-        "Multivariable HR (95% CI)",
-        "p",
-    ]);
-    let mv = f.model.fit.coefficients();
-    let mut three = Vec::new();
-    let mut rows = Vec::new();
-    let indent = |s: &str| format!("\u{a0}\u{a0}\u{a0}{s}");
-    for c in &f.all_covariates {
-        let label = term_label(spec, &c.name);
-        let uni = f.selection.univariable.iter().find(|u| u.factor == c.name);
-        let in_model = f.chosen.contains(&c.name);
-        let cells = |term: &str, three: &mut Vec<String>| -> Vec<String> {
-            let mut v = Vec::new();
-            for row in [
-                uni.and_then(|u| u.rows.iter().find(|x| x.term == term)),
-                mv.iter().find(|x| x.term == term),
-            ] {
-                match row {
-                    Some(x) => {
-                        if hr_decimals(x.hr, x.hr_lower, x.hr_upper) == 3 && !three.contains(&label)
-                        {
-                            three.push(label.clone());
-                        }
-                        v.push(hr_cell(x));
-                        v.push(fmt_p(x.p));
-                    }
-                    None => v.extend([String::new(), String::new()]),
-                }
-            }
-            v
-        };
-        let reference = |in_model: bool| {
-            vec![
-                "Reference".to_string(),
-                String::new(),
-                if in_model { "Reference" } else { "" }.to_string(),
-                String::new(),
-            ]
-        };
-        // levels of the factor: (label, term or None for the reference)
-        let levels: Option<Vec<(String, Option<String>)>> = match &c.kind {
-            CovariateKind::Categorical { levels, reference } => Some(
-                levels
-                    .iter()
-                    .map(|l| {
-                        (
-                            l.clone(),
-                            (l != reference).then(|| format!("{}={l}", c.name)),
-                        )
-                    })
-                    .collect(),
-            ),
-            CovariateKind::Numeric => binary_labels(spec, &r.cohort, &c.name)
-                .map(|(no, yes)| vec![(no, None), (yes, Some(c.name.clone()))]),
-        };
-        match levels {
-            Some(levels) => {
-                rows.push(vec![
-                    label.clone(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]);
-                for (l, term) in levels {
-                    let mut row = vec![indent(&l)];
-                    match term {
-                        None => row.extend(reference(in_model)),
-                        Some(t) => row.extend(cells(&t, &mut three)),
-                    }
-                    rows.push(row);
-                }
-            }
-            None => {
-                let mut row = vec![label.clone()];
-                row.extend(cells(&c.name, &mut three));
-                rows.push(row);
-            }
-        }
-    }
-    CoxTable {
-        header,
-        rows,
-        three_decimals: three,
-    }
-}
-
-/// The labels of 0 and 1 of a numeric factor whose values are all 0 or 1 and whose
-/// specification names both ("No", "Yes").
-fn binary_labels(spec: &StudySpec, cohort: &Cohort, name: &str) -> Option<(String, String)> {
-    let k = spec.covariates.iter().position(|c| c.name == name)?;
-    let def = &spec.covariates[k];
-    let Values::Numbers(x) = &cohort.covariates.get(k)?.values else {
-        return None;
-    };
-    if !x.iter().all(|&v| v == 0.0 || v == 1.0) {
-        return None;
-    }
-    Some((
-        registry::value_label(def, 0.0)?,
-        registry::value_label(def, 1.0)?,
-    ))
 }
 
 /// 4. The nomogram: figure, points table and the total-points conversion.
@@ -1649,91 +1410,4 @@ fn selection_sentence(spec: &StudySpec, sel: &SelectionResult, chosen: &[String]
             )
         }
     }
-}
-
-/// Calibration, ROC and decision-curve figures of every set, with their curve tables.
-fn validation_figures(
-    r: &Run,
-    files: &mut Files,
-    doc: &mut Doc,
-    model: &ModelFile,
-    sets: &[SetData],
-) -> Result<(), StudyError> {
-    let times = &r.times;
-    let unit_opt = r.unit.as_deref().filter(|u| !u.is_empty());
-    let horizons: Vec<(f64, String)> = times.iter().map(|&t| (t, r.horizon_label(t))).collect();
-    // the horizon's name from a file stem's slug
-    let named = |slug: &str| -> String {
-        horizons
-            .iter()
-            .find(|(_, l)| crate::report::format::horizon_slug(l) == slug)
-            .map_or(slug.to_string(), |(_, l)| l.clone())
-    };
-    let mut per_set = Vec::new();
-    for s in sets {
-        let eval = EvalData {
-            design: &s.prepared_design,
-            surv: &s.surv,
-            strata: &s.strata,
-            weights: None,
-        };
-        let curves = validation::horizon_curves(&model.fit, eval, times, &Default::default())?;
-        for (name, text) in crate::report::text::validation_curve_files(&curves) {
-            files.add(&format!("{}_{name}", s.name), text.into_bytes());
-        }
-        let figs = plot::validation::validation_figures(
-            &s.report,
-            &curves,
-            unit_opt,
-            &format!("{}-", &s.name[..3]),
-            &with_svg(&files.formats),
-            &plot::validation::FigureNames {
-                horizons: horizons.clone(),
-                set: r.has_split.then(|| format!("{} set", s.name)),
-            },
-        )?;
-        per_set.push((s.name, figs));
-    }
-    let caption = |set: &str, stem: &str| -> String {
-        if let Some(t) = stem.strip_prefix("calibration_") {
-            format!(
-                "Calibration at {} in the {set} set: observed (Kaplan–Meier) against \
-                 predicted risk by group with 95% limits, the smooth calibration curve{}, and the \
-                 distribution of predicted risks.",
-                named(t),
-                if set == "development" && r.bootstrap > 0 {
-                    ", and the bootstrap optimism-corrected curve"
-                } else {
-                    ""
-                }
-            )
-        } else if let Some(t) = stem.strip_prefix("decision_") {
-            format!(
-                "Decision curve at {} in the {set} set: net benefit of the nomogram against \
-                 treating all and treating none.",
-                named(t)
-            )
-        } else {
-            format!("Time-dependent ROC curves in the {set} set.")
-        }
-    };
-    // calibration first, then ROC, then decision curves, each set in turn
-    for kind in ["calibration_", "roc", "decision_"] {
-        match kind {
-            "roc" => doc.h(3, "Time-dependent ROC curves"),
-            "decision_" => doc.h(3, "Decision curves"),
-            _ => {}
-        }
-        for (set, figs) in &per_set {
-            for (name, bytes) in figs.iter().filter(|(n, _)| n.starts_with(kind)) {
-                let file = format!("{set}_{name}");
-                if let Some(stem) = name.strip_suffix(".svg") {
-                    let svg = String::from_utf8_lossy(bytes).into_owned();
-                    doc.figure(&file, &svg, &caption(set, stem));
-                }
-                files.add(&file, bytes.clone());
-            }
-        }
-    }
-    Ok(())
 }
