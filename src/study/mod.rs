@@ -44,6 +44,7 @@ mod tables;
 use tables::{cox_table, follow_up_sentence, full, full_opt, table1_of};
 mod figures;
 use figures::validation_figures;
+mod tripod;
 
 /// Why the study could not be run.
 #[derive(Debug, Error)]
@@ -260,6 +261,8 @@ pub fn run(
     calibration_section(&r, &mut o, &fitted.model, &sets)?;
     let groups = risk_group_section(&r, &mut o, &nom, &mut sets)?;
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
+    files_section(&mut o);
+    tripod::tripod_section(&r, &mut o);
     Ok(finish(&r, o))
 }
 
@@ -418,9 +421,50 @@ fn cohort_section(r: &Run, o: &mut Out) {
             String::new()
         }
     ));
+    doc.p(&outcome_sentence(r));
     doc.p(&follow_up_sentence(r));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
+}
+
+/// The outcome's definition: the event and censoring labels, the time and the horizons.
+fn outcome_sentence(r: &Run) -> String {
+    let o = &r.spec.outcome;
+    let quote = |v: &[String]| {
+        v.iter()
+            .map(|l| format!("'{l}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "Outcome: an event where '{}' is {}, censored where it is {}; time from '{}'{}. \
+         Predictions at {}.",
+        o.event.column,
+        quote(&o.event.event),
+        quote(&o.event.censor),
+        o.time.column,
+        if r.unit_s.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", r.unit_s)
+        },
+        r.horizon_labels.join(", ")
+    );
+    if let Some(s) = &r.spec.split {
+        let _ = write!(
+            text,
+            " The cohort is split at random (seed {}) into {:.0}% for development and the rest \
+             for validation{}.",
+            s.seed,
+            100.0 * s.fraction,
+            if s.stratify == registry::Stratify::Event {
+                ", separately for patients with and without the event"
+            } else {
+                ""
+            }
+        );
+    }
+    text
 }
 
 /// 2. Patient characteristics (Table 1).
@@ -551,6 +595,17 @@ fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     files.add("model.json", model.to_json().into_bytes());
     doc.h(2, "3. Cox regression in the development set");
     doc.p(&selection_sentence(spec, sel, chosen));
+    let params = model.fit.coef.len();
+    let candidates: usize = f.all_covariates.iter().map(|c| c.terms().len()).sum();
+    let per = |k: usize| format_number((model.fit.events as f64 / k.max(1) as f64).floor());
+    doc.p(&format!(
+        "{} events in {} patients of the development set: {} events per parameter of the \
+         model ({params} parameters), {} per candidate parameter ({candidates}).",
+        model.fit.events,
+        model.fit.n,
+        per(params),
+        per(candidates),
+    ));
     let t2 = cox_table(r, f);
     let mut notes = vec![format!(
         "HR, hazard ratio; CI, confidence interval; p from the Wald test. Univariable: one Cox \
@@ -1291,19 +1346,29 @@ fn model_card(spec: &StudySpec, model: &ModelFile) -> ModelCard {
     card
 }
 
-/// The list of files, the report in both formats and the manifest.
+/// The list of the study's files (before the checklist, the report's last section).
+fn files_section(o: &mut Out) {
+    let Out { files, doc, .. } = o;
+    doc.h(2, "Files");
+    let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
+    listed.extend(strings(&[
+        "tripod_checklist.csv",
+        "report.md",
+        "report.html",
+        "manifest.json",
+    ]));
+    doc.p(&format!("This directory holds: {}.", listed.join(", ")));
+}
+
+/// The report in both formats and the manifest.
 fn finish(r: &Run, o: Out) -> StudyOutput {
     let Out {
         mut files,
-        mut doc,
+        doc,
         summary,
     } = o;
     let (spec, cohort, times) = (r.spec, &r.cohort, &r.times);
     let (seed, bootstrap) = (r.seed, r.bootstrap);
-    doc.h(2, "Files");
-    let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
-    listed.extend(strings(&["report.md", "report.html", "manifest.json"]));
-    doc.p(&format!("This directory holds: {}.", listed.join(", ")));
     let (md, html) = doc.finish();
     files.add("report.md", md.into_bytes());
     files.add("report.html", html.into_bytes());
