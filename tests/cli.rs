@@ -527,7 +527,8 @@ fn fit_text_shows_table_header_terms_and_tests() {
             .lines()
             .find(|l| l.split_whitespace().next() == Some(term))
             .unwrap_or_else(|| panic!("no line for term '{term}' in\n{out}"));
-        assert!(line.contains(" to "), "{line}");
+        // one interval style everywhere: 1.019–1.032
+        assert!(line.contains('–') && !line.contains(" to "), "{line}");
     }
     // coefficient of age printed to 4 significant digits
     assert!(out.contains("0.02507"), "{out}");
@@ -1496,7 +1497,8 @@ fn score_text_shows_survival_and_median() {
             .find(|l| l.starts_with(t))
             .unwrap_or_else(|| panic!("no line for {t} in\n{out}"));
         assert!(line.contains(pct), "{line}");
-        assert!(line.contains(" to "), "{line}");
+        // one interval style everywhere: 1.019–1.032
+        assert!(line.contains('–') && !line.contains(" to "), "{line}");
     }
     assert!(out.contains("95% CI"), "{out}");
     let median = out

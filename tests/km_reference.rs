@@ -164,3 +164,53 @@ fn group_curves_are_subset_curves() {
         }
     }
 }
+
+/// The p quantile of a step curve by its definition, written independently of the library: the
+/// first time the curve is at or below 1 - p; exactly at 1 - p, the midpoint with the time of
+/// the next drop (R's `quantile.survfit`).
+fn naive_quantile(curve: &[(f64, f64)], p: f64) -> Option<f64> {
+    let level = 1.0 - p;
+    let k = curve.iter().position(|&(_, s)| s <= level + 1e-8)?;
+    if (curve[k].1 - level).abs() < 1e-8 {
+        if let Some(next) = curve[k + 1..].iter().find(|&&(_, s)| s < curve[k].1) {
+            return Some((curve[k].0 + next.0) / 2.0);
+        }
+    }
+    Some(curve[k].0)
+}
+
+/// Median follow-up and its IQR by the reverse Kaplan-Meier method equal, on every reference
+/// cohort: the quartiles of a curve computed here the slow obvious way (for each censoring time,
+/// the number still under observation counted afresh), and for the median, the R-checked
+/// Kaplan-Meier median of the data with censoring as the event (R's
+/// `survfit(Surv(time, 1 - status) ~ 1)`).
+#[test]
+fn reverse_km_follow_up_matches_independent_computations() {
+    for name in CASES {
+        let case = load(name);
+        let surv = &case.prepared.surv;
+        let got = km::reverse_km_follow_up(surv);
+        let (t, e) = (surv.time(), surv.event());
+        let mut times: Vec<f64> = t.to_vec();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        let mut s = 1.0;
+        let mut curve = Vec::new();
+        for &u in &times {
+            let at_risk = t.iter().filter(|&&x| x >= u).count() as f64;
+            let censored = t.iter().zip(e).filter(|(&x, &d)| x == u && !d).count() as f64;
+            if censored > 0.0 {
+                s *= 1.0 - censored / at_risk;
+                curve.push((u, s));
+            }
+        }
+        assert_eq!(got.q25, naive_quantile(&curve, 0.25), "{name} q25");
+        assert_eq!(got.median, naive_quantile(&curve, 0.5), "{name} median");
+        assert_eq!(got.q75, naive_quantile(&curve, 0.75), "{name} q75");
+        let flipped =
+            prognosis::stats::surv::Surv::new(t.to_vec(), e.iter().map(|d| !d).collect()).unwrap();
+        let fit = km::kaplan_meier(&flipped, None, &KmOptions::default()).unwrap();
+        assert_eq!(got.median, fit.median().median, "{name} median");
+        assert!(got.q25 <= got.median && got.median <= got.q75, "{name}");
+    }
+}

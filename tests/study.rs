@@ -160,15 +160,18 @@ fn multivariable_table_equals_core_fit() {
         let got = r["coef"].as_f64().unwrap();
         assert!(((got - w) / w).abs() < 1e-12, "{got} vs {w}");
     }
-    // and the table shows those hazard ratios
+    // and the machine table holds those coefficients and hazard ratios in full precision
     let table = read(dir.path(), "cox_multivariable.csv");
     let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (coef_at, hr_at) = (col("coef"), col("hr"));
     for (rec, w) in rdr.records().zip(&want) {
         let rec = rec.unwrap();
-        let coef: f64 = rec[1].parse().unwrap();
-        assert!(((coef - w) / w).abs() < 1e-3, "{coef} vs {w}");
-        let hr: f64 = rec[2].split(' ').next().unwrap().parse().unwrap();
-        assert!(((hr - w.exp()) / w.exp()).abs() < 5e-3);
+        let coef: f64 = rec[coef_at].parse().unwrap();
+        assert!(((coef - w) / w).abs() < 1e-12, "{coef} vs {w}");
+        let hr: f64 = rec[hr_at].parse().unwrap();
+        assert!(((hr - w.exp()) / w.exp()).abs() < 1e-12);
     }
 }
 
@@ -272,9 +275,20 @@ document.querySelectorAll('figure').forEach(f => {
              Math.round(b.width), Math.round(b.height), s.querySelectorAll('text').length,
              s.querySelectorAll('path').length].join(' '));
 });
+// numeric cells must not wrap: the text of each lies on one line
+const wrapped = [];
+let cells = 0;
+document.querySelectorAll('td.nw').forEach(td => {
+  cells += 1;
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+  if (tops.size > 1) wrapped.push(td.textContent);
+});
 const pre = document.createElement('pre');
 pre.id = 'probe';
-pre.textContent = 'figures ' + rows.length + '\n' + rows.join('\n');
+pre.textContent = 'cells ' + cells + ' wrapped ' + wrapped.length + ' ' + wrapped.slice(0, 5).join(' | ') +
+  '\nfigures ' + rows.length + '\n' + rows.join('\n');
 document.body.appendChild(pre);
 </script>"#;
     let checked = html.replace("</body>", &format!("{probe}\n</body>"));
@@ -304,6 +318,11 @@ document.body.appendChild(pre);
     let text = &dom[start + "<pre id=\"probe\">".len()..];
     let text = &text[..text.find("</pre>").unwrap()];
     let mut lines = text.lines();
+    // every numeric cell on one line, and there are many
+    let cells = lines.next().unwrap();
+    let f: Vec<&str> = cells.split(' ').collect();
+    assert!(f[1].parse::<usize>().unwrap() > 100, "{cells}");
+    assert_eq!(f[3], "0", "numbers wrapped in the report: {cells}");
     assert_eq!(
         lines.next(),
         Some(format!("figures {expected}").as_str()),
@@ -384,12 +403,18 @@ fn study_without_split_selects_by_univariable_p() {
     };
     // factors below the threshold, read from the univariable table
     let mut uni = csv::Reader::from_path(out.join("cox_univariable.csv")).unwrap();
+    let lr_at = uni
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "likelihood_ratio_p")
+        .unwrap();
     let mut expected: Vec<String> = Vec::new();
     let mut n_factors = 0;
     for r in uni.records() {
         let r = r.unwrap();
         n_factors += 1;
-        let p: f64 = r[3].parse().unwrap();
+        let p: f64 = r[lr_at].parse().unwrap();
         if p < 0.001 {
             let name = &labels.iter().find(|(_, l)| l == &r[0]).unwrap().0;
             expected.push(name.clone());
@@ -484,4 +509,141 @@ fn failing_study_names_the_problem_and_writes_nothing() {
         "{err}"
     );
     assert!(!out.exists());
+}
+
+/// The TRIPOD+AI (2024) items, as the guideline numbers them.
+const TRIPOD_ITEMS: [&str; 52] = [
+    "1", "2", "3a", "3b", "3c", "4", "5a", "5b", "6a", "6b", "6c", "7", "8a", "8b", "8c", "9a",
+    "9b", "9c", "10", "11", "12a", "12b", "12c", "12d", "12e", "12f", "12g", "13", "14", "15",
+    "16", "17", "18a", "18b", "18c", "18d", "18e", "18f", "19", "20a", "20b", "20c", "21", "22",
+    "23a", "23b", "24", "25", "26", "27a", "27b", "27c",
+];
+
+/// Numbers written in scientific notation (`8.15e-9`, `<2e-16`) in `text`, skipping the
+/// SHA-256 digests.
+fn scientific(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "()|,;<>=\"'".contains(c))
+        .filter(|w| !(w.len() >= 32 && w.chars().all(|c| c.is_ascii_hexdigit())))
+        .filter(|w| {
+            let b = w.as_bytes();
+            (1..b.len().saturating_sub(1)).any(|i| {
+                (b[i] == b'e' || b[i] == b'E')
+                    && b[i - 1].is_ascii_digit()
+                    && (b[i + 1].is_ascii_digit()
+                        || (b.len() > i + 2
+                            && (b[i + 1] == b'-' || b[i + 1] == b'+')
+                            && b[i + 2].is_ascii_digit()))
+            })
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The formatting rules of a report for people: no scientific notation, one interval style,
+/// "not reached" once, the tables numbered in order with titles, and the TRIPOD+AI checklist
+/// with every item.
+fn check_report_rules(dir: &Path) {
+    let md = read(dir, "report.md");
+    let html = read(dir, "report.html");
+    // the text of the HTML without its inline figures
+    let text: String = html
+        .split("<svg")
+        .enumerate()
+        .map(|(k, part)| {
+            if k == 0 {
+                part
+            } else {
+                part.split_once("</svg>").map_or("", |x| x.1)
+            }
+        })
+        .collect();
+    for (name, body) in [("report.md", md.as_str()), ("report.html", text.as_str())] {
+        let sci = scientific(body);
+        assert!(sci.is_empty(), "{name} has scientific notation: {sci:?}");
+        assert!(!body.contains("not reached (not reached"), "{name}");
+        // intervals are written 0.98–1.56, never "0.98 to 1.56"
+        let b = body.as_bytes();
+        for (k, _) in body.match_indices(" to ") {
+            let before = b[k - 1].is_ascii_digit();
+            let after = b.get(k + 4).is_some_and(|c| c.is_ascii_digit());
+            assert!(
+                !(before && after),
+                "{name}: interval with 'to': {}",
+                &body[k.saturating_sub(20)..(k + 20).min(body.len())]
+            );
+        }
+    }
+    // tables numbered in order, each with its title: Table 1 ... and Table S1 ...
+    for prefix in ["Table ", "Table S"] {
+        let mut k = 1;
+        while html.contains(&format!("<caption>{prefix}{k}. ")) {
+            assert!(md.contains(&format!("**{prefix}{k}.** ")), "{prefix}{k}");
+            k += 1;
+        }
+        assert!(k > 3, "fewer than 3 tables {prefix}N");
+    }
+    assert!(html.contains("<caption>Table 1. Patient characteristics"));
+    assert!(html.contains("<caption>Table 2. Univariable and multivariable Cox regression"));
+    assert!(html.contains("<td class=\"nw\">Reference</td>"));
+    // every p-value cell is as journals print it
+    // TRIPOD+AI: the last section, every item in order, each with a status
+    let last = html.rfind("<h2>").unwrap();
+    assert!(html[last..].starts_with("<h2>TRIPOD+AI checklist</h2>"));
+    let mut rdr = csv::Reader::from_path(dir.join("tripod_checklist.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    assert_eq!(ids, TRIPOD_ITEMS);
+    for r in &rows {
+        let status = r.get(3).unwrap();
+        assert!(["filled", "partly", "author"].contains(&status), "{r:?}");
+        if status != "author" {
+            assert!(!r.get(4).unwrap().is_empty(), "no place given: {r:?}");
+        }
+        assert!(
+            html.contains(&format!(
+                "<td>{}</td>",
+                r.get(2).unwrap().replace('\'', "&#39;")
+            )) || html.contains(r.get(1).unwrap())
+        );
+    }
+    // the CSV tables keep full precision: a p-value below 0.001 is a number, not "<0.001"
+    let uni = read(dir, "cox_univariable.csv");
+    assert!(!uni.contains('<'), "{uni}");
+}
+
+/// The flagship report and a day-unit study (GBSG as a hospital cohort) follow the formatting
+/// rules; the day-unit study names its horizons in years in tables, captions and file names.
+#[test]
+fn reports_follow_the_journal_formatting_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
+    check_report_rules(dir.path());
+    let md = read(dir.path(), "report.md");
+    assert!(md.contains("AUC 3 years"), "months named as years");
+    assert!(md.contains("Median follow-up (reverse Kaplan–Meier), months: "));
+
+    let gbsg = dir.path().join("gbsg");
+    prognosis(&[
+        "study",
+        "--spec",
+        "models/gbsg_rfs.toml",
+        "--out-dir",
+        gbsg.to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--no-png",
+    ]);
+    check_report_rules(&gbsg);
+    let md = read(&gbsg, "report.md");
+    for want in [
+        "AUC 1 year",
+        "5-year survival",
+        "Calibration at 3 years in the validation set",
+        "Median follow-up (reverse Kaplan–Meier), days: ",
+    ] {
+        assert!(md.contains(want), "GBSG report lacks '{want}'");
+    }
+    assert!(!md.contains("365-day") && !md.contains("1096 days"), "{md}");
+    assert!(gbsg.join("validation_calibration_5_years.svg").exists());
+    assert!(gbsg.join("development_decision_1_year.svg").exists());
 }

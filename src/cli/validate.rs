@@ -93,6 +93,7 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
                 plot::ImageFormat::Png,
                 plot::ImageFormat::Pdf,
             ],
+            &Default::default(),
         )?;
         for (name, bytes) in tables.chain(figures) {
             write_atomic(&dir.join(&name), &bytes)

@@ -88,6 +88,12 @@ pub struct FollowUp {
     pub median_observed: f64,
     /// Median follow-up by the reverse Kaplan-Meier method (None if not reached).
     pub median_reverse_km: Option<f64>,
+    /// First and third quartiles of follow-up by the reverse Kaplan-Meier method (None if not
+    /// reached, and in model files written before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q25_reverse_km: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q75_reverse_km: Option<f64>,
 }
 
 /// Where the model came from.
@@ -185,16 +191,19 @@ pub fn quantile_counts(counts: &[(f64, usize)], n: usize, p: f64) -> f64 {
 }
 
 impl FollowUp {
-    /// Follow-up of `surv`: range, median observed time and the reverse Kaplan-Meier median.
+    /// Follow-up of `surv`: range, median observed time and the reverse Kaplan-Meier median
+    /// and quartiles.
     pub fn of(surv: &Surv) -> FollowUp {
-        let (times, s) = km::product_limit(surv, true);
+        let q = km::reverse_km_follow_up(surv);
         let counts = value_counts(surv.time().to_vec());
         let n = surv.len();
         FollowUp {
             min: counts[0].0,
             max: counts[counts.len() - 1].0,
             median_observed: quantile_counts(&counts, n, 0.5),
-            median_reverse_km: crate::stats::cox::median_of_curve(&times, &s),
+            median_reverse_km: q.median,
+            q25_reverse_km: q.q25,
+            q75_reverse_km: q.q75,
         }
     }
 }

@@ -26,6 +26,10 @@ pub struct CalibrationFigure<'a> {
     pub time_unit: Option<String>,
     /// What the event is called in the axis titles. Default "event".
     pub event: String,
+    /// The horizon's name ("3 years"). Default: from the time and its unit.
+    pub horizon_label: Option<String>,
+    /// The set of patients, named at the end of the title ("validation set"). Default: none.
+    pub set: Option<String>,
 }
 
 impl<'a> CalibrationFigure<'a> {
@@ -36,11 +40,15 @@ impl<'a> CalibrationFigure<'a> {
             risks: &[],
             time_unit: None,
             event: "event".into(),
+            horizon_label: None,
+            set: None,
         }
     }
 
     fn when(&self) -> String {
-        horizon_text(self.horizon.time, self.time_unit.as_deref())
+        self.horizon_label
+            .clone()
+            .unwrap_or_else(|| horizon_text(self.horizon.time, self.time_unit.as_deref()))
     }
 
     /// Grouped points as (predicted risk, observed risk, lower, upper) of the risk.
@@ -199,6 +207,9 @@ impl<'a> CalibrationFigure<'a> {
             (!obstacles.hit(at, size, 2.0)).then_some(at)
         });
         let mut title = format!("Calibration at {}", self.when());
+        if let Some(set) = &self.set {
+            title.push_str(&format!(", {set}"));
+        }
         if let (None, Some(t)) = (ici_at, self.ici_text()) {
             title.push_str(&format!(", {t}"));
         }
@@ -460,7 +471,18 @@ mod tests {
         assert!(!r.svg().contains("<text"));
         let texts = r.texts();
         assert!(
-            texts.iter().any(|t| t == "Calibration at 36 months"),
+            texts.iter().any(|t| t == "Calibration at 3 years"),
+            "{texts:?}"
+        );
+        // a given horizon name and the set
+        fig.horizon_label = Some("36 months".into());
+        fig.set = Some("validation set".into());
+        let r = super::super::Rendering::new(&fig, "cal").unwrap();
+        let texts = r.texts();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t == "Calibration at 36 months, validation set"),
             "{texts:?}"
         );
         assert!(texts.iter().any(|t| t == "ICI = 0.012"), "{texts:?}");

@@ -517,12 +517,10 @@ fn clip_segment(
     Some((at(t0), at(t1)))
 }
 
-/// "12 months", "36.5 days", or "time 12" without a unit.
+/// "1 year", "18 months", "36.5 days", or "time 12" without a unit
+/// ([`crate::report::format::horizon_label`]).
 pub fn horizon_text(t: f64, unit: Option<&str>) -> String {
-    match unit {
-        Some(u) if !u.is_empty() => format!("{} {u}", tick_label(t)),
-        _ => format!("time {}", tick_label(t)),
-    }
+    crate::report::format::horizon_label(t, unit)
 }
 
 #[cfg(test)]
@@ -555,7 +553,8 @@ mod tests {
         assert_eq!(probability_max(0.49), 0.6);
         assert_eq!(probability_max(0.04), 0.05);
         assert_eq!(probability_ticks(1.0), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
-        assert_eq!(horizon_text(36.0, Some("months")), "36 months");
+        assert_eq!(horizon_text(36.0, Some("months")), "3 years");
+        assert_eq!(horizon_text(30.0, Some("months")), "30 months");
         assert_eq!(horizon_text(36.0, None), "time 36");
     }
 

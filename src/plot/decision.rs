@@ -14,6 +14,10 @@ pub struct DecisionFigure<'a> {
     pub time_unit: Option<String>,
     /// The legend label of the model's curve. Default "Model".
     pub model_label: String,
+    /// The horizon's name ("3 years"). Default: from the time and its unit.
+    pub horizon_label: Option<String>,
+    /// The set of patients, named at the end of the title ("validation set"). Default: none.
+    pub set: Option<String>,
 }
 
 impl<'a> DecisionFigure<'a> {
@@ -22,6 +26,8 @@ impl<'a> DecisionFigure<'a> {
             curve,
             time_unit: None,
             model_label: "Model".into(),
+            horizon_label: None,
+            set: None,
         }
     }
 
@@ -181,8 +187,13 @@ impl Figure for DecisionFigure<'_> {
             area,
             s,
             &format!(
-                "Decision curve at {}",
-                horizon_text(self.curve.time, self.time_unit.as_deref())
+                "Decision curve at {}{}",
+                self.horizon_label
+                    .clone()
+                    .unwrap_or_else(|| horizon_text(self.curve.time, self.time_unit.as_deref())),
+                self.set
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", {s}"))
             ),
         )?;
         let mut chart = frame.chart(area, s, "Threshold probability", "Net benefit")?;

@@ -21,6 +21,9 @@ pub struct NomogramFigure<'a> {
     pub lp_axis: bool,
     /// Light vertical lines at every 10 points.
     pub grid: bool,
+    /// The horizons' names by time ("1 year" for 12). Default: from the times and the time
+    /// unit.
+    pub horizon_labels: Vec<(f64, String)>,
 }
 
 impl<'a> NomogramFigure<'a> {
@@ -31,6 +34,7 @@ impl<'a> NomogramFigure<'a> {
             value_labels: Vec::new(),
             lp_axis: true,
             grid: true,
+            horizon_labels: Vec::new(),
         }
     }
 
@@ -93,7 +97,19 @@ impl<'a> NomogramFigure<'a> {
         }
         let unit = self.unit();
         for h in &nom.horizons {
-            let mut title = format!("{}-{} survival", super::tick_label(h.time), singular(&unit));
+            let given = self.horizon_labels.iter().find(|(t, _)| *t == h.time);
+            let name = given.map_or_else(
+                || crate::report::format::horizon_label(h.time, self.nomogram.time_unit.as_deref()),
+                |(_, l)| l.clone(),
+            );
+            let mut title = if self.nomogram.time_unit.is_some() || given.is_some() {
+                format!(
+                    "{} survival",
+                    crate::report::format::horizon_adjective(&name)
+                )
+            } else {
+                format!("{}-{} survival", super::tick_label(h.time), singular(&unit))
+            };
             if let Some(s) = &h.stratum {
                 title.push_str(&format!(" ({s})"));
             }

@@ -13,6 +13,10 @@ pub struct RocFigure<'a> {
     pub curves: Vec<&'a RocCurve>,
     /// The unit of time ("months"), for the legend.
     pub time_unit: Option<String>,
+    /// The horizons' names in the legend, one per curve ("1 year"). Default: from the times.
+    pub labels: Vec<String>,
+    /// The set of patients, named at the end of the title ("validation set"). Default: none.
+    pub set: Option<String>,
 }
 
 impl<'a> RocFigure<'a> {
@@ -20,6 +24,8 @@ impl<'a> RocFigure<'a> {
         RocFigure {
             curves,
             time_unit: None,
+            labels: Vec::new(),
+            set: None,
         }
     }
 
@@ -38,7 +44,10 @@ impl<'a> RocFigure<'a> {
                         },
                         format!(
                             "{}: AUC {:.2}",
-                            horizon_text(c.time, self.time_unit.as_deref()),
+                            self.labels
+                                .get(i)
+                                .cloned()
+                                .unwrap_or_else(|| horizon_text(c.time, self.time_unit.as_deref())),
                             c.auc
                         ),
                     )
@@ -100,7 +109,11 @@ impl Figure for RocFigure<'_> {
             return Err(PlotError::Empty("no ROC curve".into()));
         }
         let (frame, legend, legend_at) = self.layout();
-        frame.title(area, s, "Time-dependent ROC curves")?;
+        let title = match &self.set {
+            Some(set) => format!("Time-dependent ROC curves, {set}"),
+            None => "Time-dependent ROC curves".to_string(),
+        };
+        frame.title(area, s, &title)?;
         let mut chart = frame.chart(area, s, "1 − specificity", "Sensitivity")?;
         chart.draw_series(DashedLineSeries::new(
             vec![(0.0, 0.0), (1.0, 1.0)],
@@ -133,10 +146,10 @@ mod tests {
         };
         let mut fig = RocFigure::new(vec![&c]);
         fig.time_unit = Some("months".into());
-        assert_eq!(fig.legend().entries[0].1, "12 months: AUC 0.78");
+        assert_eq!(fig.legend().entries[0].1, "1 year: AUC 0.78");
         let r = super::super::Rendering::new(&fig, "roc").unwrap();
         let (svg, texts) = (r.svg(), r.texts());
-        for label in ["1 − specificity", "Sensitivity", "12 months: AUC 0.78"] {
+        for label in ["1 − specificity", "Sensitivity", "1 year: AUC 0.78"] {
             assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
         }
         assert!(!svg.contains("<text"));

@@ -9,6 +9,26 @@ use crate::model::spec::format_number;
 use crate::model::validation::{HorizonCurves, ValidationReport};
 use rayon::prelude::*;
 
+/// How the figures of one set name the horizons and the set. Default: horizons named from their
+/// times and unit, files `calibration_{t}`, no set in the titles.
+#[derive(Debug, Clone, Default)]
+pub struct FigureNames {
+    /// The horizons' names by time ("1 year"): in the titles, and in the file names
+    /// (`calibration_1_year`).
+    pub horizons: Vec<(f64, String)>,
+    /// The set of patients, named at the end of the titles ("validation set").
+    pub set: Option<String>,
+}
+
+impl FigureNames {
+    fn label(&self, t: f64) -> Option<String> {
+        self.horizons
+            .iter()
+            .find(|(h, _)| *h == t)
+            .map(|(_, l)| l.clone())
+    }
+}
+
 /// One figure to render.
 enum Job<'a> {
     Calibration(CalibrationFigure<'a>),
@@ -23,21 +43,28 @@ enum Job<'a> {
 /// horizon without curves gets a calibration plot without the histogram and no decision curve.
 /// The bootstrap's corrected calibration is drawn when the report has it. `id_prefix` starts the
 /// SVG ids (figures of several validations can then share one HTML page). Each figure is laid
-/// out once for all its formats; figures are rendered in parallel.
+/// out once for all its formats; figures are rendered in parallel. `names` names the horizons
+/// and the set.
 pub fn validation_figures(
     report: &ValidationReport,
     curves: &[HorizonCurves],
     time_unit: Option<&str>,
     id_prefix: &str,
     formats: &[ImageFormat],
+    names: &FigureNames,
 ) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
     let unit = time_unit.map(str::to_string);
     let mut jobs: Vec<(String, Job)> = Vec::new();
     for h in &report.horizons {
-        let t = format_number(h.time);
+        let label = names.label(h.time);
+        let t = label
+            .as_deref()
+            .map_or(format_number(h.time), crate::report::format::horizon_slug);
         let c = curves.iter().find(|c| c.time == h.time);
         let mut cal = CalibrationFigure::new(h);
         cal.time_unit = unit.clone();
+        cal.horizon_label = label.clone();
+        cal.set = names.set.clone();
         cal.risks = c.map_or(&[], |c| c.risk.as_slice());
         cal.corrected = report
             .bootstrap
@@ -47,17 +74,35 @@ pub fn validation_figures(
         if let Some(c) = c {
             let mut dec = DecisionFigure::new(&c.decision);
             dec.time_unit = unit.clone();
+            dec.horizon_label = label.clone();
+            dec.set = names.set.clone();
             jobs.push((format!("decision_{t}"), Job::Decision(dec)));
         }
     }
-    let rocs: Vec<_> = report
+    let with_roc: Vec<_> = report
         .horizons
         .iter()
-        .filter_map(|h| curves.iter().find(|c| c.time == h.time)?.roc.as_ref())
+        .filter_map(|h| {
+            Some((
+                h.time,
+                curves.iter().find(|c| c.time == h.time)?.roc.as_ref()?,
+            ))
+        })
         .collect();
-    if !rocs.is_empty() {
-        let mut roc = RocFigure::new(rocs);
+    if !with_roc.is_empty() {
+        let mut roc = RocFigure::new(with_roc.iter().map(|x| x.1).collect());
         roc.time_unit = unit.clone();
+        roc.set = names.set.clone();
+        if !names.horizons.is_empty() {
+            roc.labels = with_roc
+                .iter()
+                .map(|(t, _)| {
+                    names
+                        .label(*t)
+                        .unwrap_or_else(|| super::common::horizon_text(*t, time_unit))
+                })
+                .collect();
+        }
         jobs.push(("roc".into(), Job::Roc(roc)));
     }
     let rendered: Vec<Vec<(String, Vec<u8>)>> = jobs

@@ -454,9 +454,16 @@ fn card_html(model: &ModelFile, times: &[f64]) -> String {
     );
     match t.follow_up.median_reverse_km {
         Some(m) => {
+            let iqr = match (t.follow_up.q25_reverse_km, t.follow_up.q75_reverse_km) {
+                (Some(a), Some(b)) => format!(
+                    ", IQR {},",
+                    crate::report::format::fmt_range(&num(a), &num(b))
+                ),
+                _ => String::new(),
+            };
             let _ = write!(
                 cohort,
-                " (median {} {} by reverse Kaplan–Meier)",
+                " (median {} {}{iqr} by reverse Kaplan–Meier)",
                 num(m),
                 esc(unit)
             );

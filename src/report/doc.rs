@@ -4,11 +4,58 @@
 use crate::model::spec::format_number;
 use std::fmt::Write as _;
 
-/// A document written as Markdown and HTML at once.
+/// A document written as Markdown and HTML at once, and kept as blocks for other formats (the
+/// Word document).
 pub struct Doc {
     md: String,
     html: String,
     figures: usize,
+    tables: usize,
+    supplementary: usize,
+    blocks: Vec<Block>,
+}
+
+/// One piece of the document, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Heading {
+        level: usize,
+        text: String,
+    },
+    /// A paragraph as plain text (Markdown's backticks removed).
+    Paragraph(String),
+    Table(DocTable),
+    Figure {
+        number: usize,
+        file: String,
+        caption: String,
+    },
+}
+
+/// A table with its number, title and footnotes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocTable {
+    /// "Table 2" or "Table S1"; empty for an unnumbered table.
+    pub label: String,
+    pub title: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub notes: Vec<String>,
+}
+
+/// Which series a numbered table belongs to: the results' tables (Table 1, 2, ...) or the
+/// supplementary ones (Table S1, S2, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    Main,
+    Supplementary,
+}
+
+/// Whether a table cell holds a number (or a number's stand-in) that must not wrap.
+pub fn is_numeric_cell(c: &str) -> bool {
+    c.chars().any(|ch| ch.is_ascii_digit())
+        || c == crate::report::format::NOT_REACHED
+        || c == "Reference"
 }
 
 pub fn esc(s: &str) -> String {
@@ -32,6 +79,9 @@ impl Doc {
              vertical-align: top; }}\n\
              th {{ border-bottom: 2px solid #444; }}\n\
              td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}\n\
+             td.nw, th.nw {{ white-space: nowrap; }}\n\
+             caption {{ caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3rem; }}\n\
+             p.note {{ font-size: 0.85rem; color: #333; margin-top: -0.9rem; }}\n\
              figure {{ margin: 1rem 0 2rem; }} figure svg {{ max-width: 100%; height: auto; }}\n\
              figcaption {{ font-size: 0.9rem; color: #333; }}\n\
              code {{ font-size: 0.85rem; }}\n</style>\n</head>\n<body>\n",
@@ -41,12 +91,24 @@ impl Doc {
             md: String::new(),
             html,
             figures: 0,
+            tables: 0,
+            supplementary: 0,
+            blocks: Vec::new(),
         }
     }
 
     pub fn h(&mut self, level: usize, text: &str) {
         let _ = writeln!(self.md, "{} {}\n", "#".repeat(level), text);
         let _ = writeln!(self.html, "<h{level}>{}</h{level}>", esc(text));
+        self.blocks.push(Block::Heading {
+            level,
+            text: text.to_string(),
+        });
+    }
+
+    /// The blocks written so far, in order.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
     }
 
     /// A paragraph written differently in the two formats: `md` as Markdown, `html` as HTML
@@ -54,14 +116,74 @@ impl Doc {
     pub fn paragraph(&mut self, md: &str, html: &str) {
         let _ = writeln!(self.md, "{md}\n");
         let _ = writeln!(self.html, "<p>{html}</p>");
+        self.blocks.push(Block::Paragraph(md.replace('`', "")));
     }
 
     pub fn p(&mut self, text: &str) {
         let _ = writeln!(self.md, "{text}\n");
         let _ = writeln!(self.html, "<p>{}</p>", esc(text));
+        self.blocks.push(Block::Paragraph(text.to_string()));
     }
 
+    /// A numbered table with its title above and its footnotes below; returns its label
+    /// ("Table 2").
+    pub fn numbered_table(
+        &mut self,
+        kind: TableKind,
+        title: &str,
+        header: &[String],
+        rows: &[Vec<String>],
+        notes: &[String],
+    ) -> String {
+        let label = match kind {
+            TableKind::Main => {
+                self.tables += 1;
+                format!("Table {}", self.tables)
+            }
+            TableKind::Supplementary => {
+                self.supplementary += 1;
+                format!("Table S{}", self.supplementary)
+            }
+        };
+        let _ = writeln!(self.md, "**{label}.** {title}\n");
+        self.write_table(header, rows, Some(&format!("{label}. {title}")));
+        for n in notes {
+            let _ = writeln!(self.md, "*{n}*\n");
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(
+                self.html,
+                "<p class=\"note\">{}</p>",
+                notes
+                    .iter()
+                    .map(|n| esc(n))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            );
+        }
+        self.blocks.push(Block::Table(DocTable {
+            label: label.clone(),
+            title: title.to_string(),
+            header: header.to_vec(),
+            rows: rows.to_vec(),
+            notes: notes.to_vec(),
+        }));
+        label
+    }
+
+    /// An unnumbered table.
     pub fn table(&mut self, header: &[String], rows: &[Vec<String>]) {
+        self.write_table(header, rows, None);
+        self.blocks.push(Block::Table(DocTable {
+            label: String::new(),
+            title: String::new(),
+            header: header.to_vec(),
+            rows: rows.to_vec(),
+            notes: Vec::new(),
+        }));
+    }
+
+    fn write_table(&mut self, header: &[String], rows: &[Vec<String>], caption: Option<&str>) {
         let cell = |s: &str| s.replace('|', "\\|");
         let _ = writeln!(
             self.md,
@@ -81,7 +203,11 @@ impl Doc {
             );
         }
         self.md.push('\n');
-        self.html.push_str("<table>\n<thead><tr>");
+        self.html.push_str("<table>\n");
+        if let Some(c) = caption {
+            let _ = writeln!(self.html, "<caption>{}</caption>", esc(c));
+        }
+        self.html.push_str("<thead><tr>");
         for h in header {
             let _ = write!(self.html, "<th>{}</th>", esc(h));
         }
@@ -104,11 +230,16 @@ impl Doc {
         for r in rows {
             self.html.push_str("<tr>");
             for (j, c) in r.iter().enumerate() {
-                if numeric.get(j).copied().unwrap_or(false) {
-                    let _ = write!(self.html, "<td class=\"num\">{}</td>", esc(c));
-                } else {
-                    let _ = write!(self.html, "<td>{}</td>", esc(c));
-                }
+                let num = numeric.get(j).copied().unwrap_or(false);
+                // numbers never wrap; the first column's labels may
+                let nw = j > 0 && is_numeric_cell(c);
+                let class = match (num, nw) {
+                    (true, true) => " class=\"num nw\"",
+                    (true, false) => " class=\"num\"",
+                    (false, true) => " class=\"nw\"",
+                    (false, false) => "",
+                };
+                let _ = write!(self.html, "<td{class}>{}</td>", esc(c));
             }
             self.html.push_str("</tr>\n");
         }
@@ -134,6 +265,11 @@ impl Doc {
             self.figures,
             esc(caption)
         );
+        self.blocks.push(Block::Figure {
+            number: self.figures,
+            file: file.to_string(),
+            caption: caption.to_string(),
+        });
     }
 
     pub fn finish(mut self) -> (String, String) {

@@ -9,3 +9,4 @@ pub mod format;
 pub mod output;
 pub mod table1;
 pub mod text;
+pub mod tripod;

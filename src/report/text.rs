@@ -5,13 +5,16 @@ use crate::data::registry::{Attrition, Count};
 use crate::model::file::{ModelFile, RowPrediction};
 use crate::model::spec::format_number;
 use crate::model::spec::RowCounts;
-use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase, table};
+use crate::report::format::{
+    fmt_hr_ci, fmt_median_ci, fmt_p, fmt_range, fmt_sig, fmt_sig_short, p_phrase, table,
+    NOT_REACHED,
+};
 use crate::stats::cox::{ChiSqTest, CoefRow, CoxFit, CoxWarning, Median, SurvPoint};
 use serde::Serialize;
 use std::fmt::Write;
 
 fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or("not reached".to_string(), format_number)
+    v.map_or(NOT_REACHED.to_string(), format_number)
 }
 
 /// The row counts of a read: read, used, dropped, and the missing values per column.
@@ -86,7 +89,7 @@ pub fn fit_summary(model: &ModelFile, data_label: &str) -> String {
                 fmt_sig(c.se, 4),
                 format!("{:.2}", c.z),
                 fmt_p(c.p),
-                format!("{} to {}", fmt_sig(c.hr_lower, 4), fmt_sig(c.hr_upper, 4)),
+                fmt_range(&fmt_sig(c.hr_lower, 4), &fmt_sig(c.hr_upper, 4)),
             ]
         })
         .collect();
@@ -288,7 +291,7 @@ pub fn score_block(
                     .trim()
                     .to_string(),
                 pct(p.surv),
-                format!("{} to {}", pct(p.lower), pct(p.upper)),
+                fmt_range(&pct(p.lower), &pct(p.upper)),
             ]
         })
         .collect();
@@ -296,15 +299,14 @@ pub fn score_block(
     let m = &pred.median;
     let _ = writeln!(
         s,
-        "\nMedian survival: {}{} (95% CI {} to {})",
+        "\nMedian survival: {}{} (95% CI {})",
         fmt_opt(m.median),
         if m.median.is_some() && !unit.is_empty() {
             format!(" {unit}")
         } else {
             String::new()
         },
-        fmt_opt(m.lower),
-        fmt_opt(m.upper)
+        fmt_range(&fmt_opt(m.lower), &fmt_opt(m.upper))
     );
     for w in warnings {
         let _ = writeln!(s, "warning: {w}");
@@ -636,7 +638,11 @@ pub fn km_summary(k: &KmJson, data_label: &str, counts: &RowCounts) -> String {
                 format!("{}", g.n),
                 format_number(g.events),
                 fmt_opt(g.median),
-                format!("{} to {}", fmt_opt(g.median_lower), fmt_opt(g.median_upper)),
+                if g.median.is_some() {
+                    fmt_range(&fmt_opt(g.median_lower), &fmt_opt(g.median_upper))
+                } else {
+                    String::new()
+                },
             ]
         })
         .collect();
@@ -657,7 +663,7 @@ pub fn km_summary(k: &KmJson, data_label: &str, counts: &RowCounts) -> String {
                         format!("{}", p.n_risk),
                         pct(p.surv),
                         format!("{:.4}", p.se),
-                        format!("{} to {}", pct(p.lower), pct(p.upper)),
+                        fmt_range(&pct(p.lower), &pct(p.upper)),
                     ]
                 })
                 .collect();
@@ -797,17 +803,10 @@ pub fn risk_groups_summary(
                 g.group.clone(),
                 format!("{}", g.n),
                 format_number(g.events),
-                format!(
-                    "{} ({} to {})",
-                    fmt_opt(g.median),
-                    fmt_opt(g.median_lower),
-                    fmt_opt(g.median_upper)
-                ),
+                fmt_median_ci(g.median, g.median_lower, g.median_upper, &format_number),
                 match (g.hr, g.hr_lower, g.hr_upper) {
-                    (Some(h), Some(l), Some(u)) => {
-                        format!("{} ({} to {})", fmt_sig(h, 3), fmt_sig(l, 3), fmt_sig(u, 3))
-                    }
-                    _ => "1 (reference)".into(),
+                    (Some(h), Some(l), Some(u)) => fmt_hr_ci(h, l, u),
+                    _ => "Reference".into(),
                 },
                 g.p.map_or(String::new(), fmt_p),
             ]
@@ -945,10 +944,9 @@ mod tests {
 
     #[test]
     fn formats_numbers() {
-        assert_eq!(fmt_p(0.04077), "0.0408");
-        assert_eq!(fmt_p(2.05e-14), "2.05e-14");
-        assert_eq!(fmt_p(0.000756), "7.56e-4");
-        assert_eq!(fmt_p(0.0), "<2e-16");
+        assert_eq!(fmt_p(0.04077), "0.04");
+        assert_eq!(fmt_p(2.05e-14), "<0.001");
+        assert_eq!(fmt_p(0.0), "<0.001");
         assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
         assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
         assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");

@@ -55,7 +55,7 @@
 //!
 //! over the groups with E_g > 0 without the first of them; df = (groups with E_g > 0) - 1.
 
-use crate::stats::cox::{log_limits, median_of_curve, Median};
+use crate::stats::cox::{log_limits, median_of_curve, quantile_of_curve, Median};
 use crate::stats::dist;
 use crate::stats::linalg::Ldl;
 use crate::stats::surv::Surv;
@@ -622,9 +622,53 @@ pub fn product_limit(surv: &Surv, reverse: bool) -> (Vec<f64>, Vec<f64>) {
     (times, values)
 }
 
+/// Median follow-up with its interquartile range by the reverse Kaplan-Meier method (Schemper &
+/// Smith 1996): the quartiles of the curve that counts censoring as the event, as R's
+/// `quantile(survfit(Surv(time, 1 - status) ~ 1), c(0.25, 0.5, 0.75))`. A quartile is `None`
+/// where the reverse curve never falls that low (the last patient observed had an event).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct FollowUpQuartiles {
+    pub q25: Option<f64>,
+    pub median: Option<f64>,
+    pub q75: Option<f64>,
+}
+
+/// The reverse Kaplan-Meier quartiles of follow-up of `surv` (O(n log n)).
+pub fn reverse_km_follow_up(surv: &Surv) -> FollowUpQuartiles {
+    let (times, s) = product_limit(surv, true);
+    FollowUpQuartiles {
+        q25: quantile_of_curve(&times, &s, 0.25),
+        median: quantile_of_curve(&times, &s, 0.5),
+        q75: quantile_of_curve(&times, &s, 0.75),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reverse_km_quartiles_by_hand() {
+        // all censored at 1..6: the reverse curve is 5/6, 4/6, 3/6, 2/6, 1/6, 0; R gives 2, 3.5
+        // (exactly 0.5 at 3: the midpoint with the next drop) and 5
+        let surv = Surv::new((1..=6).map(f64::from).collect(), vec![false; 6]).unwrap();
+        let q = reverse_km_follow_up(&surv);
+        assert_eq!((q.q25, q.median, q.q75), (Some(2.0), Some(3.5), Some(5.0)));
+        // an event at 2 and 5: at risk 6, 5 (event, not a drop), 4, 3, 2 (event), 1; the
+        // reverse curve 5/6 at 1, 5/6*3/4 = 0.625 at 3, *2/3 = 0.4167 at 4, 0 at 6
+        let surv = Surv::new(
+            (1..=6).map(f64::from).collect(),
+            vec![false, true, false, false, true, false],
+        )
+        .unwrap();
+        let q = reverse_km_follow_up(&surv);
+        assert_eq!((q.q25, q.median, q.q75), (Some(3.0), Some(4.0), Some(6.0)));
+        // the last two times events: the reverse curve 0.75 at 1 (exactly: midpoint with the
+        // next drop), 0.5 at 2 (no later drop), and never reaches 0.25
+        let surv = Surv::new(vec![1.0, 2.0, 3.0, 4.0], vec![false, false, true, true]).unwrap();
+        let q = reverse_km_follow_up(&surv);
+        assert_eq!((q.q25, q.median, q.q75), (Some(1.5), Some(2.0), None));
+    }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         if b == 0.0 {

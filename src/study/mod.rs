@@ -12,7 +12,7 @@
 use crate::data::cohort::{self, Prepared};
 use crate::data::csv::Table;
 use crate::data::registry::{
-    self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec, Values,
+    self, Cohort, RegistryError, RiskMethod, RiskScale, SelectionMethod, Split, StudySpec,
 };
 use crate::model::card::{
     ModelCard, RiskGroupCard, RiskScale as CardScale, ValidationCard, ValueLabel,
@@ -22,12 +22,16 @@ use crate::model::nomogram::{Nomogram, NomogramOptions, TickValue};
 use crate::model::riskgroups::{self, RiskGroups};
 use crate::model::selection::{self, Factor, Selection, SelectionResult};
 use crate::model::spec::format_number;
+use crate::model::spec::CovariateSpec;
 use crate::model::validation::{self, EvalData, ValidationOptions, ValidationReport};
 use crate::plot::{self, Figure, ImageFormat};
 use crate::report::calculator::{calculator_html, CalculatorOptions};
-use crate::report::doc::{csv_text, Doc};
-use crate::report::format::{fmt_p, fmt_sig, fmt_sig_short, p_phrase};
-use crate::report::table1::{self, Table1};
+use crate::report::doc::{csv_text, Doc, TableKind};
+use crate::report::format::{
+    fmt_est_ci, fmt_hr_ci, fmt_median_ci, fmt_p, fmt_plain, fmt_sig_short, p_phrase, NOT_REACHED,
+    NR,
+};
+use crate::report::table1;
 use crate::report::text::{attrition_text, risk_group_labels};
 use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
 use serde::Serialize;
@@ -35,6 +39,12 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::Path;
 use thiserror::Error;
+
+mod tables;
+use tables::{cox_table, follow_up_sentence, full, full_opt, table1_of};
+mod figures;
+use figures::validation_figures;
+mod tripod;
 
 /// Why the study could not be run.
 #[derive(Debug, Error)]
@@ -114,12 +124,7 @@ fn term_label(spec: &StudySpec, term: &str) -> String {
 }
 
 fn hr_cell(r: &CoefRow) -> String {
-    format!(
-        "{} ({}–{})",
-        fmt_sig(r.hr, 3),
-        fmt_sig(r.hr_lower, 3),
-        fmt_sig(r.hr_upper, 3)
-    )
+    fmt_hr_ci(r.hr, r.hr_lower, r.hr_upper)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -186,70 +191,7 @@ fn horizons(spec: &StudySpec, unit: Option<&str>) -> Vec<f64> {
         .collect()
 }
 
-/// Table 1 inputs from the cohort: numeric covariates with more than 5 distinct values as
-/// median (IQR); others as levels, named by the specification's labels where it maps them.
-fn table1_of(spec: &StudySpec, cohort: &Cohort) -> Result<Table1, StudyError> {
-    // (label, numbers, level codes, levels): numbers when levels is empty
-    type Column = (String, Vec<f64>, Vec<usize>, Vec<String>);
-    let mut owned: Vec<Column> = Vec::new();
-    for (c, def) in cohort.covariates.iter().zip(&spec.covariates) {
-        let label = c.label.clone();
-        match &c.values {
-            Values::Numbers(x) => {
-                let mut distinct: Vec<f64> = x.clone();
-                distinct.sort_by(f64::total_cmp);
-                distinct.dedup();
-                if distinct.len() <= 5 {
-                    let names: Vec<String> = distinct
-                        .iter()
-                        .map(|v| {
-                            registry::value_label(def, *v).unwrap_or_else(|| format_number(*v))
-                        })
-                        .collect();
-                    let codes = x
-                        .iter()
-                        .map(|v| distinct.iter().position(|d| d == v).unwrap_or(0))
-                        .collect();
-                    owned.push((label, Vec::new(), codes, names));
-                } else {
-                    owned.push((label, x.clone(), Vec::new(), Vec::new()));
-                }
-            }
-            Values::Levels { levels, codes } => {
-                owned.push((
-                    label,
-                    Vec::new(),
-                    codes.iter().map(|&c| c as usize).collect(),
-                    levels.clone(),
-                ));
-            }
-        }
-    }
-    let vars: Vec<(String, table1::Values)> = owned
-        .iter()
-        .map(|(name, x, codes, levels)| {
-            let v = if levels.is_empty() {
-                table1::Values::Numeric(x)
-            } else {
-                table1::Values::Categorical { codes, levels }
-            };
-            (name.clone(), v)
-        })
-        .collect();
-    let (group, names): (Vec<usize>, Vec<String>) = match &cohort.split {
-        Some(s) => (
-            s.iter()
-                .map(|&x| usize::from(x == Split::Validation))
-                .collect(),
-            strings(&["Development", "Validation"]),
-        ),
-        None => (vec![0; cohort.n()], strings(&["Cohort"])),
-    };
-    // add follow-up and events
-    Ok(table1::table_one(&vars, &group, &names)?)
-}
-
-/// Runs the study on `export` (or the specification's source file)./// What every step of a run reads: the specification, the derived cohort and the analysis
+/// What every step of a run reads: the specification, the derived cohort and the analysis
 /// choices taken from the specification and the options.
 struct Run<'a> {
     spec: &'a StudySpec,
@@ -260,10 +202,23 @@ struct Run<'a> {
     /// The time unit, or "" when the specification names none.
     unit_s: String,
     times: Vec<f64>,
+    /// The horizons' names, one per time ("1 year").
+    horizon_labels: Vec<String>,
     bootstrap: usize,
     seed: u64,
     groups: usize,
     has_split: bool,
+}
+
+impl Run<'_> {
+    /// The name of horizon `t`: the specification's label, or one derived from the time unit.
+    fn horizon_label(&self, t: f64) -> String {
+        self.times
+            .iter()
+            .position(|&x| x == t)
+            .and_then(|k| self.horizon_labels.get(k).cloned())
+            .unwrap_or_else(|| crate::report::format::horizon_label(t, self.unit.as_deref()))
+    }
 }
 
 /// What the steps write: the files, the report and the terminal summary.
@@ -277,6 +232,8 @@ struct Out {
 struct Fitted {
     /// All listed factors on the development rows (univariable models, selection).
     selection: SelectionResult,
+    /// How every listed factor enters a model (levels and reference of categorical ones).
+    all_covariates: Vec<CovariateSpec>,
     /// The factors in the multivariable model.
     chosen: Vec<String>,
     /// The development rows prepared for the chosen factors.
@@ -305,6 +262,8 @@ pub fn run(
     calibration_section(&r, &mut o, &fitted.model, &sets)?;
     let groups = risk_group_section(&r, &mut o, &nom, &mut sets)?;
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
+    files_section(&mut o);
+    tripod::tripod_section(&r, &mut o);
     Ok(finish(&r, o))
 }
 
@@ -326,6 +285,15 @@ fn prepare_run<'a>(
     }
     let unit = cohort.time_unit.clone();
     let times = horizons(spec, unit.as_deref());
+    let horizon_labels = match spec.validation.as_ref() {
+        Some(v) if !v.horizon_labels.is_empty() && v.horizon_labels.len() == times.len() => {
+            v.horizon_labels.clone()
+        }
+        _ => times
+            .iter()
+            .map(|&t| crate::report::format::horizon_label(t, unit.as_deref()))
+            .collect(),
+    };
     let vspec = spec.validation.as_ref();
     let export_name = export
         .file_name()
@@ -341,6 +309,7 @@ fn prepare_run<'a>(
         unit_s: unit.clone().unwrap_or_default(),
         unit,
         times,
+        horizon_labels,
         bootstrap: opts
             .bootstrap
             .unwrap_or_else(|| vspec.map_or(0, |v| v.bootstrap)),
@@ -431,7 +400,13 @@ fn cohort_section(r: &Run, o: &mut Out) {
         }
         rows.push(r);
     }
-    doc.table(&header, &rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Cohort selection: patients excluded by each inclusion rule, in order",
+        &header,
+        &rows,
+        &["Each patient is counted under the first rule that excludes them.".to_string()],
+    );
     files.table("attrition", &header, &rows);
     doc.p(&format!(
         "{} patients and {} events remain{}.",
@@ -447,8 +422,50 @@ fn cohort_section(r: &Run, o: &mut Out) {
             String::new()
         }
     ));
+    doc.p(&outcome_sentence(r));
+    doc.p(&follow_up_sentence(r));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
+}
+
+/// The outcome's definition: the event and censoring labels, the time and the horizons.
+fn outcome_sentence(r: &Run) -> String {
+    let o = &r.spec.outcome;
+    let quote = |v: &[String]| {
+        v.iter()
+            .map(|l| format!("'{l}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "Outcome: an event where '{}' is {}, censored where it is {}; time from '{}'{}. \
+         Predictions at {}.",
+        o.event.column,
+        quote(&o.event.event),
+        quote(&o.event.censor),
+        o.time.column,
+        if r.unit_s.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", r.unit_s)
+        },
+        r.horizon_labels.join(", ")
+    );
+    if let Some(s) = &r.spec.split {
+        let _ = write!(
+            text,
+            " The cohort is split at random (seed {}) into {:.0}% for development and the rest \
+             for validation{}.",
+            s.seed,
+            100.0 * s.fraction,
+            if s.stratify == registry::Stratify::Event {
+                ", separately for patients with and without the event"
+            } else {
+                ""
+            }
+        );
+    }
+    text
 }
 
 /// 2. Patient characteristics (Table 1).
@@ -474,12 +491,44 @@ fn table1_section(r: &Run, o: &mut Out) -> Result<(), StudyError> {
             v
         })
         .collect();
-    doc.table(&header, &rows);
-    doc.p(
-        "Numbers are n (%) or median (interquartile range); p from the chi-square test \
-           (Yates-corrected for two levels) or the Wilcoxon rank-sum test.",
+    let mut notes = vec!["Numbers are n (%) or median (interquartile range).".to_string()];
+    if has_split {
+        notes.push(
+            "p compares the development and validation sets: chi-square test (Yates-corrected \
+             for two levels) for categories, Wilcoxon rank-sum test for numbers."
+                .to_string(),
+        );
+    }
+    doc.numbered_table(
+        TableKind::Main,
+        &format!(
+            "Patient characteristics{}",
+            if has_split {
+                " in the development and validation sets"
+            } else {
+                ""
+            }
+        ),
+        &header,
+        &rows,
+        &notes,
     );
-    files.table("table1", &header, &rows);
+    // the CSV keeps the p-values in full
+    let csv_rows: Vec<Vec<String>> = t1
+        .rows
+        .iter()
+        .zip(&rows)
+        .map(|(t, r)| {
+            let mut r = r.clone();
+            if has_split {
+                if let Some(last) = r.last_mut() {
+                    *last = full_opt(t.p);
+                }
+            }
+            r
+        })
+        .collect();
+    files.table("table1", &header, &csv_rows);
     Ok(())
 }
 
@@ -526,6 +575,7 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     let model = cohort::model_file(&dev_table, &prep, fit);
     Ok(Fitted {
         selection: sel,
+        all_covariates: prep_all.spec.covariates.clone(),
         chosen,
         prep,
         model,
@@ -533,7 +583,8 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     })
 }
 
-/// 3. Cox regression in the development set: univariable and multivariable tables.
+/// 3. Cox regression in the development set: univariable and multivariable models side by side
+/// (Table 2), with the full model (coefficients) as a supplementary table.
 fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     let Out {
         files,
@@ -544,36 +595,133 @@ fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     let (sel, chosen, model) = (&f.selection, &f.chosen, &f.model);
     files.add("model.json", model.to_json().into_bytes());
     doc.h(2, "3. Cox regression in the development set");
-    let (uni_header, uni_rows) = univariable_rows(spec, sel);
-    doc.h(3, "Univariable analysis");
-    doc.table(&uni_header, &uni_rows);
-    files.table("cox_univariable", &uni_header, &uni_rows);
-    doc.h(3, "Multivariable analysis");
     doc.p(&selection_sentence(spec, sel, chosen));
-    let mv_header = strings(&["factor", "coefficient", "HR (95% CI)", "p"]);
-    let mv_rows: Vec<Vec<String>> = model
-        .fit
-        .coefficients()
-        .iter()
-        .map(|r| {
-            vec![
-                term_label(spec, &r.term),
-                fmt_sig(r.coef, 4),
-                hr_cell(r),
-                fmt_p(r.p),
-            ]
-        })
-        .collect();
-    doc.table(&mv_header, &mv_rows);
+    let params = model.fit.coef.len();
+    let candidates: usize = f.all_covariates.iter().map(|c| c.terms().len()).sum();
+    let per = |k: usize| format_number((model.fit.events as f64 / k.max(1) as f64).floor());
     doc.p(&format!(
-        "n = {}, events = {}; likelihood-ratio test {:.2} on {} df, p {}; Efron ties.",
+        "{} events in {} patients of the development set: {} events per parameter of the \
+         model ({params} parameters), {} per candidate parameter ({candidates}).",
+        model.fit.events,
+        model.fit.n,
+        per(params),
+        per(candidates),
+    ));
+    let t2 = cox_table(r, f);
+    let mut notes = vec![format!(
+        "HR, hazard ratio; CI, confidence interval; p from the Wald test. Univariable: one Cox \
+         model per factor; multivariable: the model of the factors that entered it (n = {}, \
+         events = {}; likelihood-ratio test {:.2} on {} df, p {}); Efron ties. Factors left out \
+         of the multivariable model have no entry there.",
         model.fit.n,
         model.fit.events,
         model.fit.likelihood_ratio.statistic,
         model.fit.likelihood_ratio.df,
         p_phrase(model.fit.likelihood_ratio.p)
-    ));
+    )];
+    if !t2.three_decimals.is_empty() {
+        notes.push(format!(
+            "Hazard ratios of {} are shown to three decimals, as two would print them as 1.00 \
+             or equal to a confidence limit. A continuous factor's hazard ratio is per one unit \
+             of it.",
+            t2.three_decimals.join(", ")
+        ));
+    }
+    doc.numbered_table(
+        TableKind::Main,
+        "Univariable and multivariable Cox regression in the development set",
+        &t2.header,
+        &t2.rows,
+        &notes,
+    );
+    files.table("cox_regression", &t2.header, &t2.rows);
+    // machine tables: full precision
+    let uni_header = strings(&[
+        "factor",
+        "term",
+        "hr",
+        "hr_lower",
+        "hr_upper",
+        "p",
+        "likelihood_ratio_p",
+    ]);
+    let uni_rows: Vec<Vec<String>> = sel
+        .univariable
+        .iter()
+        .flat_map(|u| {
+            u.rows.iter().map(move |c| {
+                vec![
+                    term_label(spec, &u.factor),
+                    c.term.clone(),
+                    full(c.hr),
+                    full(c.hr_lower),
+                    full(c.hr_upper),
+                    full(c.p),
+                    full(u.p),
+                ]
+            })
+        })
+        .collect();
+    files.table("cox_univariable", &uni_header, &uni_rows);
+    let mv_header = strings(&[
+        "factor", "term", "coef", "se", "hr", "hr_lower", "hr_upper", "p",
+    ]);
+    let coefs = model.fit.coefficients();
+    let mv_rows: Vec<Vec<String>> = coefs
+        .iter()
+        .map(|c| {
+            vec![
+                term_label(spec, &c.term),
+                c.term.clone(),
+                full(c.coef),
+                full(c.se),
+                full(c.hr),
+                full(c.hr_lower),
+                full(c.hr_upper),
+                full(c.p),
+            ]
+        })
+        .collect();
     files.table("cox_multivariable", &mv_header, &mv_rows);
+    // the full model, for readers who compute predictions themselves
+    let model_rows: Vec<Vec<String>> = coefs
+        .iter()
+        .zip(&model.fit.means)
+        .map(|(c, m)| {
+            vec![
+                term_label(spec, &c.term),
+                fmt_plain(c.coef, 4),
+                fmt_plain(c.se, 3),
+                fmt_plain(*m, 4),
+            ]
+        })
+        .collect();
+    let mut model_notes = vec![
+        "Linear predictor = sum of coefficient × (value − centring mean); the predicted survival \
+         at time t is S0(t)^exp(linear predictor)."
+            .to_string(),
+    ];
+    if let Some(b) = model.fit.baseline.first() {
+        let s0: Vec<String> = r
+            .times
+            .iter()
+            .map(|&t| {
+                let h = b.index_at(t).map_or(0.0, |k| b.cumhaz[k]);
+                format!("S0({}) = {:.4}", r.horizon_label(t), (-h).exp())
+            })
+            .collect();
+        model_notes.push(format!(
+            "Baseline survival at the centring means: {}.",
+            s0.join("; ")
+        ));
+    }
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "The multivariable model: coefficients, standard errors and centring means",
+        &strings(&["term", "coefficient", "standard error", "centring mean"]),
+        &model_rows,
+        &model_notes,
+    );
     let _ = writeln!(
         summary,
         "\nMultivariable model (development, n = {}, events = {}): {}",
@@ -586,7 +734,7 @@ fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
 /// 4. The nomogram: figure, points table and the total-points conversion.
 fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram, StudyError> {
     let Out { files, doc, .. } = o;
-    let (spec, times, unit_s) = (r.spec, &r.times, &r.unit_s);
+    let (spec, times) = (r.spec, &r.times);
     doc.h(2, "4. Nomogram");
     let nom = Nomogram::from_model(
         model,
@@ -621,18 +769,15 @@ fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram,
     let mut fig = plot::nomogram::NomogramFigure::new(&nom);
     fig.labels = labels.clone();
     fig.value_labels = value_labels.clone();
+    fig.horizon_labels = times.iter().map(|&t| (t, r.horizon_label(t))).collect();
     let svg = files.figure("nomogram", &fig)?;
     doc.figure(
         "nomogram.svg",
         &svg,
         &format!(
-            "Nomogram predicting survival at {} {unit_s}. Add the points of each factor, find the \
-             total on the total-points axis and read the predicted survival below it.",
-            times
-                .iter()
-                .map(|t| format_number(*t))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "Nomogram predicting survival at {}. Add the points of each factor, find the total \
+             on the total-points axis and read the predicted survival below it.",
+            r.horizon_labels.join(", ")
         ),
     );
     let mut pts_rows = Vec::new();
@@ -647,19 +792,26 @@ fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram,
     }
     let pts_header = strings(&["factor", "value", "points"]);
     doc.h(3, "Points");
-    doc.table(&pts_header, &pts_rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Nomogram points of each factor's values",
+        &pts_header,
+        &pts_rows,
+        &[],
+    );
     files.table("nomogram_points", &pts_header, &pts_rows);
     let mut conv_header = strings(&["total points", "linear predictor"]);
-    conv_header.extend(
-        times
-            .iter()
-            .map(|t| format!("{}-{} survival", format_number(*t), singular(unit_s))),
-    );
+    conv_header.extend(times.iter().map(|&t| {
+        format!(
+            "{} survival",
+            crate::report::format::horizon_adjective(&r.horizon_label(t))
+        )
+    }));
     let conv_rows: Vec<Vec<String>> = nom
         .total_points
         .iter()
         .map(|&tp| {
-            let mut r = vec![format_number(tp), fmt_sig(nom.lp_of_points(tp), 4)];
+            let mut r = vec![format_number(tp), format!("{:.3}", nom.lp_of_points(tp))];
             r.extend(nom.horizons.iter().map(|h| {
                 crate::report::text::survival_at_points(&h.axis, tp)
                     .map_or("-".into(), |s| format!("{:.3}", s))
@@ -667,7 +819,17 @@ fn nomogram_section(r: &Run, o: &mut Out, model: &ModelFile) -> Result<Nomogram,
             r
         })
         .collect();
-    doc.table(&conv_header, &conv_rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Total points, linear predictor and predicted survival",
+        &conv_header,
+        &conv_rows,
+        &[format!(
+            "Linear predictor centred as rms::cph, at every factor's development mean; \
+             survival at {}.",
+            r.horizon_labels.join(", ")
+        )],
+    );
     files.table("nomogram_total_points", &conv_header, &conv_rows);
     Ok(nom)
 }
@@ -763,25 +925,29 @@ fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
         doc,
         summary,
     } = o;
-    let (times, unit_s) = (&r.times, &r.unit_s);
+    let times = &r.times;
     doc.h(2, "5. Discrimination");
     let mut header = strings(&["set", "n", "events", "Harrell's C (95% CI)", "Uno's C"]);
-    header.extend(
-        times
-            .iter()
-            .map(|t| format!("AUC {} {unit_s}", format_number(*t))),
-    );
+    header.extend(times.iter().map(|&t| format!("AUC {}", r.horizon_label(t))));
+    let mut csv_header = strings(&[
+        "set",
+        "n",
+        "events",
+        "harrell_c",
+        "harrell_c_lower",
+        "harrell_c_upper",
+        "uno_c",
+    ]);
+    csv_header.extend(times.iter().map(|&t| format!("auc_{}", format_number(t))));
     let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
     for s in sets.iter() {
         let r = &s.report;
         let mut row = vec![
             s.name.to_string(),
             r.n.to_string(),
             r.events.to_string(),
-            format!(
-                "{:.3} ({:.3}–{:.3})",
-                r.harrell_c.c, r.harrell_c.lower, r.harrell_c.upper
-            ),
+            fmt_est_ci(r.harrell_c.c, r.harrell_c.lower, r.harrell_c.upper, 3),
             format!("{:.3}", r.uno_c.c),
         ];
         row.extend(
@@ -790,18 +956,33 @@ fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
                 .map(|h| h.auc.map_or("-".into(), |a| format!("{a:.3}"))),
         );
         rows.push(row);
+        let mut c = vec![
+            s.name.to_string(),
+            r.n.to_string(),
+            r.events.to_string(),
+            full(r.harrell_c.c),
+            full(r.harrell_c.lower),
+            full(r.harrell_c.upper),
+            full(r.uno_c.c),
+        ];
+        c.extend(r.horizons.iter().map(|h| full_opt(h.auc)));
+        csv_rows.push(c);
         let _ = writeln!(
             summary,
             "{}: Harrell's C {:.3} (95% CI {:.3}-{:.3}), n = {}, events = {}",
             s.name, r.harrell_c.c, r.harrell_c.lower, r.harrell_c.upper, r.n, r.events
         );
     }
-    doc.table(&header, &rows);
-    files.table("discrimination", &header, &rows);
+    let mut notes = vec![
+        "C, concordance index (95% CI from its standard error); Uno's C with the censoring \
+         weights of Uno et al. (2011); AUC, cumulative/dynamic time-dependent area under the ROC \
+         curve (inverse probability of censoring weights)."
+            .to_string(),
+    ];
     if let Some(b) = &sets[0].report.bootstrap {
-        doc.p(&format!(
-            "Bootstrap ({} resamples, seed {}): apparent C {:.3}, optimism {:.3}, optimism-corrected \
-             C {:.3}; calibration slope {:.3} corrected to {:.3}.",
+        notes.push(format!(
+            "Bootstrap ({} resamples, seed {}): apparent C {:.3}, optimism {:.3}, \
+             optimism-corrected C {:.3}; calibration slope {:.3} corrected to {:.3}.",
             b.resamples,
             b.seed,
             b.apparent.harrell_c,
@@ -811,6 +992,14 @@ fn discrimination_section(r: &Run, o: &mut Out, sets: &[SetData]) {
             b.corrected.slope
         ));
     }
+    doc.numbered_table(
+        TableKind::Main,
+        "Discrimination of the model in each set",
+        &header,
+        &rows,
+        &notes,
+    );
+    files.table("discrimination", &csv_header, &csv_rows);
 }
 
 /// 6. Calibration per set and horizon, with the validation figures.
@@ -821,9 +1010,8 @@ fn calibration_section(
     sets: &[SetData],
 ) -> Result<(), StudyError> {
     let Out { files, doc, .. } = o;
-    let (times, unit_s) = (&r.times, &r.unit_s);
     doc.h(2, "6. Calibration");
-    let mut header = strings(&[
+    let header = strings(&[
         "set",
         "horizon",
         "ICI",
@@ -832,25 +1020,57 @@ fn calibration_section(
         "slope",
         "observed / expected",
     ]);
-    header.truncate(7);
+    let csv_header = strings(&[
+        "set",
+        "time",
+        "horizon",
+        "ici",
+        "e50",
+        "e90",
+        "slope",
+        "observed_expected",
+    ]);
     let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
     for s in sets.iter() {
         for h in &s.report.horizons {
             let c = &h.calibration;
-            let o = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4}"));
+            let o = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.3}"));
             rows.push(vec![
                 s.name.to_string(),
-                format!("{} {unit_s}", format_number(h.time)),
+                r.horizon_label(h.time),
                 o(c.ici),
                 o(c.e50),
                 o(c.e90),
-                format!("{:.3}", c.slope),
-                format!("{:.3}", c.observed_expected),
+                format!("{:.2}", c.slope),
+                format!("{:.2}", c.observed_expected),
+            ]);
+            csv_rows.push(vec![
+                s.name.to_string(),
+                full(h.time),
+                r.horizon_label(h.time),
+                full_opt(c.ici),
+                full_opt(c.e50),
+                full_opt(c.e90),
+                full(c.slope),
+                full(c.observed_expected),
             ]);
         }
     }
-    doc.table(&header, &rows);
-    files.table("calibration", &header, &rows);
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Calibration of the model in each set at each horizon",
+        &header,
+        &rows,
+        &[
+            "ICI, integrated calibration index (mean absolute difference between the smooth \
+           calibration curve and the diagonal); E50 and E90, its median and 90th percentile; \
+           slope, calibration slope of the linear predictor; observed / expected, Kaplan–Meier \
+           risk over mean predicted risk."
+                .to_string(),
+        ],
+    );
+    files.table("calibration", &csv_header, &csv_rows);
     for s in sets.iter() {
         for (name, text) in crate::report::text::validation_files(&s.report) {
             let name = if name == "validation.json" {
@@ -861,7 +1081,7 @@ fn calibration_section(
             files.add(&format!("{}_{name}", s.name), text.into_bytes());
         }
     }
-    validation_figures(files, doc, model, sets, times, unit_s)?;
+    validation_figures(r, files, doc, model, sets)?;
     Ok(())
 }
 
@@ -919,12 +1139,27 @@ fn risk_group_section(
         "group",
         "n",
         "events",
-        "median (95% CI)",
+        &format!("median survival, {} (95% CI)", r.unit_s),
         "HR (95% CI)",
         "p",
         "log-rank p",
     ]);
+    let csv_header = strings(&[
+        "set",
+        "group",
+        "n",
+        "events",
+        "median",
+        "median_lower",
+        "median_upper",
+        "hr",
+        "hr_lower",
+        "hr_upper",
+        "p",
+        "logrank_p",
+    ]);
     let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
     for s in sets.iter_mut() {
         let scores: Vec<f64> = if on_lp {
             s.scores
@@ -936,23 +1171,15 @@ fn risk_group_section(
         };
         let rg = riskgroups::compare(&s.surv, &scores, &cuts, &rg_labels)?;
         for (k, g) in rg.groups.iter().enumerate() {
-            let o = |v: Option<f64>| v.map_or("not reached".to_string(), format_number);
             rows.push(vec![
                 s.name.to_string(),
                 g.group.clone(),
                 g.n.to_string(),
                 format_number(g.events),
-                format!(
-                    "{} ({} to {})",
-                    o(g.median),
-                    o(g.median_lower),
-                    o(g.median_upper)
-                ),
+                fmt_median_ci(g.median, g.median_lower, g.median_upper, &format_number),
                 match (g.hr, g.hr_lower, g.hr_upper) {
-                    (Some(h), Some(l), Some(u)) => {
-                        format!("{} ({}–{})", fmt_sig(h, 3), fmt_sig(l, 3), fmt_sig(u, 3))
-                    }
-                    _ => "1 (reference)".into(),
+                    (Some(h), Some(l), Some(u)) => fmt_hr_ci(h, l, u),
+                    _ => "Reference".into(),
                 },
                 g.p.map_or(String::new(), fmt_p),
                 if k == 0 {
@@ -961,11 +1188,41 @@ fn risk_group_section(
                     String::new()
                 },
             ]);
+            csv_rows.push(vec![
+                s.name.to_string(),
+                g.group.clone(),
+                g.n.to_string(),
+                full(g.events),
+                full_opt(g.median),
+                full_opt(g.median_lower),
+                full_opt(g.median_upper),
+                full_opt(g.hr),
+                full_opt(g.hr_lower),
+                full_opt(g.hr_upper),
+                full_opt(g.p),
+                if k == 0 {
+                    full(rg.logrank.p)
+                } else {
+                    String::new()
+                },
+            ]);
         }
         s.risk = Some(rg);
     }
-    doc.table(&header, &rows);
-    files.table("risk_groups", &header, &rows);
+    doc.numbered_table(
+        TableKind::Main,
+        "Survival by risk group",
+        &header,
+        &rows,
+        &[format!(
+            "Median survival by Kaplan–Meier with its 95% CI (Brookmeyer–Crowley, log \
+             transformation): {NOT_REACHED} where the curve stays above 50%, {NR} for a limit \
+             not reached. HR \
+             from a Cox model of the group against the lowest-risk group (Reference), p from its \
+             Wald test; log-rank p compares all groups of the set."
+        )],
+    );
+    files.table("risk_groups", &csv_header, &csv_rows);
     for s in sets.iter() {
         let rg = s.risk.as_ref().expect("risk groups computed");
         let curves = rg_labels
@@ -1090,19 +1347,29 @@ fn model_card(spec: &StudySpec, model: &ModelFile) -> ModelCard {
     card
 }
 
-/// The list of files, the report in both formats and the manifest.
+/// The list of the study's files (before the checklist, the report's last section).
+fn files_section(o: &mut Out) {
+    let Out { files, doc, .. } = o;
+    doc.h(2, "Files");
+    let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
+    listed.extend(strings(&[
+        "tripod_checklist.csv",
+        "report.md",
+        "report.html",
+        "manifest.json",
+    ]));
+    doc.p(&format!("This directory holds: {}.", listed.join(", ")));
+}
+
+/// The report in both formats and the manifest.
 fn finish(r: &Run, o: Out) -> StudyOutput {
     let Out {
         mut files,
-        mut doc,
+        doc,
         summary,
     } = o;
     let (spec, cohort, times) = (r.spec, &r.cohort, &r.times);
     let (seed, bootstrap) = (r.seed, r.bootstrap);
-    doc.h(2, "Files");
-    let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
-    listed.extend(strings(&["report.md", "report.html", "manifest.json"]));
-    doc.p(&format!("This directory holds: {}.", listed.join(", ")));
     let (md, html) = doc.finish();
     files.add("report.md", md.into_bytes());
     files.add("report.html", html.into_bytes());
@@ -1161,9 +1428,6 @@ fn finish(r: &Run, o: Out) -> StudyOutput {
         summary,
     }
 }
-fn singular(unit: &str) -> String {
-    unit.strip_suffix('s').unwrap_or(unit).to_string()
-}
 
 /// Factors (covariates with their term columns) of a prepared design.
 fn factors_of(p: &Prepared) -> Vec<Factor> {
@@ -1181,22 +1445,6 @@ fn factors_of(p: &Prepared) -> Vec<Factor> {
             f
         })
         .collect()
-}
-
-fn univariable_rows(spec: &StudySpec, sel: &SelectionResult) -> (Vec<String>, Vec<Vec<String>>) {
-    let header = strings(&["factor", "HR (95% CI)", "p", "likelihood-ratio p"]);
-    let mut rows = Vec::new();
-    for u in &sel.univariable {
-        for (k, r) in u.rows.iter().enumerate() {
-            rows.push(vec![
-                term_label(spec, &r.term),
-                hr_cell(r),
-                fmt_p(r.p),
-                if k == 0 { fmt_p(u.p) } else { String::new() },
-            ]);
-        }
-    }
-    (header, rows)
 }
 
 fn selection_sentence(spec: &StudySpec, sel: &SelectionResult, chosen: &[String]) -> String {
@@ -1228,79 +1476,6 @@ fn selection_sentence(spec: &StudySpec, sel: &SelectionResult, chosen: &[String]
             )
         }
     }
-}
-
-/// Calibration, ROC and decision-curve figures of every set, with their curve tables.
-fn validation_figures(
-    files: &mut Files,
-    doc: &mut Doc,
-    model: &ModelFile,
-    sets: &[SetData],
-    times: &[f64],
-    unit: &str,
-) -> Result<(), StudyError> {
-    let unit_opt = (!unit.is_empty()).then_some(unit);
-    let mut per_set = Vec::new();
-    for s in sets {
-        let eval = EvalData {
-            design: &s.prepared_design,
-            surv: &s.surv,
-            strata: &s.strata,
-            weights: None,
-        };
-        let curves = validation::horizon_curves(&model.fit, eval, times, &Default::default())?;
-        for (name, text) in crate::report::text::validation_curve_files(&curves) {
-            files.add(&format!("{}_{name}", s.name), text.into_bytes());
-        }
-        let figs = plot::validation::validation_figures(
-            &s.report,
-            &curves,
-            unit_opt,
-            &format!("{}-", &s.name[..3]),
-            &with_svg(&files.formats),
-        )?;
-        per_set.push((s.name, figs));
-    }
-    let caption = |set: &str, stem: &str| -> String {
-        if let Some(t) = stem.strip_prefix("calibration_") {
-            format!(
-                "Calibration at {t} {unit} in the {set} set: observed (Kaplan–Meier) against \
-                 predicted risk by group with 95% limits, the smooth calibration curve{}, and the \
-                 distribution of predicted risks.",
-                if set == "development" {
-                    ", and the bootstrap optimism-corrected curve"
-                } else {
-                    ""
-                }
-            )
-        } else if let Some(t) = stem.strip_prefix("decision_") {
-            format!(
-                "Decision curve at {t} {unit} in the {set} set: net benefit of the nomogram against \
-                 treating all and treating none."
-            )
-        } else {
-            format!("Time-dependent ROC curves in the {set} set.")
-        }
-    };
-    // calibration first, then ROC, then decision curves, each set in turn
-    for kind in ["calibration_", "roc", "decision_"] {
-        match kind {
-            "roc" => doc.h(3, "Time-dependent ROC curves"),
-            "decision_" => doc.h(3, "Decision curves"),
-            _ => {}
-        }
-        for (set, figs) in &per_set {
-            for (name, bytes) in figs.iter().filter(|(n, _)| n.starts_with(kind)) {
-                let file = format!("{set}_{name}");
-                if let Some(stem) = name.strip_suffix(".svg") {
-                    let svg = String::from_utf8_lossy(bytes).into_owned();
-                    doc.figure(&file, &svg, &caption(set, stem));
-                }
-                files.add(&file, bytes.clone());
-            }
-        }
-    }
-    Ok(())
 }
 
 /// 3 (end). Proportional hazards of the multivariable model in the development set: the

@@ -406,6 +406,24 @@ impl StudySpec {
                     ));
                 }
             }
+            if !v.horizon_labels.is_empty() && v.horizon_labels.len() != v.horizons.len() {
+                return Err(spec_err(
+                    p,
+                    "validation.horizon_labels",
+                    format!(
+                        "{} labels for {} horizons: give one label per horizon, in order",
+                        v.horizon_labels.len(),
+                        v.horizons.len()
+                    ),
+                ));
+            }
+            if let Some(l) = v.horizon_labels.iter().find(|l| l.trim().is_empty()) {
+                return Err(spec_err(
+                    p,
+                    "validation.horizon_labels",
+                    format!("empty label '{l}': name every horizon, e.g. \"1 year\""),
+                ));
+            }
             if v.groups < 2 {
                 return Err(spec_err(
                     p,

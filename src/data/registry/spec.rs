@@ -435,6 +435,11 @@ pub struct ValidationSpec {
     /// Seed of the bootstrap (default 2021).
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Names of the horizons in tables, figure titles and file names, one per horizon, e.g.
+    /// `["1 year", "3 years", "5 years"]` (default: derived from the time unit, 12 months or
+    /// 365 days being "1 year"; otherwise "36 months").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub horizon_labels: Vec<String>,
 }
 
 pub(super) fn default_bootstrap() -> usize {

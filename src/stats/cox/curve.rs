@@ -27,13 +27,22 @@ pub struct Median {
 /// is <= 0.5; when it sits exactly at 0.5 (within sqrt(machine eps)) and later drops below, the
 /// midpoint of that time and the time of the next drop.
 pub fn median_of_curve(times: &[f64], values: &[f64]) -> Option<f64> {
+    quantile_of_curve(times, values, 0.5)
+}
+
+/// The `p` quantile of a step curve as R's `quantile.survfit`: the first time where the curve
+/// is <= 1 - p; when it sits exactly at 1 - p (within sqrt(machine eps)) and later drops below,
+/// the midpoint of that time and the time of the next drop. `None` where the curve never gets
+/// that low ("not reached").
+pub fn quantile_of_curve(times: &[f64], values: &[f64], p: f64) -> Option<f64> {
     let tol = f64::EPSILON.sqrt();
+    let level = 1.0 - p;
     let keep: Vec<usize> = (0..values.len())
-        .filter(|&i| !values[i].is_nan() && values[i] < 0.5 + tol)
+        .filter(|&i| !values[i].is_nan() && values[i] < level + tol)
         .collect();
     let &first = keep.first()?;
     let y1 = values[first];
-    if (y1 - 0.5).abs() < tol {
+    if (y1 - level).abs() < tol {
         if let Some(&next) = keep.iter().find(|&&i| values[i] < y1) {
             return Some((times[first] + times[next]) / 2.0);
         }
