@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn flag_sentence_names_the_terms_below_005() {
         let s = ph_flag_sentence(&[test("age", 0.2), test("size", 0.01), test("er", 0.0001)]);
-        assert!(s.contains("size (p = 0.0100)"), "{s}");
+        assert!(s.contains("size (p = 0.01)"), "{s}");
         assert!(s.contains("er (p < 0.001)"), "{s}");
         assert!(!s.contains("age"), "{s}");
         assert!(s.contains("stratif"), "{s}");
