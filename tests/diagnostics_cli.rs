@@ -492,7 +492,11 @@ fn ph_test_draws_the_residual_figures_in_every_format() {
                 .position(|w| w == magic)
                 .unwrap_or(usize::MAX)
         } else {
-            bytes.starts_with(magic).then_some(0).unwrap_or(usize::MAX)
+            if bytes.starts_with(magic) {
+                0
+            } else {
+                usize::MAX
+            }
         };
         assert!(start < 200, "{path}: not the expected format");
     }

@@ -280,3 +280,63 @@ fn a_missing_column_names_what_to_add() {
     assert!(!success);
     assert!(stderr.contains("does not read"), "{stderr}");
 }
+
+#[test]
+fn predict_carries_an_identifier_column() {
+    let dir = Dir::new("id");
+    let model = rotterdam_model(&dir);
+    let csv = ok(&[
+        "predict",
+        "--model",
+        &model,
+        "datasets/gbsg.csv",
+        "--times",
+        "1825",
+        "--id",
+        "pid",
+    ]);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("row,id,lp,"), "{csv}");
+    // gbsg.csv's first patient is pid 132, on line 2
+    assert!(lines.next().unwrap().starts_with("2,132,"), "{csv}");
+    let plain = ok(&[
+        "predict",
+        "--model",
+        &model,
+        "datasets/gbsg.csv",
+        "--times",
+        "1825",
+    ]);
+    // the same numbers with the id column taken out
+    for (with, without) in csv.lines().skip(1).zip(plain.lines().skip(1)) {
+        let mut f: Vec<&str> = with.split(',').collect();
+        f.remove(1);
+        assert_eq!(f.join(","), without);
+    }
+    let json: Value = serde_json::from_str(&ok(&[
+        "predict",
+        "--model",
+        &model,
+        "datasets/gbsg.csv",
+        "--times",
+        "1825",
+        "--id",
+        "pid",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json[0]["id"], "132");
+    let (success, _, stderr) = run(&[
+        "predict",
+        "--model",
+        &model,
+        "datasets/gbsg.csv",
+        "--times",
+        "1825",
+        "--id",
+        "patient",
+    ]);
+    assert!(!success);
+    assert!(stderr.contains("there is no column 'patient'"), "{stderr}");
+}

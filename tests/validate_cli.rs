@@ -196,7 +196,10 @@ fn bad_input_is_a_clear_error() {
         "12",
     ]);
     assert!(!ok);
-    assert!(stderr.contains("there is no column"), "{stderr}");
+    assert!(
+        stderr.contains("the data has no column for the model's time 'time'"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"));
     let (ok, _, stderr) = run(&[
         "validate",

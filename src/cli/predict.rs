@@ -30,6 +30,9 @@ pub struct PredictArgs {
     /// Write to this file instead of standard output
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Column of DATA to carry into the output as `id` (a patient identifier)
+    #[arg(long, value_name = "COL")]
+    id: Option<String>,
     #[command(flatten)]
     map: MapArgs,
     #[command(flatten)]
@@ -47,7 +50,14 @@ pub fn run(a: PredictArgs) -> Result<()> {
         &a.map,
         false,
     )?;
-    let preds = cohort::predict_rows_with_spec(&model, &spec, &table, &a.times);
+    let mut preds = cohort::predict_rows_with_spec(&model, &spec, &table, &a.times);
+    if let Some(id) = &a.id {
+        let ids = crate::data::csv::read_csv(&a.data, &[id.as_str()], &a.read.options()?)?;
+        let col = &ids.columns[0];
+        for (i, p) in preds.iter_mut().enumerate() {
+            p.id = col.label(i);
+        }
+    }
     let strata_used: Vec<usize> = match &model.spec.strata {
         Some(s) => (0..s.levels.len()).collect(),
         None => vec![0],

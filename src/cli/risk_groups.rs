@@ -64,7 +64,7 @@ pub fn run(a: RiskGroupsArgs) -> Result<()> {
     let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let (model, table, d) = (&md.model, &md.table, &md.data);
     let times = horizons_or_default(model, &a.times)?;
-    let nom = nomogram::Nomogram::from_model(&model, &Default::default())?;
+    let nom = nomogram::Nomogram::from_model(model, &Default::default())?;
     let coxph_centre: f64 = model
         .fit
         .means

@@ -971,11 +971,13 @@ pub fn predict_rows_with_spec(
         .map(|(row, &line)| match row {
             EncodedRow::Ok { x, stratum } => RowPrediction {
                 row: line,
+                id: None,
                 prediction: Some(model.predict(&x, stratum, times)),
                 problem: None,
             },
             EncodedRow::Problem(p) => RowPrediction {
                 row: line,
+                id: None,
                 prediction: None,
                 problem: Some(p),
             },

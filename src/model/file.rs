@@ -467,6 +467,8 @@ pub struct Prediction {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowPrediction {
     pub row: u64,
+    /// The row's identifier (`predict --id COL`), when asked for.
+    pub id: Option<String>,
     pub prediction: Option<Prediction>,
     pub problem: Option<String>,
 }

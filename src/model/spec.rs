@@ -157,12 +157,38 @@ pub fn encode_patient(
     spec: &ModelSpec,
     values: &BTreeMap<String, String>,
 ) -> Result<(Vec<f64>, usize), String> {
+    let expected = |cs: &CovariateSpec| match &cs.kind {
+        CovariateKind::Numeric => "a number".to_string(),
+        CovariateKind::Categorical { levels, .. } => format!("one of: {}", levels.join(", ")),
+    };
+    // every covariate that is not set, at once
+    let mut unset: Vec<(String, String)> = spec
+        .covariates
+        .iter()
+        .filter(|c| !values.contains_key(&c.name))
+        .map(|c| (c.name.clone(), expected(c)))
+        .collect();
+    if let Some(s) = &spec.strata {
+        if !values.contains_key(&s.column) && !unset.is_empty() {
+            unset.push((s.column.clone(), format!("one of: {}", s.levels.join(", "))));
+        }
+    }
+    if unset.len() > 1 {
+        let names: Vec<String> = unset.iter().map(|(n, _)| format!("'{n}'")).collect();
+        let adds: Vec<String> = unset
+            .iter()
+            .map(|(n, e)| format!("--set {n}=VALUE ({e})"))
+            .collect();
+        return Err(format!(
+            "{} covariates are not set ({}): add {}",
+            unset.len(),
+            names.join(", "),
+            adds.join(" ")
+        ));
+    }
     let mut x = Vec::new();
     for cs in &spec.covariates {
-        let expected = match &cs.kind {
-            CovariateKind::Numeric => "a number".to_string(),
-            CovariateKind::Categorical { levels, .. } => format!("one of: {}", levels.join(", ")),
-        };
+        let expected = expected(cs);
         let Some(v) = values.get(&cs.name) else {
             return Err(format!(
                 "covariate '{}' is not set: add --set {}=VALUE ({expected})",
@@ -238,6 +264,45 @@ pub fn default_horizons(unit: Option<&str>) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_unset_covariate_is_listed_at_once() {
+        let spec = ModelSpec {
+            time: "t".into(),
+            event: "e".into(),
+            event_values: vec!["1".into()],
+            censor_values: vec![],
+            covariates: vec![
+                CovariateSpec {
+                    name: "age".into(),
+                    kind: CovariateKind::Numeric,
+                },
+                CovariateSpec {
+                    name: "size".into(),
+                    kind: CovariateKind::Categorical {
+                        levels: vec!["small".into(), "large".into()],
+                        reference: "small".into(),
+                    },
+                },
+            ],
+            strata: None,
+            weights: None,
+            ties: Ties::Efron,
+            time_unit: None,
+        };
+        let e = encode_patient(&spec, &BTreeMap::new()).unwrap_err();
+        assert!(
+            e.starts_with("2 covariates are not set ('age', 'size')"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--set age=VALUE (a number) --set size=VALUE (one of: small, large)"),
+            "{e}"
+        );
+        let one: BTreeMap<String, String> = [("age".to_string(), "50".to_string())].into();
+        let e = encode_patient(&spec, &one).unwrap_err();
+        assert!(e.starts_with("covariate 'size' is not set"), "{e}");
+    }
 
     #[test]
     fn default_horizons_follow_score() {

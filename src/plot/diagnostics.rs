@@ -22,6 +22,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 const DF: usize = 4;
 const GRID: usize = 40;
 
+/// A polyline in data coordinates.
+pub type Line = Vec<(f64, f64)>;
+
 /// One panel: points, a smooth, an optional band and an optional reference line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResidualPanel {
@@ -31,7 +34,7 @@ pub struct ResidualPanel {
     pub points: Vec<(f64, f64)>,
     pub smooth: Vec<(f64, f64)>,
     /// Lower and upper edges of the band, on the smooth's grid.
-    pub band: Option<(Vec<(f64, f64)>, Vec<(f64, f64)>)>,
+    pub band: Option<(Line, Line)>,
     /// A horizontal reference line (dashed).
     pub reference: Option<f64>,
     /// x tick positions with their labels (times on a transformed time axis); `None`: R's

@@ -191,7 +191,8 @@ fn num(v: f64) -> String {
 /// Predictions as CSV: one line per input row, in input order; unscorable rows keep their line
 /// with empty numbers and the reason in `problem`.
 pub fn predictions_csv(preds: &[RowPrediction], times: &[f64]) -> String {
-    let mut s = String::from("row,lp");
+    let with_id = preds.iter().any(|r| r.id.is_some());
+    let mut s = String::from(if with_id { "row,id,lp" } else { "row,lp" });
     for &t in times {
         let l = time_label(t);
         let _ = write!(s, ",surv_{l},se_{l},lower_{l},upper_{l}");
@@ -200,6 +201,14 @@ pub fn predictions_csv(preds: &[RowPrediction], times: &[f64]) -> String {
     let opt = |v: Option<f64>| v.map_or(String::new(), num);
     for r in preds {
         let _ = write!(s, "{}", r.row);
+        if with_id {
+            let id = r.id.as_deref().unwrap_or("");
+            if id.contains([',', '"', '\n', '\r']) {
+                let _ = write!(s, ",\"{}\"", id.replace('"', "\"\""));
+            } else {
+                let _ = write!(s, ",{id}");
+            }
+        }
         match &r.prediction {
             Some(p) => {
                 let _ = write!(s, ",{}", num(p.lp));
@@ -236,6 +245,8 @@ pub fn predictions_csv(preds: &[RowPrediction], times: &[f64]) -> String {
 #[derive(Debug, Serialize)]
 struct RowJson<'a> {
     row: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     lp: Option<f64>,
     survival: Option<&'a [SurvPoint]>,
     median: Option<&'a Median>,
@@ -249,6 +260,7 @@ pub fn predictions_json(preds: &[RowPrediction]) -> String {
         .iter()
         .map(|r| RowJson {
             row: r.row,
+            id: r.id.as_deref(),
             lp: r.prediction.as_ref().map(|p| p.lp),
             survival: r.prediction.as_ref().map(|p| p.survival.as_slice()),
             median: r.prediction.as_ref().map(|p| &p.median),

@@ -115,6 +115,20 @@ pub fn pretty(lo: f64, hi: f64, n: usize) -> Vec<f64> {
             }
         }
     }
+    // R computes 0.1 * 3 as 0.30000000000000004 and prints it rounded; here the values are
+    // rounded to the decimals of the step, so that JSON and CSV show 0.3 (a change of an ulp or
+    // two, far below the 1e-6 agreement with R)
+    let decimals = -unit.log10().floor();
+    if decimals > 0.0 && decimals < 300.0 {
+        let d = decimals as usize;
+        for v in &mut out {
+            if let Ok(r) = format!("{v:.d$}").parse::<f64>() {
+                if (r - *v).abs() <= 1e-9 * unit {
+                    *v = r;
+                }
+            }
+        }
+    }
     out
 }
 
@@ -124,6 +138,20 @@ mod tests {
 
     fn close(a: &[f64], b: &[f64]) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
+    }
+
+    #[test]
+    fn values_are_rounded_to_the_step() {
+        let v = pretty(0.05, 0.95, 10);
+        assert!(v.contains(&0.3) && v.contains(&0.7), "{v:?}");
+        for x in &v {
+            let text = format!("{x}");
+            assert!(text.len() <= 4, "{text}");
+        }
+        assert_eq!(
+            pretty(0.0012, 0.0047, 5),
+            vec![0.001, 0.002, 0.003, 0.004, 0.005]
+        );
     }
 
     #[test]
