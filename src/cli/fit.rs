@@ -3,7 +3,6 @@
 use super::args::{parse_pairs, stdout, ReadArgs};
 use crate::data::cohort::{self, FitRequest};
 use crate::data::csv as data;
-use crate::report::output::write_atomic;
 use crate::report::text as report;
 use crate::stats::cox::{self, CoxOptions, FitExtras, Ties};
 use anyhow::{bail, Context, Result};
@@ -111,6 +110,9 @@ pub fn run(a: FitArgs) -> Result<()> {
     {
         bail!("--covariates names '{}' twice", dup.1);
     }
+    if let Some(out) = &a.out {
+        super::args::check_outputs(&[&a.data], &[out])?;
+    }
     let timing = std::env::var_os("PROGNOSIS_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let table = data::read_csv(&a.data, &req.columns(), &a.read.options()?)?;
@@ -141,8 +143,11 @@ pub fn run(a: FitArgs) -> Result<()> {
         );
     }
     if let Some(out) = &a.out {
-        write_atomic(out, model.to_json().as_bytes())
-            .with_context(|| format!("cannot write the model file {}", out.display()))?;
+        super::args::write_outputs(
+            &[&a.data],
+            vec![(out.clone(), model.to_json().into_bytes())],
+        )
+        .with_context(|| format!("cannot write the model file {}", out.display()))?;
     }
     if a.json {
         // the text summary lists warnings itself; with JSON they also go to the terminal

@@ -37,6 +37,10 @@ pub struct PredictArgs {
 
 pub fn run(a: PredictArgs) -> Result<()> {
     check_times(&a.times)?;
+    let inputs = [a.model.as_path(), a.data.as_path()];
+    if let Some(out) = &a.out {
+        super::args::check_outputs(&inputs, &[out])?;
+    }
     let model = ModelFile::load(&a.model)?;
     let table = data::read_csv(&a.data, &model.input_columns(), &a.read.options()?)?;
     let preds = cohort::predict_rows(&model, &table, &a.times);
@@ -63,5 +67,5 @@ pub fn run(a: PredictArgs) -> Result<()> {
         Format::Csv => report::predictions_csv(&preds, &a.times),
         Format::Json => report::predictions_json(&preds),
     };
-    emit(a.out.as_deref(), &text)
+    emit(a.out.as_deref(), &text, &inputs)
 }

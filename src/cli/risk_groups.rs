@@ -146,7 +146,7 @@ pub fn run(a: RiskGroupsArgs) -> Result<()> {
             crate::report::format::p_phrase(rg.logrank.p)
         );
         let fig = plot::curves::SurvivalFigure::km(steps, model.spec.time_unit.clone(), Some(note));
-        write_figure(&fig, &a.out, "riskgroups")?;
+        write_figure(&fig, &a.out, "riskgroups", &[&a.model, &a.data])?;
     }
     let at = report::KmJson::new(&labels, &rg.curves, None, &times);
     if a.json {

@@ -31,10 +31,12 @@ pub struct ScoreArgs {
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
+    let refs: Vec<&std::path::Path> = a.out.iter().map(|p| p.as_path()).collect();
+    super::args::check_outputs(&[&a.model], &refs)?;
     let model = ModelFile::load(&a.model)?;
     let out = render(&model, &a)?;
     if let Some(fig) = &out.figure {
-        write_figure(fig, &a.out, "survival")?;
+        write_figure(fig, &a.out, "survival", &[&a.model])?;
     }
     for w in &out.stderr {
         eprintln!("warning: {w}");

@@ -33,7 +33,7 @@ pub fn run(a: SimulateArgs) -> Result<()> {
         SimFormat::Analysis => crate::data::simulate::bone_mets_csv(a.rows, a.seed),
         SimFormat::Seer => crate::data::simulate::bone_mets_seer_csv(a.rows, a.seed),
     };
-    emit(Some(&a.out), &text)?;
+    emit(Some(&a.out), &text, &[])?;
     eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());
     Ok(())
 }

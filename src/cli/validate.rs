@@ -6,10 +6,9 @@ use crate::data::csv as data;
 use crate::model::file::ModelFile;
 use crate::model::validation;
 use crate::plot;
-use crate::report::output::write_atomic;
 use crate::report::text as report;
 use crate::stats::cox::CoxOptions;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -82,11 +81,10 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
         rep.bootstrap = Some(validation::bootstrap(eval, &fit_opts, &opts)?);
     }
     if let Some(dir) = &a.out_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (name, text) in report::validation_files(&rep) {
-            write_atomic(&dir.join(&name), text.as_bytes())
-                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
-        }
+        let mut files: Vec<(PathBuf, Vec<u8>)> = report::validation_files(&rep)
+            .into_iter()
+            .map(|(name, text)| (dir.join(name), text.into_bytes()))
+            .collect();
         // the curves and figures: ROC and decision curves, calibration plots
         let curves = validation::horizon_curves(&model.fit, eval, &a.times, &Default::default())?;
         let tables = report::validation_curve_files(&curves)
@@ -104,10 +102,12 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
                 plot::ImageFormat::Pdf,
             ],
         )?;
-        for (name, bytes) in tables.chain(figures) {
-            write_atomic(&dir.join(&name), &bytes)
-                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
-        }
+        files.extend(
+            tables
+                .chain(figures)
+                .map(|(name, bytes)| (dir.join(name), bytes)),
+        );
+        super::args::write_in_dir(dir, &[&a.model, &a.data], files)?;
     }
     if a.json {
         stdout(&(serde_json::to_string_pretty(&rep)? + "\n"))
