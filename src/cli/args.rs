@@ -50,9 +50,34 @@ pub fn parse_pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, Stri
     Ok(map)
 }
 
+/// Horizons are finite times >= 0, each given once.
 pub fn check_times(times: &[f64]) -> Result<()> {
     if let Some(t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
         bail!("--times: {t} is not a time >= 0");
+    }
+    if let Some((i, t)) = times
+        .iter()
+        .enumerate()
+        .find(|(i, t)| times[..*i].contains(t))
+    {
+        bail!(
+            "--times: {t} is given twice (positions {} and {}): give each horizon once",
+            times.iter().position(|x| x == t).unwrap_or(0) + 1,
+            i + 1
+        );
+    }
+    Ok(())
+}
+
+/// As [`check_times`], and in increasing order.
+pub fn check_increasing_times(times: &[f64]) -> Result<()> {
+    check_times(times)?;
+    if let Some(w) = times.windows(2).find(|w| w[1] <= w[0]) {
+        bail!(
+            "--times must be in increasing order: {} follows {}\n  hint: e.g. --times 12,36,60",
+            w[1],
+            w[0]
+        );
     }
     Ok(())
 }

@@ -103,6 +103,9 @@ pub fn run(a: RiskGroupsArgs) -> Result<()> {
         (a.cutoffs.clone(), "given".to_string())
     } else {
         let k = a.groups.unwrap_or(3);
+        if k < 2 {
+            bail!("--groups {k}: risk groups need at least 2 groups (e.g. --groups 3)");
+        }
         let stored = model.linear_predictor.as_ref().and_then(|lp| {
             (1..k)
                 .map(|j| {

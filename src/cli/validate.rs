@@ -1,6 +1,6 @@
 //! `prognosis validate`: discrimination, accuracy and calibration of a model on a cohort.
 
-use super::args::{check_times, stdout, ReadArgs};
+use super::args::{check_increasing_times, stdout, ReadArgs};
 use crate::data::cohort;
 use crate::data::csv as data;
 use crate::model::file::ModelFile;
@@ -43,11 +43,8 @@ pub struct ValidateArgs {
     read: ReadArgs,
 }
 
-pub fn run(mut a: ValidateArgs) -> Result<()> {
-    check_times(&a.times)?;
-    // as scikit-survival: horizons sorted, each once
-    a.times.sort_by(|x, y| x.total_cmp(y));
-    a.times.dedup();
+pub fn run(a: ValidateArgs) -> Result<()> {
+    check_increasing_times(&a.times)?;
     let model = ModelFile::load(&a.model)?;
     let table = data::read_csv(&a.data, &model.spec.columns(), &a.read.options()?)?;
     let d = cohort::prepare_with_spec(&table, &model.spec)?;

@@ -118,9 +118,14 @@ fn numeric_column(table: &Table, name: &str, role: &str) -> Result<Vec<f64>, Dat
             .line(line)
             .column(name)
             .value(&value)
-            .hint(format!(
-                "if '{value}' marks a missing value, add --na '{value}'; otherwise correct it"
-            )))
+            .hint(if is_decimal_comma(&value) {
+                format!(
+                    "the numbers are written with a decimal comma: write them with a decimal point ({})",
+                    value.replace(',', ".")
+                )
+            } else {
+                format!("if '{value}' marks a missing value, add --na '{value}'; otherwise correct it")
+            }))
         }
     }
 }
@@ -496,6 +501,21 @@ fn used_labels(col: &Column, rows: &[usize]) -> Vec<String> {
         .collect()
 }
 
+/// "2,5" or "-0,75": a number written with a decimal comma.
+fn is_decimal_comma(label: &str) -> bool {
+    let t = label.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    match body.split_once(',') {
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 /// Levels at most this many for a categorical covariate; more is almost always a numeric column
 /// with a stray label, or an identifier.
 const MAX_LEVELS: usize = 50;
@@ -508,6 +528,35 @@ fn categorical_kind(
     forced: bool,
 ) -> Result<CovariateKind, DataError> {
     let mut levels = used_labels(col, rows);
+    // numbers written with a decimal comma ("2,5" in a ;-separated file) are numbers, not levels
+    if !forced
+        && levels.iter().any(|l| is_decimal_comma(l))
+        && levels
+            .iter()
+            .all(|l| is_decimal_comma(l) || parse_number(l).is_some())
+    {
+        let (value, line) = col
+            .labels
+            .iter()
+            .zip(&col.label_lines)
+            .find(|(l, _)| is_decimal_comma(l))
+            .map(|(l, &line)| (l.clone(), line))
+            .expect("a label with a decimal comma");
+        return Err(err(
+            table,
+            DataErrorKind::NotANumber,
+            "the numbers are written with a decimal comma; prognosis reads a point as the decimal mark",
+        )
+        .line(line)
+        .column(&col.name)
+        .value(&value)
+        .hint(format!(
+            "write the numbers with a decimal point (e.g. {}), for instance by saving the file from \
+             the spreadsheet in an English locale; or add --categorical {} if they are levels",
+            value.replace(',', "."),
+            col.name
+        )));
+    }
     // a mostly numeric column with a stray label: say so rather than make dozens of dummies
     let n_numeric = levels.iter().filter(|l| parse_number(l).is_some()).count();
     // rows (of the complete cases) whose label is not a number

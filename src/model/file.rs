@@ -655,13 +655,27 @@ impl ModelFile {
     ) -> Vec<String> {
         let mut out = Vec::new();
         for s in &self.covariates {
-            if let CovariateSummary::Numeric { name, min, max, .. } = s {
+            if let CovariateSummary::Numeric {
+                name,
+                min,
+                max,
+                values: seen,
+                ..
+            } = s
+            {
                 if let Some(v) = values.get(name).and_then(|v| parse_number(v)) {
                     if v < *min || v > *max {
                         out.push(format!(
                             "{name} = {v} is outside the training range {} to {}: the prediction extrapolates",
                             format_number(*min),
                             format_number(*max)
+                        ));
+                    } else if let Some(seen) = seen.as_ref().filter(|s| !s.contains(&v)) {
+                        // a 0/1 factor at 0.5, say: a value no training patient had
+                        let list: Vec<String> = seen.iter().map(|x| format_number(*x)).collect();
+                        out.push(format!(
+                            "{name} = {v} is none of the values in the training data ({}): the prediction interpolates between them",
+                            list.join(", ")
                         ));
                     }
                 }

@@ -256,7 +256,11 @@ pub fn predictions_json(preds: &[RowPrediction]) -> String {
     s
 }
 
+/// A proportion as a percentage; "NA" when there is none (an interval of a one-patient group).
 fn pct(v: f64) -> String {
+    if !v.is_finite() {
+        return "NA".to_string();
+    }
     format!("{:.1}%", 100.0 * v)
 }
 
