@@ -143,6 +143,15 @@ pub fn run(a: FitArgs) -> Result<()> {
         );
     }
     if let Some(out) = &a.out {
+        if let Err(detail) = model.check() {
+            for w in &model.fit.warnings {
+                eprintln!("warning: {w}");
+            }
+            bail!(
+                "the fitted model cannot be written to {}: {detail}\n  hint: see the warnings; a coefficient that may be infinite (a level without events, say) or a fit that did not converge makes predictions that are not numbers: merge or drop that level or covariate",
+                out.display()
+            );
+        }
         super::args::write_outputs(
             &[&a.data],
             vec![(out.clone(), model.to_json().into_bytes())],

@@ -367,6 +367,18 @@ impl ModelFile {
         Ok(m)
     }
 
+    /// The checks loading makes, on a model in memory: a fit whose numbers are not all finite
+    /// (a baseline variance of a fit with an infinite coefficient, say) makes no usable file.
+    pub fn check(&self) -> Result<(), String> {
+        self.check_consistency()?;
+        self.check_ranges()?;
+        let json = serde_json::to_value(self).expect("a model serialises");
+        if let Some(at) = first_null_number(&json, String::new()) {
+            return Err(format!("{at} is not a finite number"));
+        }
+        Ok(())
+    }
+
     /// Every number in its range and every invariant of the fields, the error naming the field:
     /// a file whose checksum matches may still have been written by hand or by a faulty program.
     fn check_ranges(&self) -> Result<(), String> {
@@ -723,6 +735,31 @@ fn unknown_field(
             .zip(k)
             .enumerate()
             .find_map(|(i, (gv, kv))| unknown_field(gv, kv, format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// The path of the first `null` inside an array (a non-finite number, which JSON writes as null).
+fn first_null_number(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            first_null_number(
+                x,
+                if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                },
+            )
+        }),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            if x.is_null() {
+                Some(format!("{at}[{i}]"))
+            } else {
+                first_null_number(x, format!("{at}[{i}]"))
+            }
+        }),
         _ => None,
     }
 }

@@ -523,6 +523,13 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     let prep = cohort::prepare(&dev_table, &req)?;
     let fit = cox::fit(&prep.design, &prep.surv, FitExtras::default(), &fit_opts)?;
     let model = cohort::model_file(&dev_table, &prep, fit);
+    model.check().map_err(|detail| {
+        StudyError::Study(format!(
+            "the multivariable model ({}) cannot predict: {detail}; a coefficient may be infinite \
+             (a level without events) or the fit did not converge: merge or drop that factor in the specification",
+            chosen.join(", ")
+        ))
+    })?;
     Ok(Fitted {
         selection: sel,
         chosen,
