@@ -658,6 +658,34 @@ fn surv_error(table: &Table, time_col: &str, rows: &[usize], e: SurvError) -> Da
     }
 }
 
+/// The most extreme value of a numeric column, when it is extreme enough to break a fit by itself
+/// (its square overflows, or it is 1e12 times the typical size): value, file line and the
+/// median magnitude.
+fn extreme_value(table: &Table, name: &str) -> Option<(f64, u64, f64)> {
+    let col = table.column(name)?;
+    if !col.is_numeric() {
+        return None;
+    }
+    let values = col.values();
+    let mut mags: Vec<f64> = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .collect();
+    if mags.is_empty() {
+        return None;
+    }
+    mags.sort_by(|a, b| a.total_cmp(b));
+    let median = mags[mags.len() / 2];
+    let (i, v) = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
+    let extreme = v.abs() > 1e150 || (median > 0.0 && v.abs() > 1e12 * median);
+    extreme.then(|| (*v, table.lines[i], median))
+}
+
 /// Maps a core fitting error to one that names the columns behind the terms.
 pub fn cox_error(table: &Table, spec: &ModelSpec, e: CoxError) -> DataError {
     let column_of = |term: &str| {
@@ -666,6 +694,33 @@ pub fn cox_error(table: &Table, spec: &ModelSpec, e: CoxError) -> DataError {
             .find(|c| c.terms().iter().any(|t| t == term))
             .map_or(term.to_string(), |c| c.name.clone())
     };
+    // one extreme value (1e308, a weight of 1e300) breaks the fit: name it, not collinearity
+    if matches!(
+        e,
+        CoxError::Collinear { .. } | CoxError::NotEstimable { .. }
+    ) {
+        let columns = spec
+            .weights
+            .iter()
+            .chain(spec.covariates.iter().map(|c| &c.name));
+        for name in columns {
+            if let Some((v, line, median)) = extreme_value(table, name) {
+                return err(
+                    table,
+                    DataErrorKind::NotANumber,
+                    format!(
+                        "an extreme value: the values of '{name}' are typically about {}, and this one \
+                         breaks the fit",
+                        format_number(median)
+                    ),
+                )
+                .line(line)
+                .column(name)
+                .value(&format!("{v:e}"))
+                .hint("correct the value, or mark it missing");
+            }
+        }
+    }
     match e {
         CoxError::ConstantTerm { term, value } => err(
             table,
