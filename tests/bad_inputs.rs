@@ -210,7 +210,6 @@ fn cases() -> Vec<Case> {
         s
     };
     let constant = good
-        .replace(",1\n", ",1\n")
         .lines()
         .enumerate()
         .map(|(i, l)| {
@@ -908,9 +907,7 @@ fn cases() -> Vec<Case> {
             "spec: truncated",
             vec![(
                 "bad.toml",
-                SPEC[..SPEC.find("read = \"map\"").unwrap() + 9]
-                    .as_bytes()
-                    .to_vec(),
+                SPEC.as_bytes()[..SPEC.find("read = \"map\"").unwrap() + 9].to_vec(),
             )],
             &["cohort", "--spec", "bad.toml", "--out", "an.csv"],
             Fails(&["bad.toml", "line"]),

@@ -68,7 +68,7 @@ pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
     let mut warnings = model.range_warnings(&values);
     warnings.extend(model.horizon_warnings(stratum, &times));
     // nomogram points (none when every coefficient is zero)
-    let points = nomogram::Nomogram::from_model(&model, &Default::default())
+    let points = nomogram::Nomogram::from_model(model, &Default::default())
         .ok()
         .and_then(|nom| nom.score(&nom.values_from_design(&x)).ok());
     let mut figure = None;
@@ -145,7 +145,7 @@ pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
             .iter()
             .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
             .collect();
-        let mut text = report::score_block(&model, &ordered, &pred, &warnings);
+        let mut text = report::score_block(model, &ordered, &pred, &warnings);
         if let Some(p) = &points {
             let labels: Vec<String> = model
                 .spec

@@ -82,14 +82,12 @@ pub fn printable_lines(s: &str, max: usize) -> String {
 
 fn shown(s: &str, max: usize, keep_lines: bool) -> String {
     let mut out = String::new();
-    let mut count = 0;
-    for c in s.chars() {
+    for (count, c) in s.chars().enumerate() {
         if count == max {
             let total = s.chars().count();
             out.push_str(&format!("… ({total} characters)"));
             return out;
         }
-        count += 1;
         match c {
             '\n' if keep_lines => out.push('\n'),
             '\0' => out.push_str("\\0"),

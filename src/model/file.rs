@@ -830,7 +830,8 @@ mod tests {
 
     #[test]
     fn impossible_values_are_refused_naming_the_field() {
-        let cases: Vec<(fn(&mut Value), &str)> = vec![
+        type Edit = fn(&mut Value);
+        let cases: Vec<(Edit, &str)> = vec![
             (|v| v["fit"]["conf_level"] = json!(1.5), "fit.conf_level"),
             (|v| v["fit"]["conf_level"] = json!(0.0), "fit.conf_level"),
             (|v| v["fit"]["var"][0][0] = json!(-1.0), "fit.var[0][0]"),
