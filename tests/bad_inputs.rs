@@ -991,7 +991,28 @@ fn cases() -> Vec<Case> {
                 "--formats",
                 "svg",
             ],
-            Fails(&["500"]),
+            Fails(&["bad.toml", "validation.horizons", "500"]),
+        ),
+        case(
+            "study: a tiny split fraction",
+            {
+                let mut f = spec_with(
+                    "[validation]",
+                    "[split]\nfraction = 0.0001\nseed = 1\n[validation]",
+                );
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &[
+                "study",
+                "--spec",
+                "bad.toml",
+                "--out-dir",
+                "out",
+                "--formats",
+                "svg",
+            ],
+            Fails(&["bad.toml", "split.fraction", "0 patients"]),
         ),
         // ---- simulate, calculator, plot
         case(
