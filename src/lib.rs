@@ -15,6 +15,8 @@
 
 pub mod cli;
 pub mod data;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod plot;
 pub mod report;

@@ -1310,3 +1310,43 @@ fn large_data_across_chunks_and_pieces_matches_reference() {
         assert!(a.baseline[2].time.is_empty());
     }
 }
+
+/// The Wald test does not depend on a covariate's unit: with one column multiplied by 1e12 (or
+/// 1e-12) it equals the test on the original column, computed independently here as
+/// z' R^-1 z with z = beta / se and R the correlation matrix of the estimates, for two terms by
+/// the closed form of a 2x2 inverse. (R's `coxph` drops the rescaled term from its unscaled solve
+/// and reports a smaller test; docs/methods-cox.md.)
+#[test]
+fn wald_test_is_invariant_to_a_covariates_unit() {
+    let mut rng = Rng(11);
+    let n = 300;
+    let (mut x, mut time, mut event) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (a, b) = (rng.normal(), rng.normal());
+        x.extend([a, b]);
+        time.push(-rng.unif().ln() / (0.6 * a - 0.4 * b).exp());
+        event.push(rng.unif() < 0.8);
+    }
+    let surv = Surv::new(time, event).unwrap();
+    let fit_with = |scale: f64| -> CoxFit {
+        let xs: Vec<f64> = x.chunks(2).flat_map(|r| [r[0], r[1] * scale]).collect();
+        let d = Design::new(xs, n, vec!["a".into(), "b".into()]).unwrap();
+        cox::fit(&d, &surv, FitExtras::default(), &CoxOptions::default()).unwrap()
+    };
+    let base = fit_with(1.0);
+    let (v, b) = (&base.var, &base.coef);
+    let (s0, s1) = (v[0][0].sqrt(), v[1][1].sqrt());
+    let (z0, z1, r) = (b[0] / s0, b[1] / s1, v[0][1] / (s0 * s1));
+    let independent = (z0 * z0 - 2.0 * r * z0 * z1 + z1 * z1) / (1.0 - r * r);
+    assert!((base.wald.statistic - independent).abs() < 1e-9 * independent);
+    for scale in [1e12, 1e-12] {
+        let f = fit_with(scale);
+        assert_eq!(f.wald.df, 2.0, "scale {scale}");
+        let rel = (f.wald.statistic - independent).abs() / independent;
+        assert!(
+            rel < 1e-6,
+            "scale {scale}: {} vs {independent}",
+            f.wald.statistic
+        );
+    }
+}

@@ -646,4 +646,84 @@ fn reports_follow_the_journal_formatting_rules() {
     assert!(!md.contains("365-day") && !md.contains("1096 days"), "{md}");
     assert!(gbsg.join("validation_calibration_5_years.svg").exists());
     assert!(gbsg.join("development_decision_1_year.svg").exists());
+
+/// Every selection method that can drop a covariate drops both a categorical (`meno`, a map to
+/// level names) and a cut covariate (`agegroup`, age cut at 50) on GBSG, and the refit after the
+/// selection succeeds with only the kept covariates.
+#[test]
+fn selection_dropping_a_categorical_and_a_cut_covariate_refits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("datasets/gbsg.csv");
+    let base = format!(
+        r#"[study]
+name = "gbsg_selection"
+[source]
+file = "{}"
+[outcome.time]
+column = "rfs_days"
+unit = "days"
+[outcome.event]
+column = "status"
+event = ["1"]
+censor = ["0"]
+[[covariates]]
+name = "agegroup"
+column = "age"
+read = "number"
+cut = {{ at = [50], labels = ["<50", ">=50"] }}
+[[covariates]]
+name = "meno"
+column = "meno"
+read = "map"
+map = {{ "0" = "pre", "1" = "post" }}
+[[covariates]]
+name = "nodes"
+column = "nodes"
+read = "number"
+[[covariates]]
+name = "grade"
+column = "grade"
+read = "number"
+[[covariates]]
+name = "pgr"
+column = "pgr"
+read = "number"
+[validation]
+horizons = [365, 1095]
+bootstrap = 0
+[risk_groups]
+method = "quantiles"
+n = 3
+"#,
+        data.display()
+    );
+    for selection in [
+        "method = \"univariable\"\np_threshold = 0.01",
+        "method = \"backward_aic\"",
+    ] {
+        let spec = dir.path().join("gbsg.toml");
+        std::fs::write(&spec, format!("{base}[selection]\n{selection}\n")).unwrap();
+        let out = dir.path().join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        prognosis(&[
+            "study",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--formats",
+            "svg",
+        ]);
+        let model: serde_json::Value = serde_json::from_str(&read(&out, "model.json")).unwrap();
+        let kept: Vec<&str> = model["spec"]["covariates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["nodes", "grade", "pgr"], "{selection}");
+        // the univariable table still lists the dropped covariates
+        let uni = read(&out, "cox_univariable.csv");
+        assert!(uni.contains("meno") && uni.contains("agegroup"), "{uni}");
+    }
 }

@@ -6,8 +6,8 @@ use crate::data::mapping::{ColumnMap, LevelMap};
 use crate::model::file::ModelFile;
 use crate::model::spec::ModelSpec;
 use crate::plot;
-use crate::report::output::write_atomic;
-use anyhow::{anyhow, bail, Context, Result};
+use crate::report::output::{check_paths, write_all};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,9 +52,34 @@ pub fn parse_pairs(items: &[String], flag: &str) -> Result<BTreeMap<String, Stri
     Ok(map)
 }
 
+/// Horizons are finite times >= 0, each given once.
 pub fn check_times(times: &[f64]) -> Result<()> {
     if let Some(t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
         bail!("--times: {t} is not a time >= 0");
+    }
+    if let Some((i, t)) = times
+        .iter()
+        .enumerate()
+        .find(|(i, t)| times[..*i].contains(t))
+    {
+        bail!(
+            "--times: {t} is given twice (positions {} and {}): give each horizon once",
+            times.iter().position(|x| x == t).unwrap_or(0) + 1,
+            i + 1
+        );
+    }
+    Ok(())
+}
+
+/// As [`check_times`], and in increasing order.
+pub fn check_increasing_times(times: &[f64]) -> Result<()> {
+    check_times(times)?;
+    if let Some(w) = times.windows(2).find(|w| w[1] <= w[0]) {
+        bail!(
+            "--times must be in increasing order: {} follows {}\n  hint: e.g. --times 12,36,60",
+            w[1],
+            w[0]
+        );
     }
     Ok(())
 }
@@ -71,12 +96,22 @@ pub fn stdout(text: &str) -> Result<()> {
     }
 }
 
-pub fn emit(out: Option<&Path>, text: &str) -> Result<()> {
+/// Writes `text` to `out`, which must not be one of `inputs`, or to standard output.
+pub fn emit(out: Option<&Path>, text: &str, inputs: &[&Path]) -> Result<()> {
     match out {
-        Some(p) => write_atomic(p, text.as_bytes())
-            .with_context(|| format!("cannot write {}", p.display())),
+        Some(p) => write_outputs(inputs, vec![(p.to_path_buf(), text.as_bytes().to_vec())]),
         None => stdout(text),
     }
+}
+
+/// Refuses, before any work, outputs that are inputs or named twice (see [`write_outputs`]).
+pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
+    Ok(check_paths(inputs, outputs)?)
+}
+
+/// Writes a command's output files whole or not at all, none of them over one of its inputs.
+pub fn write_outputs(inputs: &[&Path], files: Vec<(PathBuf, Vec<u8>)>) -> Result<()> {
+    Ok(write_all(inputs, &files)?)
 }
 
 pub fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>> {
@@ -91,15 +126,41 @@ pub fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>>
     Ok(times)
 }
 
-/// Writes a figure to each path (format from the extension), atomically.
-pub fn write_figure<F: plot::Figure>(fig: &F, paths: &[PathBuf], id: &str) -> Result<()> {
+/// Writes `files` into `dir` whole or not at all, creating `dir` if needed and removing it again
+/// if it was created and the files could not be written.
+pub fn write_in_dir(dir: &Path, inputs: &[&Path], files: Vec<(PathBuf, Vec<u8>)>) -> Result<()> {
+    let refs: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    check_outputs(inputs, &refs)?;
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow!("cannot create the directory {}: {e}", dir.display()))?;
+    let result = write_outputs(inputs, files);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+/// Writes a figure to each path (format from the extension): all rendered first, then written
+/// whole or not at all, none over one of `inputs`.
+pub fn write_figure<F: plot::Figure>(
+    fig: &F,
+    paths: &[PathBuf],
+    id: &str,
+    inputs: &[&Path],
+) -> Result<()> {
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    check_outputs(inputs, &refs)?;
     let formats = paths
         .iter()
         .map(|p| plot::ImageFormat::of_path(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut files = Vec::with_capacity(paths.len());
     for (path, format) in paths.iter().zip(formats) {
-        let bytes = plot::render(fig, format, id)?;
-        write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        files.push((path.clone(), plot::render(fig, format, id)?));
+    }
+    write_outputs(inputs, files)?;
+    for path in paths {
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -2,8 +2,7 @@
 
 use crate::model::file::ModelFile;
 use crate::report::calculator::{calculator_html, CalculatorOptions};
-use crate::report::output::write_atomic;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -24,6 +23,7 @@ pub struct CalculatorArgs {
 }
 
 pub fn run(a: CalculatorArgs) -> Result<()> {
+    super::args::check_outputs(&[&a.model], &[&a.out])?;
     let model = ModelFile::load(&a.model)?;
     let html = calculator_html(
         &model,
@@ -32,8 +32,10 @@ pub fn run(a: CalculatorArgs) -> Result<()> {
             title: a.title,
         },
     )?;
-    write_atomic(&a.out, html.as_bytes())
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    super::args::write_outputs(
+        &[&a.model],
+        vec![(a.out.clone(), html.clone().into_bytes())],
+    )?;
     eprintln!(
         "wrote {} ({} KB): open it in a browser; it works offline",
         a.out.display(),

@@ -1,9 +1,8 @@
 //! `prognosis cohort`: a study specification applied to a registry export.
 
 use super::args::stdout;
-use crate::report::output::write_atomic;
 use crate::report::text as report;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -25,6 +24,8 @@ pub struct CohortArgs {
 pub fn run(a: CohortArgs) -> Result<()> {
     use crate::data::registry;
     let (spec, export) = super::args::spec_and_export(&a.spec, a.export)?;
+    let inputs = [a.spec.as_path(), export.as_path()];
+    super::args::check_outputs(&inputs, &[&a.out])?;
     let t0 = std::time::Instant::now();
     let table = registry::read_export(&spec, &export)?;
     let t_read = t0.elapsed();
@@ -39,8 +40,7 @@ pub fn run(a: CohortArgs) -> Result<()> {
             a.out.display()
         );
     }
-    write_atomic(&a.out, &cohort.to_csv())
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    super::args::write_outputs(&inputs, vec![(a.out.clone(), cohort.to_csv())])?;
     if std::env::var_os("PROGNOSIS_TIMING").is_some() {
         eprintln!(
             "timing: read {:.3} s, derive {:.3} s, write {:.3} s",

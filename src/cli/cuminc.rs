@@ -1,7 +1,7 @@
 //! `prognosis cuminc`: cumulative incidence of competing events (Aalen-Johansen, as
 //! `cmprsk::cuminc`), by group with Gray's test.
 
-use super::args::{check_times, parse_pairs, stdout, write_figure, ReadArgs};
+use super::args::{check_outputs, check_times, parse_pairs, stdout, write_figure, ReadArgs};
 use crate::data::cohort::FitRequest;
 use crate::data::competing::{competing_error, prepare_competing};
 use crate::data::csv as data;
@@ -77,6 +77,8 @@ pub fn run(a: CumincArgs) -> Result<()> {
         bail!("--strata stratifies Gray's test between the groups of --by: give --by too");
     }
     let names = parse_pairs(&a.name, "--name")?;
+    let outs: Vec<&std::path::Path> = a.out.iter().map(|p| p.as_path()).collect();
+    check_outputs(&[&a.data], &outs)?;
     let req = FitRequest {
         time: a.time.clone(),
         event: a.event.clone(),
@@ -206,7 +208,7 @@ pub fn run(a: CumincArgs) -> Result<()> {
             g.p.map(|p| format!("Gray's test ({}) p {}", cause_names[0], p_phrase(p)))
         });
         let fig = SurvivalFigure::cumulative_incidence(steps, a.time_unit.clone(), note);
-        write_figure(&fig, &a.out, "cuminc")?;
+        write_figure(&fig, &a.out, "cuminc", &[&a.data])?;
     }
     if a.json {
         stdout(&(serde_json::to_string_pretty(&out)? + "\n"))

@@ -3,7 +3,6 @@
 use super::args::{parse_pairs, stdout, ReadArgs};
 use crate::data::cohort::{self, FitRequest};
 use crate::data::csv as data;
-use crate::report::output::write_atomic;
 use crate::report::text as report;
 use crate::stats::cox::{self, CoxOptions, FitExtras, Ties};
 use anyhow::{bail, Context, Result};
@@ -131,6 +130,9 @@ pub fn run(a: FitArgs) -> Result<()> {
     {
         bail!("--covariates names '{}' twice", dup.1);
     }
+    if let Some(out) = &a.out {
+        super::args::check_outputs(&[&a.data], &[out])?;
+    }
     if a.model != ModelKind::Cox {
         let options = a.read.options()?;
         return super::fit_competing::run(super::fit_competing::CompetingFit {
@@ -178,8 +180,20 @@ pub fn run(a: FitArgs) -> Result<()> {
         );
     }
     if let Some(out) = &a.out {
-        write_atomic(out, model.to_json().as_bytes())
-            .with_context(|| format!("cannot write the model file {}", out.display()))?;
+        if let Err(detail) = model.check() {
+            for w in &model.fit.warnings {
+                eprintln!("warning: {w}");
+            }
+            bail!(
+                "the fitted model cannot be written to {}: {detail}\n  hint: see the warnings; a coefficient that may be infinite (a level without events, say) or a fit that did not converge makes predictions that are not numbers: merge or drop that level or covariate",
+                out.display()
+            );
+        }
+        super::args::write_outputs(
+            &[&a.data],
+            vec![(out.clone(), model.to_json().into_bytes())],
+        )
+        .with_context(|| format!("cannot write the model file {}", out.display()))?;
     }
     if a.json {
         // the text summary lists warnings itself; with JSON they also go to the terminal

@@ -96,7 +96,7 @@ pub fn run(a: KmArgs) -> Result<()> {
             .as_ref()
             .map(|lr| format!("Log-rank p {}", crate::report::format::p_phrase(lr.p)));
         let fig = plot::curves::SurvivalFigure::km(steps, a.time_unit.clone(), note);
-        write_figure(&fig, &a.out, "km")?;
+        write_figure(&fig, &a.out, "km", &[&a.data])?;
     }
     if a.json {
         stdout(&(serde_json::to_string_pretty(&out)? + "\n"))

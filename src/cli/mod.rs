@@ -109,6 +109,24 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Parses `prognosis score ARGS...` and computes what it would print with `model`, writing
+/// nothing: the entry of the `score` command-line fuzz target. `None` when the arguments do not
+/// parse as a `score` command line; the error text when scoring fails.
+#[doc(hidden)]
+pub fn fuzz_score(args: &[String], model: &crate::model::file::ModelFile) -> Option<String> {
+    let argv = ["prognosis", "score"]
+        .into_iter()
+        .map(String::from)
+        .chain(args.iter().cloned());
+    let Command::Score(a) = Cli::try_parse_from(argv).ok()?.command else {
+        return None;
+    };
+    Some(match score::render(model, &a) {
+        Ok(out) => out.stdout,
+        Err(e) => error_text(&e),
+    })
+}
+
 /// The error and its causes joined by ": ", as anyhow's `{:#}`, leaving out a cause whose text
 /// the message already holds (typed errors that show their source in their own message).
 fn error_text(e: &anyhow::Error) -> String {

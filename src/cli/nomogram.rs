@@ -68,7 +68,7 @@ pub fn run(a: NomogramArgs) -> Result<()> {
     let mut fig = plot::nomogram::NomogramFigure::new(&nom);
     fig.labels = labels.clone();
     fig.lp_axis = !a.no_lp;
-    write_figure(&fig, &a.out, "nomogram")?;
+    write_figure(&fig, &a.out, "nomogram", &[&a.model])?;
     if a.json {
         stdout(&(serde_json::to_string_pretty(&nom)? + "\n"))
     } else {

@@ -1,7 +1,9 @@
 //! `prognosis ph-test`: the proportional-hazards test of a saved model on its cohort, as
 //! `survival::cox.zph`.
 
-use super::args::{emit, model_and_data, write_figure, MapArgs, ModelData, ReadArgs};
+use super::args::{
+    check_outputs, model_and_data, stdout, write_outputs, MapArgs, ModelData, ReadArgs,
+};
 use crate::plot::diagnostics::{self as figs, ResidualFigure};
 use crate::report::diagnostics;
 use crate::stats::residuals;
@@ -40,6 +42,13 @@ pub fn run(a: PhTestArgs) -> Result<()> {
         .transform
         .parse()
         .map_err(|e| anyhow!("--transform: {e}"))?;
+    let outs: Vec<PathBuf> = a
+        .out
+        .iter()
+        .flat_map(|p| [p.clone(), martingale_path(p)])
+        .collect();
+    let refs: Vec<&Path> = outs.iter().map(PathBuf::as_path).collect();
+    check_outputs(&[&a.model, &a.data], &refs)?;
     let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let d = &md.data;
     let opts = ZphOptions {
@@ -51,12 +60,23 @@ pub fn run(a: PhTestArgs) -> Result<()> {
     let events = d.surv.event().iter().filter(|&&e| e).count();
     if !a.out.is_empty() {
         let (zph_fig, mart_fig) = figures(&md, &z)?;
-        write_figure(&zph_fig, &a.out, "zph")?;
-        let beside: Vec<PathBuf> = a.out.iter().map(|p| martingale_path(p)).collect();
+        // both figures rendered first, then written whole or not at all
+        let mut files = Vec::new();
+        for path in &a.out {
+            let format = crate::plot::ImageFormat::of_path(path)?;
+            files.push((path.clone(), crate::plot::render(&zph_fig, format, "zph")?));
+            if !mart_fig.panels.is_empty() {
+                let bytes = crate::plot::render(&mart_fig, format, "martingale")?;
+                files.push((martingale_path(path), bytes));
+            }
+        }
         if mart_fig.panels.is_empty() {
             eprintln!("note: no continuous covariate (4 or more distinct values): no martingale residual figure");
-        } else {
-            write_figure(&mart_fig, &beside, "martingale")?;
+        }
+        let written: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+        write_outputs(&[&a.model, &a.data], files)?;
+        for p in written {
+            eprintln!("wrote {}", p.display());
         }
     }
     let text = if a.json {
@@ -64,7 +84,7 @@ pub fn run(a: PhTestArgs) -> Result<()> {
     } else {
         diagnostics::ph_test_text(&z, &md.table.path, d.surv.len(), events)
     };
-    emit(None, &text)
+    stdout(&text)
 }
 
 /// `dir/stem_martingale.ext` beside `dir/stem.ext`.

@@ -62,5 +62,5 @@ pub fn run(a: PlotSurvivalArgs) -> Result<()> {
     }
     let mut fig = plot::curves::SurvivalFigure::predictions(curves, model.spec.time_unit.clone());
     fig.bands = !a.no_bands;
-    write_figure(&fig, &a.out, "profiles")
+    write_figure(&fig, &a.out, "profiles", &[&a.model])
 }

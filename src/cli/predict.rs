@@ -41,6 +41,10 @@ pub struct PredictArgs {
 
 pub fn run(a: PredictArgs) -> Result<()> {
     check_times(&a.times)?;
+    let inputs = [a.model.as_path(), a.data.as_path()];
+    if let Some(out) = &a.out {
+        super::args::check_outputs(&inputs, &[out])?;
+    }
     let model = ModelFile::load(&a.model)?;
     let (table, spec) = read_for_model(
         &model,
@@ -81,5 +85,5 @@ pub fn run(a: PredictArgs) -> Result<()> {
         Format::Csv => report::predictions_csv(&preds, &a.times),
         Format::Json => report::predictions_json(&preds),
     };
-    emit(a.out.as_deref(), &text)
+    emit(a.out.as_deref(), &text, &inputs)
 }

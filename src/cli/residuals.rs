@@ -81,5 +81,9 @@ pub fn run(a: ResidualsArgs) -> Result<()> {
         terms: &terms,
     };
     let t = residual_table(&res, &rows, &kinds);
-    emit(a.out.as_deref(), &if a.json { t.json() } else { t.csv() })
+    emit(
+        a.out.as_deref(),
+        &if a.json { t.json() } else { t.csv() },
+        &[&a.model, &a.data],
+    )
 }

@@ -93,6 +93,9 @@ pub fn run(a: RiskGroupsArgs) -> Result<()> {
         (a.cutoffs.clone(), "given".to_string())
     } else {
         let k = a.groups.unwrap_or(3);
+        if k < 2 {
+            bail!("--groups {k}: risk groups need at least 2 groups (e.g. --groups 3)");
+        }
         let stored = model.linear_predictor.as_ref().and_then(|lp| {
             (1..k)
                 .map(|j| {
@@ -136,7 +139,7 @@ pub fn run(a: RiskGroupsArgs) -> Result<()> {
             crate::report::format::p_phrase(rg.logrank.p)
         );
         let fig = plot::curves::SurvivalFigure::km(steps, model.spec.time_unit.clone(), Some(note));
-        write_figure(&fig, &a.out, "riskgroups")?;
+        write_figure(&fig, &a.out, "riskgroups", &[&a.model, &a.data])?;
     }
     let at = report::KmJson::new(&labels, &rg.curves, None, &times);
     if a.json {

@@ -31,7 +31,28 @@ pub struct ScoreArgs {
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
+    let refs: Vec<&std::path::Path> = a.out.iter().map(|p| p.as_path()).collect();
+    super::args::check_outputs(&[&a.model], &refs)?;
     let model = ModelFile::load(&a.model)?;
+    let out = render(&model, &a)?;
+    if let Some(fig) = &out.figure {
+        write_figure(fig, &a.out, "survival", &[&a.model])?;
+    }
+    for w in &out.stderr {
+        eprintln!("warning: {w}");
+    }
+    stdout(&out.stdout)
+}
+
+/// What `score` shows, made before anything is written: standard output, warnings for standard
+/// error (with `--json`; the text block lists them itself) and the figure when `--out` asks for one.
+pub(super) struct ScoreOutput {
+    pub stdout: String,
+    pub stderr: Vec<String>,
+    pub figure: Option<plot::curves::SurvivalFigure>,
+}
+
+pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
     let values = parse_pairs(&a.set, "--set")?;
     let (x, stratum) =
         crate::model::spec::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
@@ -47,9 +68,10 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     let mut warnings = model.range_warnings(&values);
     warnings.extend(model.horizon_warnings(stratum, &times));
     // nomogram points (none when every coefficient is zero)
-    let points = nomogram::Nomogram::from_model(&model, &Default::default())
+    let points = nomogram::Nomogram::from_model(model, &Default::default())
         .ok()
         .and_then(|nom| nom.score(&nom.values_from_design(&x)).ok());
+    let mut figure = None;
     if !a.out.is_empty() {
         let curve = model.fit.patient_curve(&x, stratum);
         let label = values
@@ -61,12 +83,9 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             vec![plot::curves::StepCurve::from_prediction(&label, &curve)],
             model.spec.time_unit.clone(),
         );
-        write_figure(&fig, &a.out, "survival")?;
+        figure = Some(fig);
     }
     if a.json {
-        for w in &warnings {
-            eprintln!("warning: {w}");
-        }
         #[derive(serde::Serialize)]
         struct ScoreJson<'a> {
             covariates: &'a BTreeMap<String, String>,
@@ -115,14 +134,18 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             median_upper: pred.median.upper,
             warnings: &warnings,
         };
-        stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
+        Ok(ScoreOutput {
+            stdout: serde_json::to_string_pretty(&j)? + "\n",
+            stderr: warnings.clone(),
+            figure,
+        })
     } else {
         let ordered: Vec<(String, String)> = model
             .input_columns()
             .iter()
             .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
             .collect();
-        let mut text = report::score_block(&model, &ordered, &pred, &warnings);
+        let mut text = report::score_block(model, &ordered, &pred, &warnings);
         if let Some(p) = &points {
             let labels: Vec<String> = model
                 .spec
@@ -133,6 +156,10 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             text.push_str("\nNomogram points (prognosis nomogram --model ... draws the scale)\n");
             text.push_str(&report::points_block(p, &labels));
         }
-        stdout(&text)
+        Ok(ScoreOutput {
+            stdout: text,
+            stderr: Vec::new(),
+            figure,
+        })
     }
 }

@@ -31,13 +31,22 @@ pub enum SimFormat {
     Competing,
 }
 
+/// The most rows `simulate` writes: the file is made in memory (up to 260 bytes a row).
+const MAX_ROWS: usize = 10_000_000;
+
 pub fn run(a: SimulateArgs) -> Result<()> {
+    if a.rows == 0 || a.rows > MAX_ROWS {
+        anyhow::bail!(
+            "--rows {}: simulate writes 1 to {MAX_ROWS} rows (the file is made in memory)",
+            a.rows
+        );
+    }
     let text = match a.format {
         SimFormat::Analysis => crate::data::simulate::bone_mets_csv(a.rows, a.seed),
         SimFormat::Seer => crate::data::simulate::bone_mets_seer_csv(a.rows, a.seed),
         SimFormat::Competing => crate::data::simulate::bone_mets_competing_csv(a.rows, a.seed),
     };
-    emit(Some(&a.out), &text)?;
+    emit(Some(&a.out), &text, &[])?;
     eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());
     Ok(())
 }

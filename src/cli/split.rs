@@ -2,10 +2,9 @@
 
 use super::args::stdout;
 use crate::model::validation;
-use crate::report::output::write_atomic;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct SplitArgs {
@@ -33,6 +32,7 @@ pub fn run(a: SplitArgs) -> Result<()> {
         bail!("--fraction must be between 0 and 1 (exclusive), e.g. 0.7");
     }
     let label = a.data.display().to_string();
+    super::args::check_outputs(&[&a.data], &[&a.out_dev, &a.out_val])?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(&a.data)
@@ -68,17 +68,34 @@ pub fn run(a: SplitArgs) -> Result<()> {
         }
     };
     let (dev, val) = validation::split_labels(&labels, a.fraction, a.seed);
-    let write = |rows: &[usize], path: &Path| -> Result<()> {
+    for (rows, path, which) in [
+        (&dev, &a.out_dev, "development"),
+        (&val, &a.out_val, "validation"),
+    ] {
+        if rows.is_empty() {
+            bail!(
+                "{label}: --fraction {} of {} rows leaves the {which} file {} empty; nothing written\n  hint: choose a fraction that leaves rows on both sides (e.g. 0.7), or use more rows",
+                a.fraction,
+                records.len(),
+                path.display()
+            );
+        }
+    }
+    let csv_of = |rows: &[usize]| -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_byte_record(&header)?;
         for &i in rows {
             w.write_byte_record(&records[i])?;
         }
-        let bytes = w.into_inner().map_err(|e| anyhow!("{e}"))?;
-        write_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))
+        w.into_inner().map_err(|e| anyhow!("{e}"))
     };
-    write(&dev, &a.out_dev)?;
-    write(&val, &a.out_val)?;
+    super::args::write_outputs(
+        &[&a.data],
+        vec![
+            (a.out_dev.clone(), csv_of(&dev)?),
+            (a.out_val.clone(), csv_of(&val)?),
+        ],
+    )?;
     stdout(&format!(
         "{} rows: {} to development ({}), {} to validation ({}); seed {}{}\n",
         records.len(),

@@ -1,8 +1,7 @@
 //! `prognosis study`: the whole registry study from a specification.
 
 use super::args::stdout;
-use crate::report::output::write_atomic;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -30,6 +29,17 @@ pub struct StudyArgs {
 
 pub fn run(a: StudyArgs) -> Result<()> {
     let (spec, export) = super::args::spec_and_export(&a.spec, a.export)?;
+    // an output over an input is refused before the analysis
+    let names = [
+        "analysis.csv",
+        "model.json",
+        "report.md",
+        "report.html",
+        "manifest.json",
+    ];
+    let planned: Vec<PathBuf> = names.iter().map(|n| a.out_dir.join(n)).collect();
+    let planned: Vec<&std::path::Path> = planned.iter().map(|p| p.as_path()).collect();
+    super::args::check_outputs(&[&a.spec, &export], &planned)?;
     let t0 = std::time::Instant::now();
     let opts = crate::study::StudyOptions {
         bootstrap: a.bootstrap,
@@ -40,12 +50,12 @@ pub fn run(a: StudyArgs) -> Result<()> {
     };
     let out = crate::study::run(&spec, &export, &opts)?;
     let t_run = t0.elapsed();
-    std::fs::create_dir_all(&a.out_dir)
-        .with_context(|| format!("cannot create {}", a.out_dir.display()))?;
-    for (name, bytes) in &out.files {
-        let path = a.out_dir.join(name);
-        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    let files = out
+        .files
+        .iter()
+        .map(|(name, bytes)| (a.out_dir.join(name), bytes.clone()))
+        .collect();
+    super::args::write_in_dir(&a.out_dir, &[&a.spec, &export], files)?;
     if std::env::var_os("PROGNOSIS_TIMING").is_some() {
         eprintln!(
             "timing: analysis and figures {:.3} s, writing {:.3} s",

@@ -1,12 +1,11 @@
 //! `prognosis validate`: discrimination, accuracy and calibration of a model on a cohort.
 
-use super::args::{check_times, model_and_data, stdout, MapArgs, ReadArgs};
+use super::args::{check_increasing_times, model_and_data, stdout, MapArgs, ReadArgs};
 use crate::model::validation;
 use crate::plot;
-use crate::report::output::write_atomic;
 use crate::report::text as report;
 use crate::stats::cox::CoxOptions;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -43,11 +42,8 @@ pub struct ValidateArgs {
     read: ReadArgs,
 }
 
-pub fn run(mut a: ValidateArgs) -> Result<()> {
-    check_times(&a.times)?;
-    // as scikit-survival: horizons sorted, each once
-    a.times.sort_by(|x, y| x.total_cmp(y));
-    a.times.dedup();
+pub fn run(a: ValidateArgs) -> Result<()> {
+    check_increasing_times(&a.times)?;
     let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let (model, table, d) = (&md.model, &md.table, &md.data);
     let opts = validation::ValidationOptions {
@@ -72,11 +68,10 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
         rep.bootstrap = Some(validation::bootstrap(eval, &fit_opts, &opts)?);
     }
     if let Some(dir) = &a.out_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (name, text) in report::validation_files(&rep) {
-            write_atomic(&dir.join(&name), text.as_bytes())
-                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
-        }
+        let mut files: Vec<(PathBuf, Vec<u8>)> = report::validation_files(&rep)
+            .into_iter()
+            .map(|(name, text)| (dir.join(name), text.into_bytes()))
+            .collect();
         // the curves and figures: ROC and decision curves, calibration plots
         let curves = validation::horizon_curves(&model.fit, eval, &a.times, &Default::default())?;
         let tables = report::validation_curve_files(&curves)
@@ -95,10 +90,12 @@ pub fn run(mut a: ValidateArgs) -> Result<()> {
             ],
             &Default::default(),
         )?;
-        for (name, bytes) in tables.chain(figures) {
-            write_atomic(&dir.join(&name), &bytes)
-                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
-        }
+        files.extend(
+            tables
+                .chain(figures)
+                .map(|(name, bytes)| (dir.join(name), bytes)),
+        );
+        super::args::write_in_dir(dir, &[&a.model, &a.data], files)?;
     }
     if a.json {
         stdout(&(serde_json::to_string_pretty(&rep)? + "\n"))

@@ -118,9 +118,14 @@ fn numeric_column(table: &Table, name: &str, role: &str) -> Result<Vec<f64>, Dat
             .line(line)
             .column(name)
             .value(&value)
-            .hint(format!(
-                "if '{value}' marks a missing value, add --na '{value}'; otherwise correct it"
-            )))
+            .hint(if is_decimal_comma(&value) {
+                format!(
+                    "the numbers are written with a decimal comma: write them with a decimal point ({})",
+                    value.replace(',', ".")
+                )
+            } else {
+                format!("if '{value}' marks a missing value, add --na '{value}'; otherwise correct it")
+            }))
         }
     }
 }
@@ -496,6 +501,21 @@ fn used_labels(col: &Column, rows: &[usize]) -> Vec<String> {
         .collect()
 }
 
+/// "2,5" or "-0,75": a number written with a decimal comma.
+fn is_decimal_comma(label: &str) -> bool {
+    let t = label.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    match body.split_once(',') {
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 /// Levels at most this many for a categorical covariate; more is almost always a numeric column
 /// with a stray label, or an identifier.
 const MAX_LEVELS: usize = 50;
@@ -508,6 +528,35 @@ fn categorical_kind(
     forced: bool,
 ) -> Result<CovariateKind, DataError> {
     let mut levels = used_labels(col, rows);
+    // numbers written with a decimal comma ("2,5" in a ;-separated file) are numbers, not levels
+    if !forced
+        && levels.iter().any(|l| is_decimal_comma(l))
+        && levels
+            .iter()
+            .all(|l| is_decimal_comma(l) || parse_number(l).is_some())
+    {
+        let (value, line) = col
+            .labels
+            .iter()
+            .zip(&col.label_lines)
+            .find(|(l, _)| is_decimal_comma(l))
+            .map(|(l, &line)| (l.clone(), line))
+            .expect("a label with a decimal comma");
+        return Err(err(
+            table,
+            DataErrorKind::NotANumber,
+            "the numbers are written with a decimal comma; prognosis reads a point as the decimal mark",
+        )
+        .line(line)
+        .column(&col.name)
+        .value(&value)
+        .hint(format!(
+            "write the numbers with a decimal point (e.g. {}), for instance by saving the file from \
+             the spreadsheet in an English locale; or add --categorical {} if they are levels",
+            value.replace(',', "."),
+            col.name
+        )));
+    }
     // a mostly numeric column with a stray label: say so rather than make dozens of dummies
     let n_numeric = levels.iter().filter(|l| parse_number(l).is_some()).count();
     // rows (of the complete cases) whose label is not a number
@@ -609,6 +658,34 @@ fn surv_error(table: &Table, time_col: &str, rows: &[usize], e: SurvError) -> Da
     }
 }
 
+/// The most extreme value of a numeric column, when it is extreme enough to break a fit by itself
+/// (its square overflows, or it is 1e12 times the typical size): value, file line and the
+/// median magnitude.
+fn extreme_value(table: &Table, name: &str) -> Option<(f64, u64, f64)> {
+    let col = table.column(name)?;
+    if !col.is_numeric() {
+        return None;
+    }
+    let values = col.values();
+    let mut mags: Vec<f64> = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .collect();
+    if mags.is_empty() {
+        return None;
+    }
+    mags.sort_by(|a, b| a.total_cmp(b));
+    let median = mags[mags.len() / 2];
+    let (i, v) = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
+    let extreme = v.abs() > 1e150 || (median > 0.0 && v.abs() > 1e12 * median);
+    extreme.then(|| (*v, table.lines[i], median))
+}
+
 /// Maps a core fitting error to one that names the columns behind the terms.
 pub fn cox_error(table: &Table, spec: &ModelSpec, e: CoxError) -> DataError {
     let column_of = |term: &str| {
@@ -617,6 +694,33 @@ pub fn cox_error(table: &Table, spec: &ModelSpec, e: CoxError) -> DataError {
             .find(|c| c.terms().iter().any(|t| t == term))
             .map_or(term.to_string(), |c| c.name.clone())
     };
+    // one extreme value (1e308, a weight of 1e300) breaks the fit: name it, not collinearity
+    if matches!(
+        e,
+        CoxError::Collinear { .. } | CoxError::NotEstimable { .. }
+    ) {
+        let columns = spec
+            .weights
+            .iter()
+            .chain(spec.covariates.iter().map(|c| &c.name));
+        for name in columns {
+            if let Some((v, line, median)) = extreme_value(table, name) {
+                return err(
+                    table,
+                    DataErrorKind::NotANumber,
+                    format!(
+                        "an extreme value: the values of '{name}' are typically about {}, and this one \
+                         breaks the fit",
+                        format_number(median)
+                    ),
+                )
+                .line(line)
+                .column(name)
+                .value(&format!("{v:e}"))
+                .hint("correct the value, or mark it missing");
+            }
+        }
+    }
     match e {
         CoxError::ConstantTerm { term, value } => err(
             table,

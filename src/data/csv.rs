@@ -33,6 +33,7 @@ pub enum DataErrorKind {
     Collinear,
     TooManyLevels,
     BadOption,
+    Encoding,
 }
 
 /// An input error that names the file and, where it applies, the line, column and value, with a
@@ -50,22 +51,90 @@ pub struct DataError {
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
+        write!(f, "{}", printable(&self.path, 200))?;
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
         if let Some(c) = &self.column {
-            write!(f, ", column '{c}'")?;
+            write!(f, ", column '{}'", printable(c, 80))?;
         }
         if let Some(v) = &self.value {
-            write!(f, ", value '{v}'")?;
+            write!(f, ", value '{}'", printable(v, 80))?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", printable_lines(&self.message, 2000))?;
         if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
+            write!(f, "\n  hint: {}", printable_lines(h, 2000))?;
         }
         Ok(())
     }
+}
+
+/// `s` fit for a message: control characters shown as escapes (`\0`, `\u{1b}`), so that no NUL or
+/// terminal escape reaches the terminal, and text beyond `max` characters cut with the length said.
+pub fn printable(s: &str, max: usize) -> String {
+    shown(s, max, false)
+}
+
+/// As [`printable`], keeping line breaks (for messages of several lines).
+pub fn printable_lines(s: &str, max: usize) -> String {
+    shown(s, max, true)
+}
+
+fn shown(s: &str, max: usize, keep_lines: bool) -> String {
+    let mut out = String::new();
+    for (count, c) in s.chars().enumerate() {
+        if count == max {
+            let total = s.chars().count();
+            out.push_str(&format!("… ({total} characters)"));
+            return out;
+        }
+        match c {
+            '\n' if keep_lines => out.push('\n'),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An encoding other than UTF-8 (or ASCII), said before anything else goes wrong because of it:
+/// UTF-16 by its byte-order mark or NUL bytes, else the first byte that is not UTF-8 (Latin-1 or
+/// Windows-1252, most likely).
+fn check_encoding(bytes: &[u8], label: &str) -> Result<(), DataError> {
+    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    let head = &bytes[..bytes.len().min(4096)];
+    if utf16 || head.contains(&0) {
+        return Err(DataError::new(
+            DataErrorKind::Encoding,
+            label,
+            if utf16 {
+                "the file is in UTF-16 (it starts with a UTF-16 byte-order mark); prognosis reads UTF-8"
+            } else {
+                "the file holds NUL bytes: it is UTF-16 or not a text file; prognosis reads UTF-8 text"
+            },
+        )
+        .hint(format!(
+            "convert it, e.g. iconv -f UTF-16 -t UTF-8 {label} > converted.csv (or save it as \"CSV UTF-8\")"
+        )));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        return Err(DataError::new(
+            DataErrorKind::Encoding,
+            label,
+            format!(
+                "byte 0x{:02X} is not UTF-8: the file is probably in Latin-1 or Windows-1252",
+                bytes[at]
+            ),
+        )
+        .line(line)
+        .hint(format!(
+            "convert it, e.g. iconv -f LATIN1 -t UTF-8 {label} > converted.csv (or -f WINDOWS-1252)"
+        )));
+    }
+    Ok(())
 }
 
 impl DataError {
@@ -288,6 +357,7 @@ pub fn read_csv_bytes(
     opts: &ReadOptions,
 ) -> Result<Table, DataError> {
     use sha2::{Digest, Sha256};
+    check_encoding(bytes, label)?;
     let sha256 = format!("{:x}", Sha256::digest(bytes));
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(body));
@@ -866,5 +936,46 @@ mod tests {
         let e = read(&s, &["x"]).unwrap_err();
         assert_eq!(e.kind, DataErrorKind::NotANumber);
         assert_eq!(e.value.as_deref(), Some("oops"));
+    }
+}
+
+#[cfg(test)]
+mod encoding_and_messages {
+    use super::*;
+
+    fn read(bytes: &[u8]) -> DataError {
+        read_csv_bytes(bytes, "f.csv", &["time"], &ReadOptions::default()).unwrap_err()
+    }
+
+    #[test]
+    fn utf16_latin1_and_nul_bytes_are_named_with_the_conversion() {
+        let utf16: Vec<u8> = b"\xFF\xFE"
+            .iter()
+            .copied()
+            .chain("time,status\n1,0\n".bytes().flat_map(|b| [b, 0]))
+            .collect();
+        let e = read(&utf16).to_string();
+        assert!(e.contains("UTF-16") && e.contains("iconv -f UTF-16"), "{e}");
+        assert!(!e.contains('\0'));
+        let e = read(b"time,g\n1,caf\xe9\n").to_string();
+        assert!(
+            e.contains("line 2") && e.contains("Latin-1") && e.contains("iconv -f LATIN1"),
+            "{e}"
+        );
+        let e = read(b"t\0me,status\n1,0\n").to_string();
+        assert!(e.contains("NUL bytes") && !e.contains('\0'), "{e}");
+    }
+
+    #[test]
+    fn values_in_messages_are_printable_and_short() {
+        let long = "x".repeat(10_000_000);
+        let e = DataError::new(DataErrorKind::NotANumber, "f.csv", "not a number")
+            .value(&format!("{long}\u{1b}[31m"))
+            .column("a\0b");
+        let text = e.to_string();
+        assert!(text.len() < 500, "{}", text.len());
+        assert!(text.contains("(10000005 characters)"), "{text}");
+        assert!(text.contains("a\\0b") && !text.contains('\0'), "{text}");
+        assert_eq!(printable("bell\u{7}", 80), "bell\\u{7}");
     }
 }

@@ -4,7 +4,7 @@
 //! and a SHA-256 checksum over the content, so that a damaged, truncated, edited or newer-format
 //! file gives a clear error instead of wrong predictions.
 
-use crate::model::spec::{format_number, parse_number, ModelSpec, RowCounts};
+use crate::model::spec::{format_number, parse_number, CovariateKind, ModelSpec, RowCounts};
 use crate::stats::cox::Design;
 use crate::stats::cox::{CoxFit, Median, SurvPoint};
 use crate::stats::km;
@@ -27,6 +27,8 @@ pub enum ModelError {
     Damaged { path: String, detail: String },
     #[error("{path}: not a prognosis model file (format '{found}')\n  hint: pass a file written by `prognosis fit --out`")]
     WrongFormat { path: String, found: String },
+    #[error("{path}: not a prognosis model file: {what}\n  hint: pass a file written by `prognosis fit --out`")]
+    NotAModel { path: String, what: String },
     #[error("{path}: the model file has format version {found}, newer than this prognosis reads ({FORMAT_VERSION})\n  hint: use prognosis {writer} or newer")]
     Newer {
         path: String,
@@ -291,16 +293,39 @@ impl ModelFile {
 
     /// Parses and checks model-file bytes; `label` names the file in errors.
     pub fn from_slice(bytes: &[u8], label: &str) -> Result<ModelFile, ModelError> {
+        Self::parse(bytes, label, true)
+    }
+
+    /// As [`ModelFile::from_slice`] with every check but the checksum's: for fuzzing the checks
+    /// behind it, which a random input would otherwise never reach.
+    #[doc(hidden)]
+    pub fn from_slice_unsealed(bytes: &[u8], label: &str) -> Result<ModelFile, ModelError> {
+        Self::parse(bytes, label, false)
+    }
+
+    fn parse(bytes: &[u8], label: &str, verify_checksum: bool) -> Result<ModelFile, ModelError> {
         let damaged = |detail: String| ModelError::Damaged {
             path: label.to_string(),
             detail,
         };
+        let wrong = |what: &str| ModelError::NotAModel {
+            path: label.to_string(),
+            what: what.to_string(),
+        };
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first != Some(&b'{') {
-            return Err(ModelError::WrongFormat {
-                path: label.to_string(),
-                found: "not JSON".to_string(),
-            });
+        match first {
+            None => return Err(wrong("the file is empty")),
+            Some(b'{') => {}
+            Some(_) => {
+                // JSON, but not an object, or not JSON at all
+                return Err(match serde_json::from_slice::<serde_json::Value>(bytes) {
+                    Ok(v) => wrong(&format!(
+                        "the file is JSON, but {} rather than a model object {{...}}",
+                        json_kind(&v)
+                    )),
+                    Err(_) => wrong("the file is not JSON"),
+                });
+            }
         }
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| damaged(format!("JSON error: {e}")))?;
@@ -327,18 +352,230 @@ impl ModelFile {
                 writer,
             });
         }
-        let m: ModelFile = serde_json::from_value(value).map_err(|e| damaged(format!("{e}")))?;
-        if m.checksum != m.compute_checksum() {
+        let m: ModelFile =
+            serde_json::from_value(value.clone()).map_err(|e| damaged(format!("{e}")))?;
+        // a field this version does not know is neither used nor covered by the checksum
+        let known = serde_json::to_value(&m).expect("a model serialises");
+        if let Some(field) = unknown_field(&value, &known, String::new()) {
+            return Err(ModelError::Inconsistent {
+                path: label.to_string(),
+                detail: format!("unknown field '{field}'"),
+            });
+        }
+        if verify_checksum && m.checksum != m.compute_checksum() {
             return Err(ModelError::Checksum {
                 path: label.to_string(),
             });
         }
         m.check_consistency()
+            .and_then(|()| m.check_ranges())
             .map_err(|detail| ModelError::Inconsistent {
                 path: label.to_string(),
                 detail,
             })?;
         Ok(m)
+    }
+
+    /// The checks loading makes, on a model in memory: a fit whose numbers are not all finite
+    /// (a baseline variance of a fit with an infinite coefficient, say) makes no usable file.
+    pub fn check(&self) -> Result<(), String> {
+        self.check_consistency()?;
+        self.check_ranges()?;
+        let json = serde_json::to_value(self).expect("a model serialises");
+        if let Some(at) = first_null_number(&json, String::new()) {
+            return Err(format!("{at} is not a finite number"));
+        }
+        Ok(())
+    }
+
+    /// Every number in its range and every invariant of the fields, the error naming the field:
+    /// a file whose checksum matches may still have been written by hand or by a faulty program.
+    fn check_ranges(&self) -> Result<(), String> {
+        let f = &self.fit;
+        let p = f.coef.len();
+        let spec = &self.spec;
+        if spec.event_values.is_empty() {
+            return Err("spec.event_values is empty".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, c) in spec.covariates.iter().enumerate() {
+            if c.name.is_empty() {
+                return Err(format!("spec.covariates[{i}].name is empty"));
+            }
+            if !names.insert(c.name.as_str()) {
+                return Err(format!(
+                    "spec.covariates[{i}].name '{}' appears twice",
+                    c.name
+                ));
+            }
+            if let CovariateKind::Categorical { levels, reference } = &c.kind {
+                if levels.len() < 2 {
+                    return Err(format!(
+                        "spec.covariates[{i}].levels has {} level(s), at least 2 needed",
+                        levels.len()
+                    ));
+                }
+                if !levels.contains(reference) {
+                    return Err(format!(
+                        "spec.covariates[{i}].reference is not one of its levels"
+                    ));
+                }
+                if has_duplicates(levels) {
+                    return Err(format!("spec.covariates[{i}].levels has a level twice"));
+                }
+            }
+        }
+        if let Some(st) = &spec.strata {
+            if st.levels.is_empty() || has_duplicates(&st.levels) {
+                return Err("spec.strata.levels is empty or has a level twice".into());
+            }
+        }
+        if !(f.conf_level > 0.0 && f.conf_level < 1.0) {
+            return Err(format!(
+                "fit.conf_level is {}, not between 0 and 1",
+                format_number(f.conf_level)
+            ));
+        }
+        if f.ties != spec.ties {
+            return Err("fit.ties differs from spec.ties".into());
+        }
+        for i in 0..p {
+            let v = f.var[i][i];
+            if v.is_nan() || v < 0.0 {
+                return Err(format!(
+                    "fit.var[{i}][{i}] (the variance of {}) is negative",
+                    f.terms[i]
+                ));
+            }
+            for j in 0..i {
+                let (a, b) = (f.var[i][j], f.var[j][i]);
+                if (a - b).abs() > 1e-8 * (a.abs() + b.abs()) {
+                    return Err(format!("fit.var is not symmetric at [{i}][{j}]"));
+                }
+            }
+        }
+        if !f.loglik.iter().all(|v| v.is_finite() && *v <= 0.0) {
+            return Err("fit.loglik is not a finite log-likelihood (<= 0)".into());
+        }
+        for (name, t) in [
+            ("likelihood_ratio", &f.likelihood_ratio),
+            ("wald", &f.wald),
+            ("score", &f.score),
+        ] {
+            if !(t.statistic >= 0.0 && t.df >= 0.0 && (0.0..=1.0).contains(&t.p)) {
+                return Err(format!(
+                    "fit.{name} has a negative statistic or degrees of freedom, or a p-value outside 0 to 1"
+                ));
+            }
+        }
+        if f.n == 0 || f.events == 0 || f.events > f.n {
+            return Err(format!(
+                "fit.n = {} and fit.events = {}: a model needs rows and between 1 and n events",
+                f.n, f.events
+            ));
+        }
+        if f.baseline.iter().all(|b| b.time.is_empty()) {
+            return Err(
+                "fit.baseline has no event time: the survival curve would be flat at 100%".into(),
+            );
+        }
+        for (s, b) in f.baseline.iter().enumerate() {
+            let at = |field: &str, k: usize| format!("fit.baseline[{s}].{field}[{k}]");
+            for k in 0..b.time.len() {
+                if !b.time[k].is_finite() {
+                    return Err(format!("{} is not finite", at("time", k)));
+                }
+                if !(b.cumhaz[k].is_finite() && b.cumhaz[k] >= 0.0) {
+                    return Err(format!("{} is negative or not finite", at("cumhaz", k)));
+                }
+                if k > 0 && b.cumhaz[k] < b.cumhaz[k - 1] {
+                    return Err(format!(
+                        "{} is smaller than the one before: the cumulative hazard must not decrease",
+                        at("cumhaz", k)
+                    ));
+                }
+                if !(b.cumvar[k].is_finite() && b.cumvar[k] >= 0.0) {
+                    return Err(format!("{} is negative or not finite", at("cumvar", k)));
+                }
+                if k > 0 && b.cumvar[k] < b.cumvar[k - 1] {
+                    return Err(format!("{} decreases", at("cumvar", k)));
+                }
+                if !(b.n_risk[k] > 0.0 && b.n_risk[k].is_finite()) {
+                    return Err(format!("{} is not positive", at("n_risk", k)));
+                }
+                if !(b.n_event[k] >= 0.0 && b.n_event[k] <= b.n_risk[k]) {
+                    return Err(format!(
+                        "{} is negative or more than the number at risk",
+                        at("n_event", k)
+                    ));
+                }
+                if b.cumxbar[k].iter().any(|v| !v.is_finite()) {
+                    return Err(format!("{} is not finite", at("cumxbar", k)));
+                }
+            }
+        }
+        let rows = &self.training.rows;
+        if rows.used > rows.read || rows.dropped != rows.read - rows.used {
+            return Err("training.rows: used + dropped must equal read".into());
+        }
+        let fu = &self.training.follow_up;
+        if !(fu.min <= fu.median_observed && fu.median_observed <= fu.max) {
+            return Err("training.follow_up: min <= median_observed <= max does not hold".into());
+        }
+        for (i, c) in self.covariates.iter().enumerate() {
+            match c {
+                CovariateSummary::Numeric {
+                    min,
+                    max,
+                    mean,
+                    sd,
+                    quantiles,
+                    ..
+                } => {
+                    if !(min <= mean && mean <= max && *sd >= 0.0) {
+                        return Err(format!(
+                            "covariates[{i}]: min <= mean <= max and sd >= 0 do not hold"
+                        ));
+                    }
+                    check_quantiles(&format!("covariates[{i}].quantiles"), quantiles)?;
+                }
+                CovariateSummary::Categorical { levels, .. } => {
+                    if levels.is_empty() {
+                        return Err(format!("covariates[{i}].levels is empty"));
+                    }
+                }
+            }
+        }
+        if let Some(lp) = &self.linear_predictor {
+            let tol = 1e-9 * (lp.min.abs() + lp.max.abs() + 1.0);
+            if !(lp.min <= lp.mean + tol && lp.mean <= lp.max + tol) {
+                return Err("linear_predictor: min <= mean <= max does not hold".into());
+            }
+            check_quantiles("linear_predictor.quantiles", &lp.quantiles)?;
+        }
+        if let Some(card) = &self.card {
+            for (i, v) in card.validation.iter().enumerate() {
+                let unit = |x: f64| (0.0..=1.0).contains(&x);
+                if !(unit(v.harrell_c) && unit(v.harrell_c_lower) && unit(v.harrell_c_upper))
+                    || v.events > v.n
+                {
+                    return Err(format!(
+                        "card.validation[{i}]: a concordance outside 0 to 1 or more events than patients"
+                    ));
+                }
+            }
+            if let Some(rg) = &card.risk_groups {
+                if rg.cutoffs.windows(2).any(|w| w[0] >= w[1])
+                    || rg.labels.len() != rg.cutoffs.len() + 1
+                {
+                    return Err(
+                        "card.risk_groups: the cut-offs must increase and there must be one label more than cut-offs"
+                            .into(),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_consistency(&self) -> Result<(), String> {
@@ -439,7 +676,14 @@ impl ModelFile {
     ) -> Vec<String> {
         let mut out = Vec::new();
         for s in &self.covariates {
-            if let CovariateSummary::Numeric { name, min, max, .. } = s {
+            if let CovariateSummary::Numeric {
+                name,
+                min,
+                max,
+                values: seen,
+                ..
+            } = s
+            {
                 if let Some(v) = values.get(name).and_then(|v| parse_number(v)) {
                     if v < *min || v > *max {
                         out.push(format!(
@@ -447,11 +691,105 @@ impl ModelFile {
                             format_number(*min),
                             format_number(*max)
                         ));
+                    } else if let Some(seen) = seen.as_ref().filter(|s| !s.contains(&v)) {
+                        // a 0/1 factor at 0.5, say: a value no training patient had
+                        let list: Vec<String> = seen.iter().map(|x| format_number(*x)).collect();
+                        out.push(format!(
+                            "{name} = {v} is none of the values in the training data ({}): the prediction interpolates between them",
+                            list.join(", ")
+                        ));
                     }
                 }
             }
         }
         out
+    }
+}
+
+/// "an array", "null", ...: what a JSON value is, for messages.
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a true/false value",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The path of the first field of `given` that `known` (the same document read and written
+/// again) does not have; a `null` for an absent optional field is no unknown field.
+fn unknown_field(
+    given: &serde_json::Value,
+    known: &serde_json::Value,
+    at: String,
+) -> Option<String> {
+    use serde_json::Value;
+    match (given, known) {
+        (Value::Object(g), Value::Object(k)) => g.iter().find_map(|(key, gv)| {
+            let path = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            match k.get(key) {
+                Some(kv) => unknown_field(gv, kv, path),
+                None if gv.is_null() => None,
+                None => Some(path),
+            }
+        }),
+        (Value::Array(g), Value::Array(k)) => g
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(i, (gv, kv))| unknown_field(gv, kv, format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// The path of the first `null` inside an array (a non-finite number, which JSON writes as null).
+fn first_null_number(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            first_null_number(
+                x,
+                if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                },
+            )
+        }),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            if x.is_null() {
+                Some(format!("{at}[{i}]"))
+            } else {
+                first_null_number(x, format!("{at}[{i}]"))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn has_duplicates(v: &[String]) -> bool {
+    let set: std::collections::BTreeSet<&String> = v.iter().collect();
+    set.len() != v.len()
+}
+
+/// Quantiles with probabilities in 0..=1, both increasing.
+fn check_quantiles(field: &str, q: &[Quantile]) -> Result<(), String> {
+    let ok_p = q.iter().all(|x| (0.0..=1.0).contains(&x.p));
+    let increasing = q
+        .windows(2)
+        .all(|w| w[0].p < w[1].p && w[0].value <= w[1].value);
+    if ok_p && increasing {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field}: probabilities must lie in 0 to 1 and both they and the values must increase"
+        ))
     }
 }
 
@@ -471,4 +809,121 @@ pub struct RowPrediction {
     pub id: Option<String>,
     pub prediction: Option<Prediction>,
     pub problem: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn shipped() -> Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/bone_mets_cox.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    /// `v` with a checksum that matches its known content, as a careless writer would produce.
+    fn resealed(mut v: Value) -> Vec<u8> {
+        let m: ModelFile = serde_json::from_value(v.clone()).unwrap();
+        v["checksum"] = Value::String(m.compute_checksum());
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    fn error_of(v: Value) -> String {
+        ModelFile::from_slice(&resealed(v), "m.json")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn shipped_model_loads_and_resealing_changes_nothing() {
+        ModelFile::from_slice(&resealed(shipped()), "m.json").unwrap();
+    }
+
+    #[test]
+    fn impossible_values_are_refused_naming_the_field() {
+        type Edit = fn(&mut Value);
+        let cases: Vec<(Edit, &str)> = vec![
+            (|v| v["fit"]["conf_level"] = json!(1.5), "fit.conf_level"),
+            (|v| v["fit"]["conf_level"] = json!(0.0), "fit.conf_level"),
+            (|v| v["fit"]["var"][0][0] = json!(-1.0), "fit.var[0][0]"),
+            (|v| v["fit"]["var"][0][1] = json!(5.0), "not symmetric"),
+            (
+                |v| v["fit"]["baseline"][0]["cumhaz"][0] = json!(-0.5),
+                "fit.baseline[0].cumhaz[0]",
+            ),
+            (
+                |v| v["fit"]["baseline"][0]["cumhaz"][3] = json!(0.0),
+                "fit.baseline[0].cumhaz[3]",
+            ),
+            (
+                |v| v["fit"]["baseline"][0]["cumvar"][2] = json!(-1.0),
+                "fit.baseline[0].cumvar[2]",
+            ),
+            (
+                |v| v["fit"]["baseline"][0]["n_risk"][0] = json!(0.0),
+                "fit.baseline[0].n_risk[0]",
+            ),
+            (
+                |v| {
+                    let b = &mut v["fit"]["baseline"][0];
+                    for k in ["time", "n_risk", "n_event", "cumhaz", "cumvar", "cumxbar"] {
+                        b[k] = json!([]);
+                    }
+                },
+                "no event time",
+            ),
+            (|v| v["fit"]["events"] = json!(0), "fit.events"),
+            (|v| v["fit"]["wald"]["p"] = json!(2.0), "fit.wald"),
+            (|v| v["fit"]["loglik"][1] = json!(3.0), "fit.loglik"),
+            (
+                |v| v["spec"]["event_values"] = json!([]),
+                "spec.event_values",
+            ),
+            (
+                |v| v["training"]["rows"]["used"] = json!(1e9 as u64),
+                "training.rows",
+            ),
+            (|v| v["covariates"][0]["sd"] = json!(-1.0), "covariates[0]"),
+            (
+                |v| v["fit"]["extra"] = json!(1),
+                "unknown field 'fit.extra'",
+            ),
+            (|v| v["surprise"] = json!("x"), "unknown field 'surprise'"),
+            (
+                |v| v["spec"]["covariates"][0]["unit"] = json!("years"),
+                "unknown field 'spec.covariates[0].unit'",
+            ),
+        ];
+        for (edit, field) in cases {
+            let mut v = shipped();
+            edit(&mut v);
+            let e = error_of(v);
+            assert!(e.contains(field), "expected '{field}' in: {e}");
+            assert!(e.contains("m.json"), "{e}");
+        }
+    }
+
+    #[test]
+    fn not_json_and_not_a_model_object_are_told_apart() {
+        for (bytes, what) in [
+            (&b""[..], "the file is empty"),
+            (b"  \n", "the file is empty"),
+            (b"[1,2,3]", "JSON, but an array"),
+            (b"null", "JSON, but null"),
+            (b"42", "JSON, but a number"),
+            (b"\"model\"", "JSON, but a string"),
+            (b"hello", "the file is not JSON"),
+            (b"\xff\xfe{\0", "the file is not JSON"),
+        ] {
+            let e = ModelFile::from_slice(bytes, "m.json")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what), "{what}: {e}");
+        }
+        // an object that is not complete JSON is damaged, not "not a model"
+        let e = ModelFile::from_slice(b"{\"format\": ", "m.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("damaged or truncated"), "{e}");
+    }
 }

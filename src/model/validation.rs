@@ -54,6 +54,12 @@ pub enum ValidationError {
     BadTime(f64),
     #[error("at least 2 calibration groups are needed")]
     Groups,
+    #[error("{groups} calibration groups for {n} patients: every group needs patients; use at most {n} groups (5 or 10 are usual)")]
+    TooManyGroups { groups: usize, n: usize },
+    #[error(
+        "{0} bootstrap resamples is more than the {MAX_BOOTSTRAP} allowed (200 to 1000 are usual)"
+    )]
+    TooManyResamples(usize),
     #[error("concordance: {0}")]
     Concordance(String),
     #[error("time-dependent AUC / Brier score: {0}")]
@@ -180,7 +186,20 @@ pub struct EvalData<'a> {
     pub weights: Option<&'a [f64]>,
 }
 
-fn check(opts: &ValidationOptions) -> Result<(), ValidationError> {
+/// The most bootstrap resamples [`bootstrap`] runs: its results take memory per resample, and
+/// beyond this many the optimism estimate changes no digit that is reported.
+pub const MAX_BOOTSTRAP: usize = 100_000;
+
+fn check(opts: &ValidationOptions, n: usize) -> Result<(), ValidationError> {
+    if opts.bootstrap > MAX_BOOTSTRAP {
+        return Err(ValidationError::TooManyResamples(opts.bootstrap));
+    }
+    if opts.groups > n {
+        return Err(ValidationError::TooManyGroups {
+            groups: opts.groups,
+            n,
+        });
+    }
     if opts.times.is_empty() {
         return Err(ValidationError::NoTimes);
     }
@@ -318,7 +337,7 @@ pub fn evaluate(
     data: EvalData<'_>,
     opts: &ValidationOptions,
 ) -> Result<ValidationReport, ValidationError> {
-    check(opts)?;
+    check(opts, data.surv.len())?;
     let surv = data.surv;
     let lp = linear_predictors(fit, data.design);
     let strata_opt = (fit.baseline.len() > 1).then_some(data.strata);
@@ -598,7 +617,7 @@ pub fn bootstrap(
     fit_opts: &CoxOptions,
     opts: &ValidationOptions,
 ) -> Result<BootstrapReport, ValidationError> {
-    check(opts)?;
+    check(opts, data.surv.len())?;
     let n = data.surv.len();
     let all: Vec<usize> = (0..n).collect();
     let n_strata = data.strata.iter().copied().max().map_or(1, |m| m + 1);

@@ -272,7 +272,11 @@ pub fn predictions_json(preds: &[RowPrediction]) -> String {
     s
 }
 
+/// A proportion as a percentage; "NA" when there is none (an interval of a one-patient group).
 fn pct(v: f64) -> String {
+    if !v.is_finite() {
+        return "NA".to_string();
+    }
     format!("{:.1}%", 100.0 * v)
 }
 
@@ -287,12 +291,22 @@ pub fn score_block(
     let mut s = String::new();
     let desc: Vec<String> = patient.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let _ = writeln!(s, "Patient: {}", desc.join(", "));
-    let _ = writeln!(
-        s,
-        "Linear predictor: {} (as R's predict(type = \"lp\"): continuous covariates centred at \
-         their training means, 0/1 covariates at 0)",
-        fmt_sig(pred.lp, 4)
-    );
+    if model.spec.strata.is_some() {
+        // R's default for a stratified model centres within each stratum; this is the other one
+        let _ = writeln!(
+            s,
+            "Linear predictor: {} (as R's predict(type = \"lp\", reference = \"sample\"): continuous \
+             covariates centred at their overall training means, 0/1 covariates at 0, not within strata)",
+            fmt_sig(pred.lp, 4)
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Linear predictor: {} (as R's predict(type = \"lp\"): continuous covariates centred at \
+             their training means, 0/1 covariates at 0)",
+            fmt_sig(pred.lp, 4)
+        );
+    }
     s.push('\n');
     let rows: Vec<Vec<String>> = pred
         .survival

@@ -285,6 +285,7 @@ fn prepare_run<'a>(
     }
     let unit = cohort.time_unit.clone();
     let times = horizons(spec, unit.as_deref());
+    check_split_and_horizons(spec, &cohort, &times)?;
     let horizon_labels = match spec.validation.as_ref() {
         Some(v) if !v.horizon_labels.is_empty() && v.horizon_labels.len() == times.len() => {
             v.horizon_labels.clone()
@@ -316,6 +317,50 @@ fn prepare_run<'a>(
         seed: vspec.map_or(2021, |v| v.seed),
         groups: vspec.map_or(5, |v| v.groups),
     })
+}
+
+/// A split that leaves a set (almost) empty, or a horizon outside the follow-up of a set, named by
+/// the specification field that causes it, before any analysis.
+fn check_split_and_horizons(
+    spec: &StudySpec,
+    cohort: &registry::Cohort,
+    times: &[f64],
+) -> Result<(), StudyError> {
+    let sets: Vec<(&str, Vec<usize>)> = match &cohort.split {
+        Some(_) => vec![
+            ("development", cohort.rows_in(registry::Split::Development)),
+            ("validation", cohort.rows_in(registry::Split::Validation)),
+        ],
+        None => vec![("development", (0..cohort.n()).collect())],
+    };
+    for (name, rows) in &sets {
+        let events = rows.iter().filter(|&&i| cohort.status[i]).count();
+        if rows.len() < 2 || events == 0 {
+            return Err(StudyError::Study(format!(
+                "{}, field split.fraction: the split leaves {} patients ({events} events) in the {name} set \
+                 of {}\n  hint: choose a fraction that leaves patients with events in both sets, e.g. 0.7",
+                spec.path,
+                rows.len(),
+                cohort.n()
+            )));
+        }
+        let last = rows
+            .iter()
+            .map(|&i| cohort.time[i])
+            .fold(f64::NEG_INFINITY, f64::max);
+        if let Some(t) = times.iter().find(|&&t| t >= last) {
+            return Err(StudyError::Study(format!(
+                "{}, field validation.horizons: horizon {} is not before the last follow-up time of the \
+                 {name} set ({} {})\n  hint: choose horizons within the follow-up",
+                spec.path,
+                crate::model::spec::format_number(*t),
+                crate::model::spec::format_number(last),
+                cohort.time_unit.as_deref().unwrap_or("")
+            )
+            .replace(" )", ")")));
+        }
+    }
+    Ok(())
 }
 
 /// The report's title, description and provenance line.
@@ -573,6 +618,13 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     let prep = cohort::prepare(&dev_table, &req)?;
     let fit = cox::fit(&prep.design, &prep.surv, FitExtras::default(), &fit_opts)?;
     let model = cohort::model_file(&dev_table, &prep, fit);
+    model.check().map_err(|detail| {
+        StudyError::Study(format!(
+            "the multivariable model ({}) cannot predict: {detail}; a coefficient may be infinite \
+             (a level without events) or the fit did not converge: merge or drop that factor in the specification",
+            chosen.join(", ")
+        ))
+    })?;
     Ok(Fitted {
         selection: sel,
         all_covariates: prep_all.spec.covariates.clone(),

@@ -41,7 +41,10 @@ impl StudySpec {
                 path: label.to_string(),
                 line,
                 field: None,
-                message: e.message().trim().to_string(),
+                message: match e.message().trim() {
+                    "" => "the file ends early or is not valid TOML here".to_string(),
+                    m => m.to_string(),
+                },
                 hint: Some("the fields are described in docs/study-spec.md".into()),
             })
         })?;

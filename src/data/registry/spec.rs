@@ -173,12 +173,19 @@ impl<'de> Deserialize<'de> for MapValue {
                 f.write_str("a number or a level name (text)")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<MapValue, E> {
-                Ok(MapValue::Number(v as f64))
+                self.visit_f64(v as f64)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<MapValue, E> {
-                Ok(MapValue::Number(v as f64))
+                self.visit_f64(v as f64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<MapValue, E> {
+                // nan, inf and 1e300 would flow into the analysis file and the model's terms
+                if !(v.is_finite() && v.abs() < 1e15) {
+                    return Err(de::Error::custom(format!(
+                        "the value {v} is not a usable number (finite, below 1e15 in size); \
+                         a level name goes in quotes"
+                    )));
+                }
                 Ok(MapValue::Number(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<MapValue, E> {

@@ -1308,9 +1308,25 @@ pub fn fit(
     }
 
     let df = last_ldl.rank().min(p);
+    // the Wald test on the variance scaled to unit diagonal (a correlation matrix), so that the
+    // singularity tolerance is relative to each term's own scale: a covariate measured in units
+    // 1e12 times smaller gives the same test (R's unscaled solve drops it; docs/methods-cox.md)
     let wald_stat = {
-        let vldl = Ldl::new(&var_flat, p, opts.toler_chol);
-        vldl.quad_form_inverse(&beta)
+        let d: Vec<f64> = (0..p)
+            .map(|i| {
+                let v = var_flat[i * p + i];
+                if v > 0.0 && v.is_finite() {
+                    v.sqrt()
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let scaled: Vec<f64> = (0..p * p)
+            .map(|k| var_flat[k] / (d[k / p] * d[k % p]))
+            .collect();
+        let z: Vec<f64> = beta.iter().zip(&d).map(|(b, s)| b / s).collect();
+        Ldl::new(&scaled, p, opts.toler_chol).quad_form_inverse(&z)
     };
     // scratch.r holds the risk scores at the final beta: the last pass was evaluated there
     let baseline = rs.baseline(&scratch.eta, &scratch.r, ties);
