@@ -646,6 +646,7 @@ fn reports_follow_the_journal_formatting_rules() {
     assert!(!md.contains("365-day") && !md.contains("1096 days"), "{md}");
     assert!(gbsg.join("validation_calibration_5_years.svg").exists());
     assert!(gbsg.join("development_decision_1_year.svg").exists());
+}
 
 /// Every selection method that can drop a covariate drops both a categorical (`meno`, a map to
 /// level names) and a cut covariate (`agegroup`, age cut at 50) on GBSG, and the refit after the
