@@ -3,6 +3,7 @@
 
 pub mod calculator;
 pub mod doc;
+pub mod docx;
 pub mod format;
 pub mod output;
 pub mod table1;

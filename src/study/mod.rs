@@ -263,7 +263,7 @@ pub fn run(
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
     files_section(&mut o);
     tripod::tripod_section(&r, &mut o);
-    Ok(finish(&r, o))
+    finish(&r, o)
 }
 
 /// Reads the export, derives the cohort and settles the horizons, bootstrap, seed and groups.
@@ -1353,6 +1353,7 @@ fn files_section(o: &mut Out) {
     let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
     listed.extend(strings(&[
         "tripod_checklist.csv",
+        "report.docx",
         "report.md",
         "report.html",
         "manifest.json",
@@ -1360,8 +1361,32 @@ fn files_section(o: &mut Out) {
     doc.p(&format!("This directory holds: {}.", listed.join(", ")));
 }
 
+/// The report as a Word document: its figures as 300-dpi PNGs (those written, or rendered from
+/// the SVG when PNG was not asked for).
+fn report_docx(files: &Files, doc: &Doc) -> Result<Vec<u8>, StudyError> {
+    let find = |name: &str| files.files.iter().find(|f| f.0 == name).map(|f| &f.1);
+    let figure = |svg_name: &str| -> Option<crate::report::docx::DocxFigure> {
+        let svg = String::from_utf8_lossy(find(svg_name)?).into_owned();
+        let r = plot::Rendering::from_svg(&svg, "docx").ok()?;
+        let png_name = format!("{}.png", svg_name.strip_suffix(".svg")?);
+        let png = match find(&png_name) {
+            Some(p) => p.clone(),
+            None => r.png().ok()?,
+        };
+        // width and height from the PNG header (IHDR)
+        let dim = |k: usize| u32::from_be_bytes([png[k], png[k + 1], png[k + 2], png[k + 3]]);
+        let pixels = (png.len() > 24).then(|| (dim(16), dim(20)))?;
+        Some(crate::report::docx::DocxFigure {
+            png,
+            pixels,
+            points: r.size(),
+        })
+    };
+    crate::report::docx::docx(doc.blocks(), &figure).map_err(|e| StudyError::Study(e.to_string()))
+}
+
 /// The report in both formats and the manifest.
-fn finish(r: &Run, o: Out) -> StudyOutput {
+fn finish(r: &Run, o: Out) -> Result<StudyOutput, StudyError> {
     let Out {
         mut files,
         doc,
@@ -1369,6 +1394,8 @@ fn finish(r: &Run, o: Out) -> StudyOutput {
     } = o;
     let (spec, cohort, times) = (r.spec, &r.cohort, &r.times);
     let (seed, bootstrap) = (r.seed, r.bootstrap);
+    let word = report_docx(&files, &doc)?;
+    files.add("report.docx", word);
     let (md, html) = doc.finish();
     files.add("report.md", md.into_bytes());
     files.add("report.html", html.into_bytes());
@@ -1422,10 +1449,10 @@ fn finish(r: &Run, o: Out) -> StudyOutput {
     };
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     files.add("manifest.json", text.into_bytes());
-    StudyOutput {
+    Ok(StudyOutput {
         files: files.files,
         summary,
-    }
+    })
 }
 
 /// Factors (covariates with their term columns) of a prepared design.
