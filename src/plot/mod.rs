@@ -24,6 +24,7 @@ pub mod calibration;
 mod common;
 pub mod curves;
 pub mod decision;
+pub mod flow;
 pub mod font;
 pub mod nomogram;
 pub mod render;

@@ -421,10 +421,67 @@ fn cohort_section(r: &Run, o: &mut Out) {
             String::new()
         }
     ));
+    flow_figure(r, files, doc);
     doc.p(&outcome_sentence(r));
     doc.p(&follow_up_sentence(r));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
+}
+
+/// The flow diagram of the attrition (Figure 1). Not drawn when it cannot be (a failed figure
+/// must not stop the study: the attrition table holds the same numbers).
+fn flow_figure(r: &Run, files: &mut Files, doc: &mut Doc) {
+    let (c, a) = (&r.cohort, &r.cohort.attrition);
+    let total: usize = a.steps.iter().map(|s| s.excluded.all).sum();
+    let mut excluded = vec![format!("Excluded (n = {total}), by inclusion rule:")];
+    excluded.extend(
+        a.steps
+            .iter()
+            .filter(|s| s.excluded.all > 0)
+            .map(|s| format!("{}: {}", s.label, s.excluded.all)),
+    );
+    if total == 0 {
+        excluded.clear();
+    }
+    let sets = if r.has_split {
+        [Split::Development, Split::Validation]
+            .iter()
+            .map(|&w| {
+                let rows = c.rows_in(w);
+                let events = rows.iter().filter(|&&i| c.status[i]).count();
+                vec![
+                    if w == Split::Development {
+                        "Development set".to_string()
+                    } else {
+                        "Validation set".to_string()
+                    },
+                    format!("n = {}, {} events", rows.len(), events),
+                ]
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let fig = plot::flow::FlowFigure {
+        start: vec![
+            format!("Rows of the export {}", r.export_name),
+            format!("n = {}", a.start.all),
+        ],
+        excluded,
+        cohort: vec![
+            "Study cohort".to_string(),
+            format!("n = {}, {} events", c.n(), c.events()),
+        ],
+        sets,
+    };
+    if let Ok(svg) = files.figure("flow", &fig) {
+        doc.figure(
+            "flow.svg",
+            &svg,
+            "Flow of patients: the export's rows, those excluded by each inclusion rule, and the \
+             study cohort with its development and validation sets.",
+        );
+    }
 }
 
 /// The outcome's definition: the event and censoring labels, the time and the horizons.
