@@ -639,8 +639,7 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     })
 }
 
-/// 3. Cox regression in the development set: univariable and multivariable models side by side
-/// (Table 2), with the full model (coefficients) as a supplementary table.
+/// 3. Cox regression in the development set: Table 2 and the model's coefficients.
 fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     let Out {
         files,
