@@ -295,7 +295,7 @@ fn every_figure_kind_in_every_format() {
             "Points",
             "Total points",
             "Linear predictor",
-            "12-month survival",
+            "1-year survival",
         ],
         true,
         &fonts,
