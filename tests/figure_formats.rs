@@ -327,8 +327,8 @@ fn every_figure_kind_in_every_format() {
         &out,
         "calibration_36",
         &[
-            "Predicted probability of event by 36 months",
-            "Observed probability of event by 36 months",
+            "Predicted probability of event by 3 years",
+            "Observed probability of event by 3 years",
         ],
         false,
         &fonts,

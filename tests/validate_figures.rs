@@ -325,7 +325,7 @@ fn bootstrap_adds_the_corrected_calibration() {
     assert_eq!(
         roc.labels
             .iter()
-            .filter(|l| l.contains("months: AUC"))
+            .filter(|l| l.contains("year: AUC"))
             .count(),
         1
     );
