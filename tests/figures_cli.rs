@@ -168,8 +168,8 @@ fn nomogram_json_table_and_figures() {
         "brain",
         "Total points",
         "Linear predictor",
-        "12-month survival",
-        "60-month survival",
+        "1-year survival",
+        "5-year survival",
         "Median survival (months)",
         "100",
     ] {

@@ -648,6 +648,88 @@ fn reports_follow_the_journal_formatting_rules() {
     assert!(gbsg.join("development_decision_1_year.svg").exists());
 }
 
+/// `report.docx` opens as a Word document: a ZIP whose `word/document.xml` holds every table of
+/// the report as a Word table (with its number and title) and every figure as an embedded PNG,
+/// in the report's order; where LibreOffice is installed, it converts to a PDF with the tables'
+/// text.
+#[test]
+fn word_report_holds_every_table_and_figure() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
+    let html = read(dir.path(), "report.html");
+    let file = std::fs::File::open(dir.path().join("report.docx")).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut xml = String::new();
+    zip.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    let tables = html.matches("<table>").count();
+    assert!(tables >= 8, "{tables}");
+    assert_eq!(xml.matches("<w:tbl>").count(), tables);
+    let figures = html.matches("<figure").count();
+    assert_eq!(xml.matches("<w:drawing>").count(), figures);
+    let media: Vec<String> = (0..zip.len())
+        .map(|k| zip.by_index(k).unwrap().name().to_string())
+        .filter(|n| n.starts_with("word/media/") && n.ends_with(".png"))
+        .collect();
+    assert_eq!(media.len(), figures, "{media:?}");
+    // every PNG is a PNG at 300 dpi (pHYs: 11811 pixels per metre)
+    for m in &media {
+        let mut png = Vec::new();
+        zip.by_name(m).unwrap().read_to_end(&mut png).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{m}");
+        let phys = png.windows(4).position(|w| w == b"pHYs").unwrap();
+        let ppm = u32::from_be_bytes(png[phys + 4..phys + 8].try_into().unwrap());
+        assert_eq!(ppm, 11811, "{m}");
+    }
+    // the tables in order with their numbers, titles and cells, then the figures' captions
+    let mut at = 0;
+    for caption in html.split("<caption>").skip(1) {
+        let caption = &caption[..caption.find("</caption>").unwrap()];
+        let (label, title) = caption.split_once(". ").unwrap();
+        let k = xml[at..]
+            .find(&format!("{label}. </w:t>"))
+            .unwrap_or_else(|| panic!("{label} missing or out of order in report.docx"));
+        at += k;
+        let title = title.replace('&', "&amp;").replace('\'', "&apos;");
+        assert!(xml[at..].contains(&title), "{title}");
+    }
+    for cell in ["Reference", "Age at diagnosis (years)", "<0.001"] {
+        let cell = cell.replace('<', "&lt;");
+        assert!(xml.contains(&cell), "{cell} missing from report.docx");
+    }
+    for k in 1..=figures {
+        assert!(xml.contains(&format!("Figure {k}. ")), "Figure {k}");
+    }
+    // LibreOffice, where installed: the document converts and reads
+    let soffice = ["soffice", "libreoffice"].into_iter().find(|name| {
+        Command::new(name)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if let Some(soffice) = soffice {
+        let out = Command::new(soffice)
+            .args(["--headless", "--convert-to", "pdf", "--outdir"])
+            .arg(dir.path())
+            .arg(dir.path().join("report.docx"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = Command::new("pdftotext")
+            .arg(dir.path().join("report.pdf"))
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("Table 2. Univariable and multivariable Cox regression"));
+    } else {
+        eprintln!("LibreOffice not installed: report.docx not converted");
+    }
+}
+
 /// Every selection method that can drop a covariate drops both a categorical (`meno`, a map to
 /// level names) and a cut covariate (`agegroup`, age cut at 50) on GBSG, and the refit after the
 /// selection succeeds with only the kept covariates.

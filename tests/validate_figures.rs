@@ -143,7 +143,11 @@ fn out_dir_gets_every_figure() {
         serde_json::from_str(&std::fs::read_to_string(d.join("validation.json")).unwrap()).unwrap();
     let horizons = report["horizons"].as_array().unwrap();
 
-    for (k, t) in ["12", "36", "60"].iter().enumerate() {
+    // 12, 36 and 60 months are named 1, 3 and 5 years in the titles
+    for (k, (t, years)) in [("12", "1 year"), ("36", "3 years"), ("60", "5 years")]
+        .iter()
+        .enumerate()
+    {
         // calibration: square-ish, the titles, the ticks, ICI, the legend
         let cal = read_svg(&d.join(format!("calibration_{t}.svg")));
         assert_eq!(cal.width, 360.0);
@@ -155,9 +159,9 @@ fn out_dir_gets_every_figure() {
         has_labels(
             &cal,
             &[
-                &format!("Calibration at {t} months"),
-                &format!("Predicted probability of event by {t} months"),
-                &format!("Observed probability of event by {t} months"),
+                &format!("Calibration at {years}"),
+                &format!("Predicted probability of event by {years}"),
+                &format!("Observed probability of event by {years}"),
                 "0",
                 "0.2",
                 "0.4",
@@ -183,7 +187,7 @@ fn out_dir_gets_every_figure() {
         has_labels(
             &dec,
             &[
-                &format!("Decision curve at {t} months"),
+                &format!("Decision curve at {years}"),
                 "Threshold probability",
                 "Net benefit",
                 "Model",
@@ -246,8 +250,13 @@ fn out_dir_gets_every_figure() {
         .iter()
         .map(|h| {
             format!(
-                "{} months: AUC {:.2}",
-                h["time"].as_f64().unwrap(),
+                "{} year{}: AUC {:.2}",
+                h["time"].as_f64().unwrap() / 12.0,
+                if h["time"].as_f64().unwrap() == 12.0 {
+                    ""
+                } else {
+                    "s"
+                },
                 h["auc"].as_f64().unwrap()
             )
         })
@@ -303,7 +312,7 @@ fn bootstrap_adds_the_corrected_calibration() {
     let cal = read_svg(&dir.path().join("calibration_12.svg"));
     has_labels(
         &cal,
-        &["Optimism-corrected (bootstrap)", "Calibration at 12 months"],
+        &["Optimism-corrected (bootstrap)", "Calibration at 1 year"],
         "calibration",
     );
     check_png(
@@ -316,7 +325,7 @@ fn bootstrap_adds_the_corrected_calibration() {
     assert_eq!(
         roc.labels
             .iter()
-            .filter(|l| l.contains("months: AUC"))
+            .filter(|l| l.contains("year: AUC"))
             .count(),
         1
     );

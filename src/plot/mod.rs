@@ -25,6 +25,7 @@ mod common;
 pub mod curves;
 pub mod decision;
 pub mod diagnostics;
+pub mod flow;
 pub mod font;
 pub mod nomogram;
 pub mod render;

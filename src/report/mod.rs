@@ -5,6 +5,7 @@ pub mod calculator;
 pub mod competing;
 pub mod diagnostics;
 pub mod doc;
+pub mod docx;
 pub mod format;
 pub mod output;
 pub mod table1;

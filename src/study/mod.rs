@@ -264,7 +264,7 @@ pub fn run(
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
     files_section(&mut o);
     tripod::tripod_section(&r, &mut o);
-    Ok(finish(&r, o))
+    finish(&r, o)
 }
 
 /// Reads the export, derives the cohort and settles the horizons, bootstrap, seed and groups.
@@ -467,10 +467,67 @@ fn cohort_section(r: &Run, o: &mut Out) {
             String::new()
         }
     ));
+    flow_figure(r, files, doc);
     doc.p(&outcome_sentence(r));
     doc.p(&follow_up_sentence(r));
     let _ = writeln!(summary, "{}", attrition_text(a).trim_end());
     files.add("analysis.csv", cohort.to_csv());
+}
+
+/// The flow diagram of the attrition (Figure 1). Not drawn when it cannot be (a failed figure
+/// must not stop the study: the attrition table holds the same numbers).
+fn flow_figure(r: &Run, files: &mut Files, doc: &mut Doc) {
+    let (c, a) = (&r.cohort, &r.cohort.attrition);
+    let total: usize = a.steps.iter().map(|s| s.excluded.all).sum();
+    let mut excluded = vec![format!("Excluded (n = {total}), by inclusion rule:")];
+    excluded.extend(
+        a.steps
+            .iter()
+            .filter(|s| s.excluded.all > 0)
+            .map(|s| format!("{}: {}", s.label, s.excluded.all)),
+    );
+    if total == 0 {
+        excluded.clear();
+    }
+    let sets = if r.has_split {
+        [Split::Development, Split::Validation]
+            .iter()
+            .map(|&w| {
+                let rows = c.rows_in(w);
+                let events = rows.iter().filter(|&&i| c.status[i]).count();
+                vec![
+                    if w == Split::Development {
+                        "Development set".to_string()
+                    } else {
+                        "Validation set".to_string()
+                    },
+                    format!("n = {}, {} events", rows.len(), events),
+                ]
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let fig = plot::flow::FlowFigure {
+        start: vec![
+            format!("Rows of the export {}", r.export_name),
+            format!("n = {}", a.start.all),
+        ],
+        excluded,
+        cohort: vec![
+            "Study cohort".to_string(),
+            format!("n = {}, {} events", c.n(), c.events()),
+        ],
+        sets,
+    };
+    if let Ok(svg) = files.figure("flow", &fig) {
+        doc.figure(
+            "flow.svg",
+            &svg,
+            "Flow of patients: the export's rows, those excluded by each inclusion rule, and the \
+             study cohort with its development and validation sets.",
+        );
+    }
 }
 
 /// The outcome's definition: the event and censoring labels, the time and the horizons.
@@ -635,8 +692,7 @@ fn fit_model(r: &Run) -> Result<Fitted, StudyError> {
     })
 }
 
-/// 3. Cox regression in the development set: univariable and multivariable models side by side
-/// (Table 2), with the full model (coefficients) as a supplementary table.
+/// 3. Cox regression in the development set: Table 2 and the model's coefficients.
 fn cox_section(r: &Run, o: &mut Out, f: &Fitted) {
     let Out {
         files,
@@ -1406,6 +1462,7 @@ fn files_section(o: &mut Out) {
     let mut listed: Vec<String> = files.files.iter().map(|f| f.0.clone()).collect();
     listed.extend(strings(&[
         "tripod_checklist.csv",
+        "report.docx",
         "report.md",
         "report.html",
         "manifest.json",
@@ -1413,8 +1470,32 @@ fn files_section(o: &mut Out) {
     doc.p(&format!("This directory holds: {}.", listed.join(", ")));
 }
 
+/// The report as a Word document: its figures as 300-dpi PNGs (those written, or rendered from
+/// the SVG when PNG was not asked for).
+fn report_docx(files: &Files, doc: &Doc) -> Result<Vec<u8>, StudyError> {
+    let find = |name: &str| files.files.iter().find(|f| f.0 == name).map(|f| &f.1);
+    let figure = |svg_name: &str| -> Option<crate::report::docx::DocxFigure> {
+        let svg = String::from_utf8_lossy(find(svg_name)?).into_owned();
+        let r = plot::Rendering::from_svg(&svg, "docx").ok()?;
+        let png_name = format!("{}.png", svg_name.strip_suffix(".svg")?);
+        let png = match find(&png_name) {
+            Some(p) => p.clone(),
+            None => r.png().ok()?,
+        };
+        // width and height from the PNG header (IHDR)
+        let dim = |k: usize| u32::from_be_bytes([png[k], png[k + 1], png[k + 2], png[k + 3]]);
+        let pixels = (png.len() > 24).then(|| (dim(16), dim(20)))?;
+        Some(crate::report::docx::DocxFigure {
+            png,
+            pixels,
+            points: r.size(),
+        })
+    };
+    crate::report::docx::docx(doc.blocks(), &figure).map_err(|e| StudyError::Study(e.to_string()))
+}
+
 /// The report in both formats and the manifest.
-fn finish(r: &Run, o: Out) -> StudyOutput {
+fn finish(r: &Run, o: Out) -> Result<StudyOutput, StudyError> {
     let Out {
         mut files,
         doc,
@@ -1422,6 +1503,8 @@ fn finish(r: &Run, o: Out) -> StudyOutput {
     } = o;
     let (spec, cohort, times) = (r.spec, &r.cohort, &r.times);
     let (seed, bootstrap) = (r.seed, r.bootstrap);
+    let word = report_docx(&files, &doc)?;
+    files.add("report.docx", word);
     let (md, html) = doc.finish();
     files.add("report.md", md.into_bytes());
     files.add("report.html", html.into_bytes());
@@ -1475,10 +1558,10 @@ fn finish(r: &Run, o: Out) -> StudyOutput {
     };
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     files.add("manifest.json", text.into_bytes());
-    StudyOutput {
+    Ok(StudyOutput {
         files: files.files,
         summary,
-    }
+    })
 }
 
 /// Factors (covariates with their term columns) of a prepared design.

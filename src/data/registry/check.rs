@@ -85,7 +85,7 @@ impl StudySpec {
             return Some(p.to_path_buf());
         }
         let dir = Path::new(&self.path).parent().unwrap_or(Path::new(""));
-        Some(dir.join(p))
+        Some(normalise(&dir.join(p)))
     }
 
     /// The analysis variable names: time, event, covariates.
@@ -972,4 +972,39 @@ pub fn check_code_ranges(ranges: &[CodeRange]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `path` with `.` left out and `dir/..` taken away where `dir` is a plain name, without looking
+/// at the file system: `models/../datasets/x.csv` is `datasets/x.csv`, as people read it.
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_read_as_people_write_them() {
+        let n = |p: &str| normalise(Path::new(p)).to_string_lossy().into_owned();
+        assert_eq!(n("models/../datasets/x.csv"), "datasets/x.csv");
+        assert_eq!(n("./a/./b.csv"), "a/b.csv");
+        assert_eq!(n("../datasets/x.csv"), "../datasets/x.csv");
+        assert_eq!(n("/srv/models/../x.csv"), "/srv/x.csv");
+        assert_eq!(n("models/.."), ".");
+    }
 }

@@ -57,7 +57,7 @@ pub enum MetricsError {
     },
     #[error(
         "evaluation time {time} is not within the follow-up of the test data: every time must be \
-         in [{min}, {max}[ (at least the earliest and below the latest test time)"
+         at least {min} (the earliest test time) and below {max} (the latest)"
     )]
     TimeOutsideFollowUp { time: f64, min: f64, max: f64 },
     #[error("risk score {value} of test subject {index} is not a finite number")]

@@ -161,7 +161,10 @@ fn auc_errors() {
             max: 99.51
         }
     );
-    assert!(e.to_string().contains("[3.19, 99.51["), "{e}");
+    assert!(
+        e.to_string().contains("at least 3.19") && e.to_string().contains("below 99.51"),
+        "{e}"
+    );
     assert!(matches!(
         cumulative_dynamic_auc(&y, &y, &est, &[3.0]),
         Err(MetricsError::TimeOutsideFollowUp { time: 3.0, .. })
