@@ -1,7 +1,7 @@
 //! Competing-risks results for people and programs: the `--json` object and the text tables of
 //! `prognosis cuminc` (cumulative incidence of each cause, by group, with Gray's test).
 
-use super::format::{fmt_p, fmt_sig, table};
+use super::format::{fmt_p, fmt_range, fmt_sig, table};
 use crate::model::spec::format_number;
 use crate::model::spec::RowCounts;
 use crate::stats::competing::{CifCurve, FineGray, GrayTest};
@@ -140,7 +140,7 @@ fn cause_table(s: &mut String, title: &str, c: &CauseJson) {
                     p.n_risk.to_string(),
                     pct(p.cif),
                     format!("{:.4}", p.var.max(0.0).sqrt()),
-                    format!("{} to {}", pct(p.lower), pct(p.upper)),
+                    fmt_range(&pct(p.lower), &pct(p.upper)),
                 ]
             })
             .collect();
@@ -312,15 +312,10 @@ pub fn fine_gray_summary(j: &FineGrayJson, names: &[String], data_label: &str) -
         .coefficients
         .iter()
         .map(|c| {
-            vec![
-                c.term.clone(),
-                fmt_sig(c.coef, 4),
-                fmt_sig(c.hr, 4),
-                fmt_sig(c.se, 4),
-                format!("{:.2}", c.z),
-                fmt_p(c.p),
-                format!("{} to {}", fmt_sig(c.hr_lower, 4), fmt_sig(c.hr_upper, 4)),
-            ]
+            super::text::coefficient_cells(
+                &c.term,
+                [c.coef, c.hr, c.se, c.z, c.p, c.hr_lower, c.hr_upper],
+            )
         })
         .collect();
     s.push_str(&table(

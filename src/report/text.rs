@@ -17,6 +17,21 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or(NOT_REACHED.to_string(), format_number)
 }
 
+/// One row of a terminal coefficient table (Cox or Fine-Gray): the term, then coef, hazard
+/// ratio, se, z, p and the ratio's limits (`[coef, hr, se, z, p, lower, upper]`).
+pub fn coefficient_cells(term: &str, v: [f64; 7]) -> Vec<String> {
+    let [coef, hr, se, z, p, lower, upper] = v;
+    vec![
+        term.to_string(),
+        fmt_sig(coef, 4),
+        fmt_sig(hr, 4),
+        fmt_sig(se, 4),
+        format!("{z:.2}"),
+        fmt_p(p),
+        fmt_range(&fmt_sig(lower, 4), &fmt_sig(upper, 4)),
+    ]
+}
+
 /// The row counts of a read: read, used, dropped, and the missing values per column.
 pub fn counts_line(counts: &RowCounts) -> String {
     let miss: Vec<String> = counts
@@ -82,15 +97,10 @@ pub fn fit_summary(model: &ModelFile, data_label: &str) -> String {
         .coefficients()
         .iter()
         .map(|c| {
-            vec![
-                c.term.clone(),
-                fmt_sig(c.coef, 4),
-                fmt_sig(c.hr, 4),
-                fmt_sig(c.se, 4),
-                format!("{:.2}", c.z),
-                fmt_p(c.p),
-                fmt_range(&fmt_sig(c.hr_lower, 4), &fmt_sig(c.hr_upper, 4)),
-            ]
+            coefficient_cells(
+                &c.term,
+                [c.coef, c.hr, c.se, c.z, c.p, c.hr_lower, c.hr_upper],
+            )
         })
         .collect();
     s.push_str(&table(
