@@ -32,31 +32,44 @@ pub(super) fn ph_section(r: &Run, o: &mut Out, f: &Fitted) -> Result<(), StudyEr
         .map_err(|e| failed(e.to_string()))?;
     doc.h(3, "Proportional hazards");
     let header = strings(&["factor", "chi-square", "df", "p"]);
-    let rows: Vec<Vec<String>> = z
+    let tests: Vec<(String, &zph::ZphTest)> = z
         .terms
         .iter()
         .map(|t| (term_label(r.spec, &t.term), t))
         .chain(std::iter::once(("Global".to_string(), &z.global)))
+        .collect();
+    let rows: Vec<Vec<String>> = tests
+        .iter()
         .map(|(label, t)| {
             vec![
-                label,
+                label.clone(),
                 format!("{:.2}", t.chisq),
                 t.df.to_string(),
                 fmt_p(t.p),
             ]
         })
         .collect();
-    doc.table(&header, &rows);
-    files.table("ph_test", &header, &rows);
+    // the CSV in full precision
+    let csv_rows: Vec<Vec<String>> = tests
+        .iter()
+        .map(|(label, t)| vec![label.clone(), full(t.chisq), t.df.to_string(), full(t.p)])
+        .collect();
+    files.table("ph_test", &header, &csv_rows);
     let mut labelled = z.terms.clone();
     for t in &mut labelled {
         t.term = term_label(r.spec, &t.term);
     }
     let sentence = ph_flag_sentence(&labelled);
-    doc.p(&format!(
-        "Test of proportional hazards on the scaled Schoenfeld residuals (Grambsch & Therneau \
-         1994; R's cox.zph, Kaplan–Meier transform of time). {sentence}"
-    ));
+    doc.numbered_table(
+        TableKind::Supplementary,
+        "Test of proportional hazards of the multivariable model in the development set",
+        &header,
+        &rows,
+        &[format!(
+            "Score test on the scaled Schoenfeld residuals (Grambsch & Therneau 1994; R's \
+             cox.zph, Kaplan–Meier transform of time), per factor and global. {sentence}"
+        )],
+    );
     let (zph_fig, mart_fig) = plot::diagnostics::model_figures(
         &model.spec,
         &model.fit,
