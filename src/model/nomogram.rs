@@ -27,7 +27,8 @@
 
 use crate::model::file::{CovariateSummary, ModelFile};
 use crate::model::spec::format_number;
-use crate::model::spec::CovariateKind;
+use crate::model::spec::{CovariateKind, CovariateSpec};
+use crate::stats::competing::FineGray;
 use crate::stats::pretty::pretty;
 use serde::Serialize;
 use thiserror::Error;
@@ -156,6 +157,20 @@ pub struct MedianAxis {
     pub axis: Vec<MedianTick>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IncidenceTick {
+    pub total_points: f64,
+    /// Predicted cumulative incidence of the event of interest.
+    pub incidence: f64,
+}
+
+/// Predicted cumulative incidence at one horizon (a Fine-Gray nomogram).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidenceAxis {
+    pub time: f64,
+    pub axis: Vec<IncidenceTick>,
+}
+
 /// The nomogram: every axis as (value, points) pairs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Nomogram {
@@ -165,11 +180,15 @@ pub struct Nomogram {
     pub lp_axis: Vec<LpTick>,
     pub horizons: Vec<HorizonAxis>,
     pub median: Vec<MedianAxis>,
+    /// A Fine-Gray nomogram's cumulative-incidence axes (none for a Cox model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidence: Vec<IncidenceAxis>,
     /// Points per unit of the linear predictor.
     pub scale: f64,
     /// The (cph-centred) linear predictor at 0 total points.
     pub intercept: f64,
-    /// Add to a cph-centred lp to get the lp centred as `coxph` (and `prognosis predict`) centre it.
+    /// Add to a cph-centred lp to get the lp centred as `coxph` (and `prognosis predict`) centre it;
+    /// for a Fine-Gray nomogram, to get crr's uncentred x'β.
     pub coxph_shift: f64,
     pub max_points: f64,
     pub time_unit: Option<String>,
@@ -200,29 +219,43 @@ pub enum PatientValue {
     Level(String),
 }
 
-impl Nomogram {
-    /// The nomogram of a saved model.
-    pub fn from_model(
-        model: &ModelFile,
+/// The points scale every nomogram shares: the covariate axes, points per unit of the linear
+/// predictor, the centred linear predictor at 0 points and its axis, and the total-points axis.
+struct PointsScale {
+    variables: Vec<VariableAxis>,
+    scale: f64,
+    intercept: f64,
+    /// The mean of x'β over the training rows (the centre of the linear predictor).
+    centre: f64,
+    lp_axis: Vec<LpTick>,
+    total_points: Vec<f64>,
+    /// The range of the centred lp axis: the outcome axes are drawn over it.
+    lp_min: f64,
+    lp_max: f64,
+}
+
+impl PointsScale {
+    /// The scale of the coefficients `coef_of(term)` over the covariates' training summaries;
+    /// `lp_summary` (mean, min, max of x'β over the training rows) when known, else the mean
+    /// from the summaries and the range of the ticks.
+    fn new(
+        covariates: &[CovariateSpec],
+        summaries: &[CovariateSummary],
+        coef_of: &dyn Fn(&str) -> Option<f64>,
+        lp_summary: Option<(f64, f64, f64)>,
         opts: &NomogramOptions,
-    ) -> Result<Nomogram, NomogramError> {
+    ) -> Result<PointsScale, NomogramError> {
         if let Some(&t) = opts.times.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
             return Err(NomogramError::BadHorizon(t));
         }
-        let fit = &model.fit;
         let coef_of = |term: &str| -> Result<f64, NomogramError> {
-            fit.terms
-                .iter()
-                .position(|t| t == term)
-                .map(|j| fit.coef[j])
-                .ok_or_else(|| NomogramError::MissingTerm(term.to_string()))
+            coef_of(term).ok_or_else(|| NomogramError::MissingTerm(term.to_string()))
         };
         let mut variables = Vec::new();
         // fallback centre and lp range from the covariate summaries (older model files)
         let mut centre_from_summaries = 0.0;
-        for cs in &model.spec.covariates {
-            let summary = model
-                .covariates
+        for cs in covariates {
+            let summary = summaries
                 .iter()
                 .find(|s| summary_name(s) == cs.name)
                 .ok_or_else(|| NomogramError::MissingSummary(cs.name.clone()))?;
@@ -306,10 +339,8 @@ impl Nomogram {
         let scale = opts.max_points / widest;
         let sum_min: f64 = variables.iter().map(|v| v.0.min_contribution).sum();
         let sum_max: f64 = variables.iter().map(|v| v.0.min_contribution + v.1).sum();
-        let (centre, lp_lo, lp_hi) = match &model.linear_predictor {
-            Some(s) => (s.mean, s.min, s.max),
-            None => (centre_from_summaries, sum_min, sum_max),
-        };
+        let (centre, lp_lo, lp_hi) =
+            lp_summary.unwrap_or((centre_from_summaries, sum_min, sum_max));
         let variables: Vec<VariableAxis> = variables
             .into_iter()
             .map(|(mut v, _)| {
@@ -336,25 +367,68 @@ impl Nomogram {
             .map(|t| t.total_points)
             .fold(opts.max_points, f64::max);
         let total_points = pretty(0.0, top, opts.intervals);
-        let coxph_centre: f64 = fit.means.iter().zip(&fit.coef).map(|(m, b)| m * b).sum();
-        let coxph_shift = centre - coxph_centre;
-
-        let mut nom = Nomogram {
-            variables,
-            total_points,
-            lp_axis,
-            horizons: Vec::new(),
-            median: Vec::new(),
-            scale,
-            intercept,
-            coxph_shift,
-            max_points: opts.max_points,
-            time_unit: model.spec.time_unit.clone(),
-        };
         let (lp_min, lp_max) = match (lp_at.first(), lp_at.last()) {
             (Some(&a), Some(&b)) => (a, b),
             _ => (lp_lo - centre, lp_hi - centre),
         };
+        Ok(PointsScale {
+            variables,
+            scale,
+            intercept,
+            centre,
+            lp_axis,
+            total_points,
+            lp_min,
+            lp_max,
+        })
+    }
+
+    /// The nomogram on this scale, without outcome axes; `shift` is added to its centred lp to
+    /// give the model's own.
+    fn nomogram(&self, shift: f64, max_points: f64, time_unit: Option<String>) -> Nomogram {
+        Nomogram {
+            variables: self.variables.clone(),
+            total_points: self.total_points.clone(),
+            lp_axis: self.lp_axis.clone(),
+            horizons: Vec::new(),
+            median: Vec::new(),
+            incidence: Vec::new(),
+            scale: self.scale,
+            intercept: self.intercept,
+            coxph_shift: shift,
+            max_points,
+            time_unit,
+        }
+    }
+}
+
+impl Nomogram {
+    /// The nomogram of a saved model.
+    pub fn from_model(
+        model: &ModelFile,
+        opts: &NomogramOptions,
+    ) -> Result<Nomogram, NomogramError> {
+        let fit = &model.fit;
+        let coef_of = |term: &str| -> Option<f64> {
+            fit.terms
+                .iter()
+                .position(|t| t == term)
+                .map(|j| fit.coef[j])
+        };
+        let ps = PointsScale::new(
+            &model.spec.covariates,
+            &model.covariates,
+            &coef_of,
+            model
+                .linear_predictor
+                .as_ref()
+                .map(|s| (s.mean, s.min, s.max)),
+            opts,
+        )?;
+        let coxph_centre: f64 = fit.means.iter().zip(&fit.coef).map(|(m, b)| m * b).sum();
+        let coxph_shift = ps.centre - coxph_centre;
+        let mut nom = ps.nomogram(coxph_shift, opts.max_points, model.spec.time_unit.clone());
+        let (lp_min, lp_max) = (ps.lp_min, ps.lp_max);
         let strata: Vec<Option<String>> = match &model.spec.strata {
             Some(s) => s
                 .levels
@@ -390,6 +464,42 @@ impl Nomogram {
         Ok(nom)
     }
 
+    /// The nomogram of a Fine-Gray model (as `QHScrnomo::nomogram.crr` draws it): the points
+    /// scale of [`Nomogram::from_model`] on the subdistribution linear predictor, and one axis of
+    /// the predicted cumulative incidence of the event of interest per horizon t,
+    /// F(t) = 1 - exp(-exp(x'β) Λ0(t)) with crr's baseline Λ0 (`opts.median` is ignored: a
+    /// cumulative incidence has no median). `covariates` and `summaries` describe the design the
+    /// model was fitted on (its terms are `fit.names`); the lp axis is centred at the
+    /// summaries' mean of x'β, and [`Nomogram::coxph_shift`] is that mean, so that a centred lp
+    /// plus it is crr's uncentred x'β.
+    pub fn from_fine_gray(
+        fit: &FineGray,
+        covariates: &[CovariateSpec],
+        summaries: &[CovariateSummary],
+        time_unit: Option<String>,
+        opts: &NomogramOptions,
+    ) -> Result<Nomogram, NomogramError> {
+        let coef_of = |term: &str| -> Option<f64> {
+            fit.names
+                .iter()
+                .position(|t| t == term)
+                .map(|j| fit.coef[j])
+        };
+        let ps = PointsScale::new(covariates, summaries, &coef_of, None, opts)?;
+        let mut nom = ps.nomogram(ps.centre, opts.max_points, time_unit);
+        for &t in &opts.times {
+            let k = fit.event_times.partition_point(|&u| u <= t);
+            let h0: f64 = fit.baseline_jumps[..k].iter().sum();
+            let axis = if h0 > 0.0 {
+                nom.incidence_axis(h0, ps.lp_min, ps.lp_max, opts.intervals)
+            } else {
+                Vec::new()
+            };
+            nom.incidence.push(IncidenceAxis { time: t, axis });
+        }
+        Ok(nom)
+    }
+
     /// Total points of a (cph-centred) linear predictor.
     pub fn points_of_lp(&self, lp: f64) -> f64 {
         (lp - self.intercept) * self.scale
@@ -411,6 +521,24 @@ impl Nomogram {
                 SurvivalTick {
                     total_points: self.points_of_lp(lp),
                     survival: s,
+                }
+            })
+            .collect()
+    }
+
+    /// Ticks of the cumulative incidence 1 - exp(-h0 exp(lp + shift)) over the lp range, at
+    /// `pretty()` values placed exactly: lp = log(-log(1 - F) / h0) - shift.
+    fn incidence_axis(&self, h0: f64, lp_min: f64, lp_max: f64, n: usize) -> Vec<IncidenceTick> {
+        let cif = |lp: f64| -(-h0 * (lp + self.coxph_shift).exp()).exp_m1();
+        let (f_lo, f_hi) = (cif(lp_min), cif(lp_max));
+        pretty(f_lo, f_hi, n)
+            .into_iter()
+            .filter(|&f| f >= f_lo && f <= f_hi && f > 0.0 && f < 1.0)
+            .map(|f| {
+                let lp = (-(-f).ln_1p() / h0).ln() - self.coxph_shift;
+                IncidenceTick {
+                    total_points: self.points_of_lp(lp),
+                    incidence: f,
                 }
             })
             .collect()

@@ -965,7 +965,14 @@ pub fn attrition_text(a: &Attrition) -> String {
         }
     }
     row("cohort".into(), None, Some(a.final_n));
-    row("  events".into(), None, Some(a.events));
+    match &a.causes {
+        Some(c) => {
+            row("  events of interest".into(), None, Some(c.events));
+            row("  competing events".into(), None, Some(c.competing));
+            row("  censored".into(), None, Some(c.censored));
+        }
+        None => row("  events".into(), None, Some(a.events)),
+    }
     let mut out = format!("Attrition ({})\n", a.export);
     for line in table(&header, &rows).lines() {
         out.push_str(line.trim_end());

@@ -449,12 +449,34 @@ fn cohort_section(r: &Run, o: &mut Out) {
         }
         rows.push(r);
     }
+    let mut notes =
+        vec!["Each patient is counted under the first rule that excludes them.".to_string()];
+    if let (Some(c), Some(cr)) = (&a.causes, &r.spec.competing_risks) {
+        let [ev, comp] = cr.cause_labels();
+        for (label, n) in [
+            (format!("Study cohort: {ev}"), c.events),
+            (format!("Study cohort: {comp}"), c.competing),
+            ("Study cohort: censored".to_string(), c.censored),
+        ] {
+            let mut row = vec![label, String::new(), n.all.to_string()];
+            if has_split {
+                row.push(n.development.map_or(String::new(), |v| v.to_string()));
+                row.push(n.validation.map_or(String::new(), |v| v.to_string()));
+            }
+            rows.push(row);
+        }
+        notes.push(
+            "The last three rows divide the study cohort by how follow-up ended: the event of \
+             interest, the competing event, or censored."
+                .to_string(),
+        );
+    }
     doc.numbered_table(
         TableKind::Supplementary,
         "Cohort selection: patients excluded by each inclusion rule, in order",
         &header,
         &rows,
-        &["Each patient is counted under the first rule that excludes them.".to_string()],
+        &notes,
     );
     files.table("attrition", &header, &rows);
     doc.p(&format!(

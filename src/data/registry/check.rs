@@ -106,6 +106,7 @@ impl StudySpec {
         all.push(&self.outcome.event.column);
         all.extend(self.covariates.iter().map(|c| c.column.as_str()));
         all.extend(self.rules.iter().filter_map(|r| r.column.as_deref()));
+        all.extend(self.competing_risks.as_ref().map(|c| c.column.as_str()));
         let mut cols: Vec<&str> = Vec::new();
         for c in all {
             if !cols.contains(&c) {
@@ -135,6 +136,9 @@ impl StudySpec {
             .position(|r| r.column.as_deref() == Some(column))
         {
             return format!("include[{}].column", k + 1);
+        }
+        if self.competing_risks.as_ref().map(|c| c.column.as_str()) == Some(column) {
+            return "competing_risks.column".into();
         }
         "the specification".into()
     }
@@ -189,6 +193,59 @@ impl StudySpec {
         self.check_selection()?;
         self.check_validation()?;
         self.check_risk_groups()?;
+        self.check_competing_risks()?;
+        Ok(())
+    }
+
+    /// The competing-risks section: a column, labels for the competing event and for censoring,
+    /// none in both.
+    fn check_competing_risks(&self) -> Result<(), RegistryError> {
+        let p = self.path.as_str();
+        let Some(c) = &self.competing_risks else {
+            return Ok(());
+        };
+        if c.column.trim().is_empty() {
+            return Err(spec_err_hint(
+                p,
+                "competing_risks.column",
+                "the column is empty",
+                "name the export column that tells the competing event, e.g. \
+                 column = \"Vital status recode (study cutoff used)\"",
+            ));
+        }
+        if c.competing.is_empty() {
+            return Err(spec_err_hint(
+                p,
+                "competing_risks.competing",
+                "no label means the competing event",
+                "list the labels of the column that mean the competing event, e.g. competing = [\"Dead\"]",
+            ));
+        }
+        if c.censor.is_empty() {
+            return Err(spec_err_hint(
+                p,
+                "competing_risks.censor",
+                "no label means censoring",
+                "list the labels of the column that mean censoring, e.g. censor = [\"Alive\"]",
+            ));
+        }
+        check_unique(p, "competing_risks.competing", &c.competing)?;
+        check_unique(p, "competing_risks.censor", &c.censor)?;
+        if let Some(l) = c.competing.iter().find(|l| c.censor.contains(l)) {
+            return Err(spec_err(
+                p,
+                "competing_risks.censor",
+                format!("label '{l}' is listed in both competing and censor"),
+            ));
+        }
+        for (field, l) in [
+            ("competing_risks.event_label", &c.event_label),
+            ("competing_risks.competing_label", &c.competing_label),
+        ] {
+            if l.as_ref().is_some_and(|l| l.trim().is_empty()) {
+                return Err(spec_err(p, field, "the label is empty"));
+            }
+        }
         Ok(())
     }
 
@@ -289,6 +346,9 @@ impl StudySpec {
         }
         for c in &self.covariates {
             names.push((c.name.clone(), format!("covariates[{}].name", c.name)));
+        }
+        if let Some(c) = &self.competing_risks {
+            names.push((c.name.clone(), "competing_risks.name".into()));
         }
         for (k, (n, field)) in names.iter().enumerate() {
             if n.trim().is_empty() || n.trim() != n {

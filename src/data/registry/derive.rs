@@ -125,6 +125,27 @@ pub struct Attrition {
     pub final_n: Count,
     /// Events in the cohort.
     pub events: Count,
+    /// With `[competing_risks]`: the cohort's rows by cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causes: Option<CauseCounts>,
+}
+
+/// The cohort's rows by cause (with `[competing_risks]`): events of interest, competing events
+/// and censored rows; the three add up to the cohort.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CauseCounts {
+    pub events: Count,
+    pub competing: Count,
+    pub censored: Count,
+}
+
+/// The cause of every cohort row (with `[competing_risks]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CauseColumn {
+    /// The analysis file's column name.
+    pub name: String,
+    /// 0 censored, 1 the event of interest, 2 the competing event.
+    pub cause: Vec<u32>,
 }
 
 impl Attrition {
@@ -150,6 +171,8 @@ pub struct Cohort {
     pub time: Vec<f64>,
     pub event_name: String,
     pub status: Vec<bool>,
+    /// With `[competing_risks]`: each row's cause.
+    pub cause: Option<CauseColumn>,
     pub covariates: Vec<CohortVariable>,
     /// Per row, its split (when the specification has `[split]`).
     pub split: Option<Vec<Split>>,
@@ -376,6 +399,7 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
         .par_iter()
         .map(|&i| num(vars[1].slot(i as usize)) == 1.0)
         .collect();
+    let cause = competing_causes(spec, table, &kept, &status)?;
     let outs: Vec<OutCol> = vars[2..]
         .iter()
         .map(|v| match &v.kind {
@@ -517,6 +541,20 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
         }
     };
     debug_assert_eq!(final_n.all, remaining.all);
+    let causes = cause.as_ref().map(|c| {
+        let mut k = [[0usize; 2]; 3];
+        for (i, &x) in c.cause.iter().enumerate() {
+            let s = split
+                .as_ref()
+                .map_or(0, |sp| usize::from(sp[i] == Split::Validation));
+            k[x as usize][s] += 1;
+        }
+        CauseCounts {
+            events: to_count(k[1]),
+            competing: to_count(k[2]),
+            censored: to_count(k[0]),
+        }
+    });
 
     let covariates = spec
         .covariates
@@ -577,6 +615,7 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
         time,
         event_name: e.name.clone(),
         status,
+        cause,
         covariates,
         split,
         attrition: Attrition {
@@ -585,8 +624,83 @@ pub fn derive_cohort(spec: &StudySpec, table: &Table) -> Result<Cohort, Registry
             steps,
             final_n,
             events,
+            causes,
         },
     })
+}
+
+/// The cause of each kept row from `[competing_risks]`: 1 where `[outcome.event]` says event, 2
+/// where it says censored and the competing column holds a competing label, 0 where that column
+/// holds a censoring label. Any other label of a censored row is an error naming the row.
+fn competing_causes(
+    spec: &StudySpec,
+    table: &Table,
+    kept: &[u32],
+    status: &[bool],
+) -> Result<Option<CauseColumn>, RegistryError> {
+    let Some(cr) = &spec.competing_risks else {
+        return Ok(None);
+    };
+    let col = export_column(spec, table, &cr.column)?;
+    let class = |label: &str| -> Option<u32> {
+        if cr.competing.iter().any(|l| l == label) {
+            Some(2)
+        } else if cr.censor.iter().any(|l| l == label) {
+            Some(0)
+        } else {
+            None
+        }
+    };
+    // one decision per distinct label of the column
+    let by_code: Vec<Option<u32>> = col.labels.iter().map(|l| class(l)).collect();
+    let mut cause = Vec::with_capacity(kept.len());
+    for (&i, &ev) in kept.iter().zip(status) {
+        let i = i as usize;
+        if ev {
+            cause.push(1);
+            continue;
+        }
+        let c = if col.codes.is_empty() {
+            class(&row_label(col, i))
+        } else {
+            match col.codes[i] {
+                MISSING => class(""),
+                k => by_code[k as usize],
+            }
+        };
+        match c {
+            Some(c) => cause.push(c),
+            None => {
+                let value = row_label(col, i);
+                let mut expected: Vec<String> = cr
+                    .competing
+                    .iter()
+                    .map(|l| format!("'{l}' (competing event)"))
+                    .collect();
+                expected.extend(cr.censor.iter().map(|l| format!("'{l}' (censoring)")));
+                return Err(RegistryError::Label(LabelError {
+                    kind: LabelErrorKind::UnknownLabel,
+                    path: table.path.clone(),
+                    line: table.lines[i],
+                    column: col.name.clone(),
+                    value: value.clone(),
+                    used_by: "competing_risks (a row censored by outcome.event)".into(),
+                    expected,
+                    spec: spec.path.clone(),
+                    message: "a label the specification does not know".into(),
+                    hint: format!(
+                        "add '{value}' to competing_risks.competing or competing_risks.censor in {}, \
+                         or correct the export",
+                        spec.path
+                    ),
+                }));
+            }
+        }
+    }
+    Ok(Some(CauseColumn {
+        name: cr.name.clone(),
+        cause,
+    }))
 }
 
 /// Per row, its split: as [`crate::model::validation::split_labels`] (the same shuffles, so the same
@@ -711,6 +825,10 @@ impl Cohort {
             time: rows.iter().map(|&i| self.time[i]).collect(),
             event_name: self.event_name.clone(),
             status: rows.iter().map(|&i| self.status[i]).collect(),
+            cause: self.cause.as_ref().map(|c| CauseColumn {
+                name: c.name.clone(),
+                cause: rows.iter().map(|&i| c.cause[i]).collect(),
+            }),
             covariates: self
                 .covariates
                 .iter()
@@ -727,7 +845,8 @@ impl Cohort {
         }
     }
 
-    /// Column names of the analysis file: id, time, event, covariates, split.
+    /// Column names of the analysis file: id, time, event, cause (with `[competing_risks]`),
+    /// covariates, split.
     pub fn header(&self) -> Vec<String> {
         let mut h = Vec::new();
         if let Some((name, _)) = &self.id {
@@ -735,6 +854,9 @@ impl Cohort {
         }
         h.push(self.time_name.clone());
         h.push(self.event_name.clone());
+        if let Some(c) = &self.cause {
+            h.push(c.name.clone());
+        }
         h.extend(self.covariates.iter().map(|c| c.name.clone()));
         if self.split.is_some() {
             h.push("split".into());
@@ -780,6 +902,10 @@ impl Cohort {
                     push_number(&mut buf, self.time[i]);
                     buf.push(b',');
                     buf.push(if self.status[i] { b'1' } else { b'0' });
+                    if let Some(c) = &self.cause {
+                        buf.push(b',');
+                        buf.push(b'0' + c.cause[i] as u8);
+                    }
                     for (c, q) in self.covariates.iter().zip(&cov_levels) {
                         buf.push(b',');
                         push_value(&mut buf, &c.values, q, i);
@@ -850,6 +976,12 @@ impl Cohort {
                 .map(|&e| f64::from(u8::from(e)))
                 .collect(),
         ));
+        if let Some(c) = &self.cause {
+            columns.push(dense(
+                &c.name,
+                c.cause.iter().map(|&x| f64::from(x)).collect(),
+            ));
+        }
         for c in &self.covariates {
             columns.push(values_col(&c.name, &c.values));
         }

@@ -35,6 +35,10 @@ pub struct StudySpec {
     /// `[risk_groups]`: risk-group rule (default: none).
     #[serde(default)]
     pub risk_groups: Option<RiskGroupSpec>,
+    /// `[competing_risks]`: a competing event among the rows `[outcome.event]` censors; turns on
+    /// the competing-risks section of the study (default: none).
+    #[serde(default)]
+    pub competing_risks: Option<CompetingRisksSpec>,
     /// The file the specification was read from, for messages (not part of the file).
     #[serde(skip)]
     pub path: String,
@@ -506,5 +510,49 @@ impl RiskGroupSpec {
             RiskMethod::Quantiles => self.n.unwrap_or(3),
             RiskMethod::Cutoffs => self.cutoffs.as_ref().map_or(0, |c| c.len() + 1),
         }
+    }
+}
+
+/// `[competing_risks]`: which of the rows censored by `[outcome.event]` had a competing event. A
+/// row is of the event of interest where `[outcome.event]` says event; of the competing event
+/// where it says censored and `column` holds a label of `competing`; censored where `column` holds
+/// a label of `censor`. A row that `[outcome.event]` excludes (unknown cause of death) stays out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompetingRisksSpec {
+    /// Export column telling the competing event apart, e.g. SEER's
+    /// `"Vital status recode (study cutoff used)"` (required).
+    pub column: String,
+    /// Labels of `column` meaning the competing event, e.g. `["Dead"]` (required, at least one).
+    pub competing: Vec<String>,
+    /// Labels of `column` meaning censoring, e.g. `["Alive"]` (required, at least one).
+    pub censor: Vec<String>,
+    /// Name of the cause column of the analysis file: 0 censored, 1 the event of interest, 2 the
+    /// competing event (default `"cause"`).
+    #[serde(default = "default_cause_name")]
+    pub name: String,
+    /// Name of the event of interest in the report (default `"Event of interest"`).
+    #[serde(default)]
+    pub event_label: Option<String>,
+    /// Name of the competing event in the report (default `"Competing event"`).
+    #[serde(default)]
+    pub competing_label: Option<String>,
+}
+
+pub(super) fn default_cause_name() -> String {
+    "cause".into()
+}
+
+impl CompetingRisksSpec {
+    /// The report's names of cause 1 and cause 2.
+    pub fn cause_labels(&self) -> [String; 2] {
+        [
+            self.event_label
+                .clone()
+                .unwrap_or_else(|| "Event of interest".into()),
+            self.competing_label
+                .clone()
+                .unwrap_or_else(|| "Competing event".into()),
+        ]
     }
 }
