@@ -24,6 +24,11 @@
 //! over the survival range on the lp axis, placed exactly by inverting S (rms inverts numerically
 //! on a 1000-point grid). The median-survival axis places tick m where the predicted median falls
 //! to m: lp = log(log 2 / H0(m)).
+//!
+//! A Fine-Gray model (`cmprsk::crr`) gets the same points scale on its subdistribution linear
+//! predictor ([`Nomogram::from_fine_gray`]); its outcome axes are the predicted cumulative
+//! incidence of the event of interest at each horizon, F(t) = 1 - exp(-Λ0(t) exp(x'β)) with crr's
+//! baseline Λ0, as `QHScrnomo::nomogram.crr` draws them.
 
 use crate::model::file::{CovariateSummary, ModelFile};
 use crate::model::spec::format_number;

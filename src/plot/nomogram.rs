@@ -1,6 +1,7 @@
 //! The nomogram figure, laid out as `rms`'s `plot.nomogram`: a points axis on top, one axis per
 //! covariate on the same scale, then the total-points axis and the axes read from it (linear
-//! predictor, predicted survival at each horizon, median survival), on the total-points scale.
+//! predictor, predicted survival at each horizon, median survival; for a Fine-Gray nomogram the
+//! predicted cumulative incidence at each horizon), on the total-points scale.
 
 use super::{Figure, PlotError, Scale, LIGHT_GREY, TICK_PT};
 use crate::model::nomogram::Nomogram;
@@ -120,6 +121,35 @@ impl<'a> NomogramFigure<'a> {
                     .iter()
                     .filter(|t| t.total_points >= -1e-9 && t.total_points <= total_max + 1e-9)
                     .map(|t| (on_total(t.total_points), super::tick_label(t.survival)))
+                    .collect(),
+                scale: Which::Total,
+            });
+        }
+        for h in &nom.incidence {
+            let given = self.horizon_labels.iter().find(|(t, _)| *t == h.time);
+            let name = given.map_or_else(
+                || crate::report::format::horizon_label(h.time, self.nomogram.time_unit.as_deref()),
+                |(_, l)| l.clone(),
+            );
+            let title = if self.nomogram.time_unit.is_some() || given.is_some() {
+                format!(
+                    "{} cumulative incidence",
+                    crate::report::format::horizon_adjective(&name)
+                )
+            } else {
+                format!(
+                    "{}-{} cumulative incidence",
+                    super::tick_label(h.time),
+                    singular(&unit)
+                )
+            };
+            rows.push(Row {
+                title,
+                ticks: h
+                    .axis
+                    .iter()
+                    .filter(|t| t.total_points >= -1e-9 && t.total_points <= total_max + 1e-9)
+                    .map(|t| (on_total(t.total_points), super::tick_label(t.incidence)))
                     .collect(),
                 scale: Which::Total,
             });

@@ -49,6 +49,8 @@ mod tripod;
 use diagnostics::ph_section;
 mod risk_groups;
 use risk_groups::risk_group_section;
+mod competing;
+use competing::competing_section;
 
 /// Why the study could not be run.
 #[derive(Debug, Error)]
@@ -265,6 +267,7 @@ pub fn run(
     discrimination_section(&r, &mut o, &sets);
     calibration_section(&r, &mut o, &fitted.model, &sets)?;
     let groups = risk_group_section(&r, &mut o, &nom, &mut sets)?;
+    competing_section(&r, &mut o, &fitted)?;
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
     files_section(&mut o);
     tripod::tripod_section(&r, &mut o);
