@@ -64,6 +64,9 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
         &figures_of(blocks, "development_calibration"),
         &figures_of(blocks, "validation_calibration"),
     ]);
+    let competing = r.spec.competing_risks.is_some();
+    let fg_table = t("Multivariable Cox and Fine–Gray");
+    let cr_nomogram = figures_of(blocks, "competing_nomogram");
     let split = if r.has_split {
         "Section 1 (random development/validation split)"
     } else {
@@ -93,7 +96,12 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
             ),
             "8a" => (
                 Partly,
-                "Section 1 (outcome definition and horizons)".into(),
+                if competing {
+                    "Section 1 (outcome definition and horizons); Section 8 (the competing event)"
+                        .into()
+                } else {
+                    "Section 1 (outcome definition and horizons)".into()
+                },
                 "how and when the outcome was assessed, and why it was chosen".into(),
             ),
             "9a" => (
@@ -124,7 +132,15 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
             ),
             "12c" => (
                 Filled,
-                "Section 3 (Cox model, Efron ties, selection); Section 5 (bootstrap)".into(),
+                if competing {
+                    join(&[
+                        "Section 3 (Cox model, Efron ties, selection); Section 5 (bootstrap); \
+                         Section 8 (Fine–Gray model of the competing risk)",
+                        &fg_table,
+                    ])
+                } else {
+                    "Section 3 (Cox model, Efron ties, selection); Section 5 (bootstrap)".into()
+                },
                 String::new(),
             ),
             "12e" => (
@@ -181,7 +197,15 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
             ),
             "22" => (
                 Filled,
-                join(&[&model_table, &points, &nomogram, "model.json", "calculator.html"]),
+                join(&[
+                    &model_table,
+                    &points,
+                    &nomogram,
+                    &fg_table,
+                    &cr_nomogram,
+                    "model.json",
+                    "calculator.html",
+                ]),
                 String::new(),
             ),
             "23a" => (

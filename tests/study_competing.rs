@@ -1,0 +1,275 @@
+//! `prognosis study` on the flagship specification, which has `[competing_risks]`: the
+//! competing-risks section, its files and figures, and its numbers recomputed here with the library
+//! from the study's own analysis file (Gray's tests, the cumulative incidence at the horizons, the
+//! Fine-Gray coefficients) and the attrition counted per cause.
+
+use prognosis::stats::competing::{
+    crr, cuminc, gray_test, CompetingSurv, CrrOptions, CumincOptions,
+};
+use prognosis::stats::cox::Design;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A CSV file as its header and rows of text.
+fn csv_rows(dir: &Path, name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = read(dir, name);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (h, rows)
+}
+
+fn num(s: &str) -> f64 {
+    s.parse()
+        .unwrap_or_else(|_| panic!("'{s}' is not a number"))
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+const FACTORS: [&str; 7] = ["age", "brain", "liver", "lung", "pr", "surgery", "chemo"];
+
+/// The analysis file's columns by name.
+struct Analysis {
+    col: HashMap<String, Vec<String>>,
+    n: usize,
+}
+
+impl Analysis {
+    fn numbers(&self, name: &str) -> Vec<f64> {
+        self.col[name].iter().map(|s| num(s)).collect()
+    }
+}
+
+#[test]
+fn competing_risks_section_equals_the_library_on_the_analysis_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
+        .args(["study", "--spec", "models/her2_bone_mets.toml", "--out-dir"])
+        .arg(dir.path())
+        .args(["--bootstrap", "0"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = dir.path();
+    // the section, its files and figures in every format
+    let md = read(d, "report.md");
+    let html = read(d, "report.html");
+    for text in [&md, &html] {
+        assert!(text.contains("8. Competing risks"));
+        assert!(text.contains("Multivariable Cox and Fine–Gray regression in the development set"));
+        assert!(text.contains("Cumulative incidence of each cause in the study cohort"));
+    }
+    for stem in [
+        "cuminc_overall",
+        "cuminc_brain",
+        "cuminc_age",
+        "competing_nomogram",
+    ] {
+        for ext in ["svg", "png", "pdf"] {
+            assert!(d.join(format!("{stem}.{ext}")).exists(), "{stem}.{ext}");
+        }
+        assert!(
+            md.contains(&format!("({stem}.svg)")),
+            "{stem} not in report.md"
+        );
+    }
+    let nomogram = read(d, "competing_nomogram.svg");
+    for axis in [
+        "1-year cumulative incidence",
+        "3-year cumulative incidence",
+        "5-year cumulative incidence",
+    ] {
+        assert!(nomogram.contains(axis), "{axis}");
+    }
+    assert!(!nomogram.contains("survival"));
+    // the report.docx holds the section's tables (every html table is a Word table: tests/study.rs)
+    {
+        use std::io::Read;
+        let mut zip =
+            zip::ZipArchive::new(std::fs::File::open(d.join("report.docx")).unwrap()).unwrap();
+        let mut xml = String::new();
+        zip.by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        assert!(xml.contains("Fine–Gray SHR (95% CI)"));
+    }
+
+    // the analysis file: the cohort with its cause and split
+    let (h, rows) = csv_rows(d, "analysis.csv");
+    let mut col: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &rows {
+        for (name, v) in h.iter().zip(r) {
+            col.entry(name.clone()).or_default().push(v.clone());
+        }
+    }
+    let a = Analysis { col, n: rows.len() };
+    let time = a.numbers("time");
+    let cause: Vec<u32> = a.numbers("cause").iter().map(|&c| c as u32).collect();
+    let status = a.numbers("status");
+    for i in 0..a.n {
+        assert_eq!(status[i] == 1.0, cause[i] == 1, "row {i}");
+    }
+    let split = &a.col["split"];
+
+    // attrition: the three causes add up to the cohort, overall and per set
+    let (ah, arows) = csv_rows(d, "attrition.csv");
+    assert_eq!(
+        ah,
+        ["step", "excluded", "remaining", "development", "validation"]
+    );
+    let last3 = &arows[arows.len() - 3..];
+    assert_eq!(last3[0][0], "Study cohort: Death from breast cancer");
+    assert_eq!(last3[1][0], "Study cohort: Death from other causes");
+    assert_eq!(last3[2][0], "Study cohort: censored");
+    for (row, c) in last3.iter().zip([1u32, 2, 0]) {
+        for (k, set) in [(2, None), (3, Some("development")), (4, Some("validation"))] {
+            let want = (0..a.n)
+                .filter(|&i| cause[i] == c && set.is_none_or(|s| split[i] == s))
+                .count();
+            assert_eq!(num(&row[k]), want as f64, "{} {set:?}", row[0]);
+        }
+    }
+    let cohort_n = num(&arows[arows.len() - 4][2]);
+    let total: f64 = last3.iter().map(|r| num(&r[2])).sum();
+    assert_eq!(total, cohort_n);
+    assert_eq!(cohort_n as usize, a.n);
+    assert!(num(&last3[1][2]) > 0.0);
+
+    // Gray's test of each factor, recomputed on the whole cohort
+    let surv = CompetingSurv::with_causes(time.clone(), cause.clone(), 2).unwrap();
+    let (gh, grows) = csv_rows(d, "gray_tests.csv");
+    assert_eq!(gh, ["factor", "cause", "chi-square", "df", "p"]);
+    assert_eq!(grows.len(), 2 * FACTORS.len());
+    for (k, f) in FACTORS.iter().enumerate() {
+        let x = a.numbers(f);
+        let groups: Vec<usize> = if *f == "age" {
+            // a continuous factor is split at its median
+            let mut s = x.clone();
+            s.sort_by(f64::total_cmp);
+            let m = if s.len() % 2 == 1 {
+                s[s.len() / 2]
+            } else {
+                0.5 * (s[s.len() / 2 - 1] + s[s.len() / 2])
+            };
+            x.iter().map(|&v| usize::from(v > m)).collect()
+        } else {
+            x.iter().map(|&v| v as usize).collect()
+        };
+        let tests = gray_test(&surv, &groups, None, 0.0).unwrap();
+        for (t, row) in tests.iter().zip(&grows[2 * k..2 * k + 2]) {
+            assert!(
+                close(num(&row[2]), t.statistic.unwrap(), 1e-12),
+                "{f}: {row:?}"
+            );
+            assert!(close(num(&row[4]), t.p_value.unwrap(), 1e-12), "{f}");
+            assert_eq!(row[3], t.df.to_string());
+        }
+    }
+
+    // the cumulative incidence at the horizons, overall
+    let curves = cuminc(&surv, None, &CumincOptions::default()).unwrap();
+    let (ch, crows) = csv_rows(d, "cuminc_horizons.csv");
+    assert_eq!(ch[0], "factor");
+    let overall: Vec<&Vec<String>> = crows.iter().filter(|r| r[0] == "All").collect();
+    assert_eq!(overall.len(), 6);
+    for (row, (c, t)) in overall.iter().zip(
+        [1u32, 2]
+            .iter()
+            .flat_map(|&c| [12.0, 36.0, 60.0].map(|t| (c, t))),
+    ) {
+        let p = curves[c as usize - 1].at(t).unwrap();
+        assert_eq!(num(&row[3]), t);
+        assert!(close(num(&row[5]), p.estimate, 1e-12), "{row:?}");
+        assert!(close(num(&row[7]), p.lower, 1e-12), "{row:?}");
+        assert!(close(num(&row[8]), p.upper, 1e-12), "{row:?}");
+    }
+
+    // the Fine-Gray model on the development rows
+    let dev: Vec<usize> = (0..a.n).filter(|&i| split[i] == "development").collect();
+    let columns: Vec<Vec<f64>> = FACTORS.iter().map(|f| a.numbers(f)).collect();
+    let mut x = Vec::with_capacity(dev.len() * FACTORS.len());
+    for &i in &dev {
+        x.extend(columns.iter().map(|c| c[i]));
+    }
+    let design = Design::new(
+        x,
+        dev.len(),
+        FACTORS.iter().map(|s| s.to_string()).collect(),
+    )
+    .unwrap();
+    let dsurv = CompetingSurv::with_causes(
+        dev.iter().map(|&i| time[i]).collect(),
+        dev.iter().map(|&i| cause[i]).collect(),
+        2,
+    )
+    .unwrap();
+    let fit = crr(&dsurv, &design, &CrrOptions::default()).unwrap();
+    let (fh, frows) = csv_rows(d, "fine_gray.csv");
+    assert_eq!(
+        fh,
+        [
+            "factor",
+            "term",
+            "coef",
+            "se",
+            "shr",
+            "shr_lower",
+            "shr_upper",
+            "z",
+            "p"
+        ]
+    );
+    assert_eq!(frows.len(), FACTORS.len());
+    for (row, c) in frows.iter().zip(fit.coefficients()) {
+        assert_eq!(row[1], c.name);
+        for (k, v) in [
+            (2, c.coef),
+            (3, c.se),
+            (4, c.shr),
+            (5, c.lower),
+            (6, c.upper),
+            (8, c.p),
+        ] {
+            assert!(
+                close(num(&row[k]), v, 1e-12),
+                "{}: {} against {v}",
+                c.name,
+                row[k]
+            );
+        }
+    }
+    // the baseline file is crr's
+    let (_, brows) = csv_rows(d, "fine_gray_baseline.csv");
+    assert_eq!(brows.len(), fit.event_times.len());
+    for (row, (t, j)) in brows
+        .iter()
+        .zip(fit.event_times.iter().zip(&fit.baseline_jumps))
+    {
+        assert_eq!(num(&row[0]), *t);
+        assert!(close(num(&row[1]), *j, 1e-12));
+    }
+    // the formatted table shows both models' ratios
+    let (_, trows) = csv_rows(d, "competing_regression.csv");
+    assert_eq!(trows.len(), FACTORS.len());
+    assert_eq!(trows[0][0], "Age at diagnosis (years)");
+}
