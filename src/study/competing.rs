@@ -1,10 +1,11 @@
-//! 8. Competing risks (with `[competing_risks]`): cumulative incidence of both causes in the study
-//! cohort, overall and by each factor with Gray's test; the cumulative incidence at the horizons;
-//! the Fine-Gray model of the event of interest on the development set beside the Cox model; and
-//! its nomogram of the cumulative incidence.
+//! Section 8 of the report, competing risks (with `[competing_risks]`): cumulative incidence of
+//! both causes in the study cohort, overall and by each factor with Gray's test; the cumulative
+//! incidence at the horizons; the Fine-Gray model of the event of interest on the development set
+//! beside the Cox model; and its nomogram of the cumulative incidence.
 
 use super::*;
 use crate::data::registry::{CohortVariable, CovariateDef, Values};
+use crate::plot::curves::{StepCurve, SurvivalFigure};
 use crate::stats::competing::{
     crr, cuminc, gray_test, CifCurve, CompetingSurv, CrrOptions, CumincOptions, FineGray,
 };
@@ -76,8 +77,6 @@ fn group_steps(curves: &[CifCurve], groups: &[String], causes: &[String; 2]) -> 
     }
     steps
 }
-
-use crate::plot::curves::{StepCurve, SurvivalFigure};
 
 /// 8. Competing risks; nothing when the specification has no `[competing_risks]`.
 pub(super) fn competing_section(r: &Run, o: &mut Out, f: &Fitted) -> Result<(), StudyError> {
