@@ -686,3 +686,69 @@ fn summary_name(s: &CovariateSummary) -> &str {
         CovariateSummary::Numeric { name, .. } | CovariateSummary::Categorical { name, .. } => name,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::competing::{crr, CompetingSurv, CrrOptions};
+    use crate::stats::cox::Design;
+
+    /// A Fine-Gray fit of one 0/1 covariate on 12 subjects, with its summary.
+    fn small_fit() -> (FineGray, Vec<CovariateSpec>, Vec<CovariateSummary>) {
+        let x = [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+        let time = vec![
+            2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0,
+        ];
+        let cause = vec![1, 1, 2, 1, 0, 1, 2, 0, 1, 1, 0, 2];
+        let surv = CompetingSurv::new(time, cause).unwrap();
+        let design = Design::new(x.to_vec(), 12, vec!["x".into()]).unwrap();
+        let fit = crr(&surv, &design, &CrrOptions::default()).unwrap();
+        let spec = vec![CovariateSpec {
+            name: "x".into(),
+            kind: CovariateKind::Numeric,
+        }];
+        let summary = vec![CovariateSummary::Numeric {
+            name: "x".into(),
+            n: 12,
+            min: 0.0,
+            max: 1.0,
+            mean: 0.5,
+            sd: 0.52,
+            n_distinct: 2,
+            values: Some(vec![0.0, 1.0]),
+            quantiles: Vec::new(),
+        }];
+        (fit, spec, summary)
+    }
+
+    #[test]
+    fn fine_gray_nomogram_axes_and_errors() {
+        let (fit, spec, summary) = small_fit();
+        let opts = |times: Vec<f64>| NomogramOptions {
+            times,
+            ..Default::default()
+        };
+        // one covariate: its effect is the whole 100 points, and the lp centre is its mean effect
+        let nom =
+            Nomogram::from_fine_gray(&fit, &spec, &summary, None, &opts(vec![1.0, 9.0])).unwrap();
+        let b = fit.coef[0];
+        assert!((nom.scale - 100.0 / b.abs()).abs() < 1e-9);
+        assert!((nom.coxph_shift - 0.5 * b).abs() < 1e-12);
+        // no event before time 1: an empty axis, kept so that axes match the horizons
+        assert_eq!(nom.incidence.len(), 2);
+        assert!(nom.incidence[0].axis.is_empty());
+        assert!(nom.horizons.is_empty() && nom.median.is_empty());
+        assert!(matches!(
+            Nomogram::from_fine_gray(&fit, &spec, &summary, None, &opts(vec![-1.0])),
+            Err(NomogramError::BadHorizon(_))
+        ));
+        let other = vec![CovariateSpec {
+            name: "y".into(),
+            kind: CovariateKind::Numeric,
+        }];
+        assert!(matches!(
+            Nomogram::from_fine_gray(&fit, &other, &summary, None, &opts(vec![])).unwrap_err(),
+            NomogramError::MissingSummary(_)
+        ));
+    }
+}
