@@ -6,7 +6,7 @@ use crate::data::mapping::{ColumnMap, LevelMap};
 use crate::model::file::ModelFile;
 use crate::model::spec::ModelSpec;
 use crate::plot;
-use crate::report::output::{check_paths, write_all};
+use crate::report::output::{check_paths, write_all_unless};
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -110,8 +110,14 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
 }
 
 /// Writes a command's output files whole or not at all, none of them over one of its inputs.
+/// Ctrl-C while writing stops before the files are put in place: nothing is written.
 pub fn write_outputs(inputs: &[&Path], files: Vec<(PathBuf, Vec<u8>)>) -> Result<()> {
-    Ok(write_all(inputs, &files)?)
+    let _watch = super::interrupt::Watch::start();
+    Ok(write_all_unless(
+        inputs,
+        &files,
+        &super::interrupt::interrupted,
+    )?)
 }
 
 pub fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>> {

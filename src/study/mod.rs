@@ -33,6 +33,7 @@ use crate::report::format::{
 };
 use crate::report::table1;
 use crate::report::text::{attrition_text, risk_group_labels};
+use crate::stats::control::Control;
 use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -71,6 +72,8 @@ pub enum StudyError {
     Plot(#[from] plot::PlotError),
     #[error("{0}")]
     Study(String),
+    #[error("{0}")]
+    Interrupted(#[from] crate::stats::control::Interrupted),
 }
 
 /// Options of a run (the specification holds the rest).
@@ -212,9 +215,16 @@ struct Run<'a> {
     seed: u64,
     groups: usize,
     has_split: bool,
+    /// Progress of the bootstrap and the request to stop, looked at between steps.
+    control: Control<'a>,
 }
 
 impl Run<'_> {
+    /// `Err` when the run has been asked to stop: between two steps, `done` of them done.
+    fn checkpoint(&self, done: u64) -> Result<(), StudyError> {
+        Ok(self.control.check("study steps", done, STEPS)?)
+    }
+
     /// The name of horizon `t`: the specification's label, or one derived from the time unit.
     fn horizon_label(&self, t: f64) -> String {
         self.times
@@ -253,22 +263,47 @@ pub fn run(
     export: &Path,
     opts: &StudyOptions,
 ) -> Result<StudyOutput, StudyError> {
-    let r = prepare_run(spec, export, opts)?;
+    run_with(spec, export, opts, &Control::default())
+}
+
+/// The steps of [`run_with`] between which it looks at its control.
+const STEPS: u64 = 8;
+
+/// [`run`], telling `control` of the bootstrap's progress and stopping between steps and between
+/// resamples when it is cancelled ([`StudyError::Interrupted`], or a validation error that says
+/// so). The outputs do not depend on `control`.
+pub fn run_with(
+    spec: &StudySpec,
+    export: &Path,
+    opts: &StudyOptions,
+    control: &Control<'_>,
+) -> Result<StudyOutput, StudyError> {
+    let mut r = prepare_run(spec, export, opts)?;
+    r.control = *control;
+    r.checkpoint(1)?;
     let mut o = report_header(&r, opts);
     cohort_section(&r, &mut o);
     table1_section(&r, &mut o)?;
+    r.checkpoint(2)?;
     let fitted = fit_model(&r)?;
     cox_section(&r, &mut o, &fitted);
+    r.checkpoint(3)?;
     ph_section(&r, &mut o, &fitted)?;
+    r.checkpoint(4)?;
     let nom = nomogram_section(&r, &mut o, &fitted.model)?;
+    r.checkpoint(5)?;
     let mut sets = evaluate_sets(&r, &fitted, &nom)?;
     discrimination_section(&r, &mut o, &sets);
+    r.checkpoint(6)?;
     calibration_section(&r, &mut o, &fitted.model, &sets)?;
     let groups = risk_group_section(&r, &mut o, &nom, &mut sets)?;
+    r.checkpoint(7)?;
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
     files_section(&mut o);
     tripod::tripod_section(&r, &mut o);
-    finish(&r, o)
+    let out = finish(&r, o)?;
+    r.checkpoint(STEPS)?;
+    Ok(out)
 }
 
 /// Reads the export, derives the cohort and settles the horizons, bootstrap, seed and groups.
@@ -320,6 +355,7 @@ fn prepare_run<'a>(
             .unwrap_or_else(|| vspec.map_or(0, |v| v.bootstrap)),
         seed: vspec.map_or(2021, |v| v.seed),
         groups: vspec.map_or(5, |v| v.groups),
+        control: Control::default(),
     })
 }
 
@@ -970,7 +1006,9 @@ fn evaluate_sets(r: &Run, f: &Fitted, nom: &Nomogram) -> Result<Vec<SetData>, St
         };
         let mut rep = validation::evaluate(&model.fit, eval, &val_opts)?;
         if bootstrap > 0 {
-            rep.bootstrap = Some(validation::bootstrap(eval, fit_opts, &val_opts)?);
+            rep.bootstrap = Some(validation::bootstrap_with(
+                eval, fit_opts, &val_opts, &r.control,
+            )?);
         }
         sets.push(SetData {
             name: "development",
