@@ -12,6 +12,26 @@ use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// How a command prints p-values for people (`--p-style`); its JSON and CSV keep full precision.
+#[derive(Args)]
+pub struct PStyleArgs {
+    /// How p-values are printed: journal (<0.001, 3 decimals below 0.01, else 2), three_decimals
+    /// (<0.001, else 3 decimals) or four_decimals (<0.0001, else 4); JSON and CSV keep full
+    /// precision
+    #[arg(long = "p-style", value_name = "STYLE", default_value = "journal",
+          value_parser = crate::report::format::PStyle::NAMES)]
+    p_style: String,
+}
+
+impl PStyleArgs {
+    /// Makes the chosen style the one of the command's text while the guard lives.
+    pub fn enter(&self) -> crate::report::format::PStyleGuard {
+        crate::report::format::PStyle::named(&self.p_style)
+            .unwrap_or_default()
+            .enter()
+    }
+}
+
 #[derive(Args)]
 pub struct ReadArgs {
     /// A value that means "missing" (repeatable); empty fields and NA always do
