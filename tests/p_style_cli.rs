@@ -183,3 +183,68 @@ p_values = "{style}"
         assert_eq!(read(0, f), read(1, f), "{f}");
     }
 }
+
+#[test]
+fn every_command_that_prints_p_values_takes_the_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = data();
+    let model = root()
+        .join("models/bone_mets_cox.json")
+        .display()
+        .to_string();
+    run_in(
+        dir.path(),
+        &[
+            "simulate",
+            "--rows",
+            "3000",
+            "--format",
+            "competing",
+            "--out",
+            "cr.csv",
+        ],
+    );
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["ph-test", "--model", &model, &d],
+        vec!["risk-groups", "--model", &model, &d],
+        vec![
+            "cuminc", "cr.csv", "--time", "time", "--event", "cause", "--times", "12,36", "--by",
+            "brain",
+        ],
+        vec![
+            "fit",
+            "cr.csv",
+            "--time",
+            "time",
+            "--event",
+            "cause",
+            "--covariates",
+            "age,brain,liver",
+            "--model",
+            "fine-gray",
+            "--cause",
+            "1",
+        ],
+    ];
+    for args in commands {
+        let with = |style: &str| {
+            let mut a = args.clone();
+            a.extend(["--p-style", style]);
+            run_in(dir.path(), &a)
+        };
+        let (journal, four) = (with("journal"), with("four_decimals"));
+        assert_eq!(journal, run_in(dir.path(), &args), "{args:?}");
+        assert_ne!(journal, four, "{args:?}: the style changes no p-value");
+        // a p-value with 4 decimals, or below 0.0001, that the journal style does not print
+        let four_dec = |t: &str| {
+            t.split(|c: char| c.is_whitespace() || c == ',' || c == ')' || c == '(')
+                .any(|w| {
+                    let w = w.trim_start_matches(['<', '>']);
+                    w.split_once('.').is_some_and(|(i, d)| {
+                        i == "0" && d.len() == 4 && d.chars().all(|c| c.is_ascii_digit())
+                    })
+                })
+        };
+        assert!(four_dec(&four), "{args:?}: {four}");
+    }
+}

@@ -646,6 +646,18 @@ fn check_follow_up(dir: &Path, unit: &str) {
         let want = format!("{} ({}–{})", fmt(q.median), fmt(q.q25), fmt(q.q75));
         assert_eq!(&row[2 + k], want, "{key}");
     }
+    // the calculator shows each set's follow-up
+    let calc = read(dir, "calculator.html");
+    for key in ["development", "validation"] {
+        let q = quartiles(key);
+        let want = format!(
+            "median follow-up {} {unit} (IQR {}–{}, reverse Kaplan–Meier)",
+            fmt(q.median),
+            fmt(q.q25),
+            fmt(q.q75)
+        );
+        assert!(calc.contains(&want), "calculator lacks '{want}'");
+    }
     let m: Value = serde_json::from_str(&read(dir, "model.json")).unwrap();
     for v in m["card"]["validation"].as_array().unwrap() {
         let q = quartiles(v["set"].as_str().unwrap());
