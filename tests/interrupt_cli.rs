@@ -90,7 +90,7 @@ fn ctrl_c_stops_the_validation_bootstrap_and_writes_nothing() {
             "--out-dir",
             "out",
         ],
-        Duration::from_millis(1500),
+        Duration::from_millis(3000),
     );
     assert_eq!(code, Some(130), "{stderr}");
     assert!(
@@ -135,7 +135,7 @@ fn ctrl_c_stops_simulate_and_leaves_no_file_or_temporary() {
         &[
             "simulate", "--rows", "10000000", "--format", "seer", "--out", "s.csv",
         ],
-        Duration::from_millis(300),
+        Duration::from_millis(800),
     );
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
