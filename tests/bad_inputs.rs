@@ -144,6 +144,17 @@ fn raw(name: &'static str, bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     vec![(name, bytes.to_vec())]
 }
 
+/// `study` of `bad.toml` into `out`, figures as SVG.
+const STUDY: [&str; 7] = [
+    "study",
+    "--spec",
+    "bad.toml",
+    "--out-dir",
+    "out",
+    "--formats",
+    "svg",
+];
+
 /// `fit` of `bad.csv` on time, status and the covariates `covs`.
 const FIT: [&str; 6] = ["fit", "bad.csv", "--time", "time", "--event", "status"];
 
@@ -1013,6 +1024,146 @@ fn cases() -> Vec<Case> {
                 "svg",
             ],
             Fails(&["bad.toml", "split.fraction", "0 patients"]),
+        ),
+        case(
+            "study: a split that leaves 3 patients",
+            {
+                let mut f = spec_with(
+                    "[validation]",
+                    "[split]\nfraction = 0.05\nseed = 1\n[validation]",
+                );
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&[
+                "bad.toml",
+                "split.fraction",
+                "3 patients",
+                "development set",
+            ]),
+        ),
+        case(
+            "study: a validation set smaller than the calibration groups",
+            {
+                let mut f = spec_with(
+                    "[validation]",
+                    "[split]\nfraction = 0.95\nseed = 1\n[validation]",
+                );
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&[
+                "bad.toml",
+                "split.fraction",
+                "validation set",
+                "validation.groups",
+            ]),
+        ),
+        case(
+            "study: a development set with a level without events",
+            {
+                let mut f = spec_with(
+                    "[validation]",
+                    "[split]\nfraction = 0.1\nseed = 1\n[validation]",
+                );
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&[
+                "bad.toml",
+                "split.fraction = 0.1",
+                "development set (6 patients",
+            ]),
+        ),
+        case(
+            "study: a horizon before the first follow-up",
+            {
+                let mut f = spec_with("horizons = [12, 24]", "horizons = [0.5, 12]");
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&[
+                "bad.toml",
+                "validation.horizons",
+                "0.5",
+                "before the first follow-up",
+            ]),
+        ),
+        case(
+            "study: a horizon beyond the follow-up of the validation set",
+            {
+                let mut f = spec_with("horizons = [12, 24]", "horizons = [12, 95]");
+                let text = String::from_utf8(f[0].1.clone()).unwrap().replace(
+                    "[risk_groups]",
+                    "[split]\nfraction = 0.7\nseed = 1\n[risk_groups]",
+                );
+                f[0].1 = text.into_bytes();
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&["bad.toml", "validation.horizons", "95", "split.fraction"]),
+        ),
+        case(
+            "study: a validation row with a level the development set lacks",
+            {
+                let mut f = spec_with(
+                    "[validation]",
+                    "[split]\nfraction = 0.7\nseed = 4\n[validation]",
+                );
+                // one patient of level c (row 42, file line 43): in the validation set
+                let rare: String = good
+                    .lines()
+                    .enumerate()
+                    .map(|(k, l)| {
+                        let mut f: Vec<String> = l.split(',').map(String::from).collect();
+                        if k > 0 {
+                            f[3] = if k == 42 {
+                                "c"
+                            } else if f[3] == "c" {
+                                "a"
+                            } else {
+                                &f[3]
+                            }
+                            .to_string();
+                        }
+                        f.join(",") + "\n"
+                    })
+                    .collect();
+                f.push(("good.csv", rare.into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&["bad.toml", "split.seed", "good.csv line 43", "'grp'"]),
+        ),
+        case(
+            "study: an unknown p-value style",
+            {
+                let mut f = spec_with("[validation]", "[report]\np_values = \"apa\"\n[validation]");
+                f.push(("good.csv", good.clone().into_bytes()));
+                f
+            },
+            &STUDY,
+            Fails(&["bad.toml", "apa", "three_decimals"]),
+        ),
+        case(
+            "km: an unknown --p-style",
+            data(&good),
+            &[
+                "km",
+                "bad.csv",
+                "--time",
+                "time",
+                "--event",
+                "status",
+                "--p-style",
+                "apa",
+            ],
+            Fails(&["--p-style", "journal"]),
         ),
         // ---- simulate, calculator, plot
         case(

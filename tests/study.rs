@@ -611,6 +611,102 @@ fn check_report_rules(dir: &Path) {
     assert!(!uni.contains('<'), "{uni}");
 }
 
+/// Table 1's follow-up row and the model card hold the reverse Kaplan–Meier median (IQR) of
+/// each set of the analysis file.
+fn check_follow_up(dir: &Path, unit: &str) {
+    use prognosis::stats::km::reverse_km_follow_up;
+    use prognosis::stats::surv::Surv;
+    let mut rdr = csv::Reader::from_path(dir.join("analysis.csv")).unwrap();
+    let head = rdr.headers().unwrap().clone();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let (t, e, set) = (col("time"), col("status"), col("split"));
+    let mut by_set: std::collections::BTreeMap<String, (Vec<f64>, Vec<bool>)> = Default::default();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        for key in ["all", &r[set]] {
+            let v = by_set.entry(key.to_string()).or_default();
+            v.0.push(r[t].parse().unwrap());
+            v.1.push(&r[e] == "1");
+        }
+    }
+    let quartiles = |k: &str| {
+        let (time, status) = by_set[k].clone();
+        reverse_km_follow_up(&Surv::new(time, status).unwrap())
+    };
+    let fmt = |v: Option<f64>| v.map_or("NR".to_string(), |x| format!("{x}"));
+    let mut rdr = csv::Reader::from_path(dir.join("table1.csv")).unwrap();
+    let row = rdr
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| r[0].starts_with("Follow-up"))
+        .expect("Table 1 has a follow-up row");
+    assert_eq!(&row[0], format!("Follow-up, {unit}"));
+    for (k, key) in ["all", "development", "validation"].iter().enumerate() {
+        let q = quartiles(key);
+        let want = format!("{} ({}–{})", fmt(q.median), fmt(q.q25), fmt(q.q75));
+        assert_eq!(&row[2 + k], want, "{key}");
+    }
+    // the calculator shows each set's follow-up
+    let calc = read(dir, "calculator.html");
+    for key in ["development", "validation"] {
+        let q = quartiles(key);
+        let want = format!(
+            "median follow-up {} {unit} (IQR {}–{}, reverse Kaplan–Meier)",
+            fmt(q.median),
+            fmt(q.q25),
+            fmt(q.q75)
+        );
+        assert!(calc.contains(&want), "calculator lacks '{want}'");
+    }
+    let m: Value = serde_json::from_str(&read(dir, "model.json")).unwrap();
+    for v in m["card"]["validation"].as_array().unwrap() {
+        let q = quartiles(v["set"].as_str().unwrap());
+        let f = &v["follow_up"];
+        assert_eq!(f["median"].as_f64(), q.median, "{v}");
+        assert_eq!(f["q25"].as_f64(), q.q25);
+        assert_eq!(f["q75"].as_f64(), q.q75);
+    }
+}
+
+/// The text of a figure (its SVG `<desc>`: every text drawn, the title first).
+fn figure_text(path: &Path) -> String {
+    let svg = std::fs::read_to_string(path).unwrap();
+    let start = svg.find("<desc>").map_or(0, |k| k + 6);
+    let end = svg.find("</desc>").unwrap_or(start);
+    svg[start..end].to_string()
+}
+
+/// Every figure drawn for both sets names its set in its title and in its file name, and the
+/// two differ.
+fn check_set_figures(dir: &Path) {
+    let mut pairs = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".svg") || !name.contains("development") {
+            continue;
+        }
+        let other = name.replace("development", "validation");
+        let (dev, val) = (dir.join(&name), dir.join(&other));
+        assert!(val.exists(), "{name} has no validation counterpart {other}");
+        let (td, tv) = (figure_text(&dev), figure_text(&val));
+        let title = |t: &str| t.lines().next().unwrap_or("").to_string();
+        assert!(
+            title(&td).contains("development set"),
+            "{name}: {}",
+            title(&td)
+        );
+        assert!(
+            title(&tv).contains("validation set"),
+            "{other}: {}",
+            title(&tv)
+        );
+        assert!(!td.contains("validation set") && !tv.contains("development set"));
+        pairs += 1;
+    }
+    // calibration and decision curves per horizon, ROC, risk groups
+    assert!(pairs >= 8, "{pairs} figures drawn for both sets");
+}
+
 /// The flagship report and a day-unit study (GBSG as a hospital cohort) follow the formatting
 /// rules; the day-unit study names its horizons in years in tables, captions and file names.
 #[test]
@@ -618,6 +714,7 @@ fn reports_follow_the_journal_formatting_rules() {
     let dir = tempfile::tempdir().unwrap();
     run_study(dir.path(), &["--bootstrap", "0", "--no-png"]);
     check_report_rules(dir.path());
+    check_set_figures(dir.path());
     let md = read(dir.path(), "report.md");
     assert!(md.contains("AUC 3 years"), "months named as years");
     assert!(md.contains("Median follow-up (reverse Kaplan–Meier), months: "));
@@ -634,6 +731,7 @@ fn reports_follow_the_journal_formatting_rules() {
         "--no-png",
     ]);
     check_report_rules(&gbsg);
+    check_set_figures(&gbsg);
     let md = read(&gbsg, "report.md");
     for want in [
         "AUC 1 year",
@@ -644,6 +742,7 @@ fn reports_follow_the_journal_formatting_rules() {
         assert!(md.contains(want), "GBSG report lacks '{want}'");
     }
     assert!(!md.contains("365-day") && !md.contains("1096 days"), "{md}");
+    check_follow_up(&gbsg, "days");
     assert!(gbsg.join("validation_calibration_5_years.svg").exists());
     assert!(gbsg.join("development_decision_1_year.svg").exists());
 }

@@ -6,11 +6,31 @@ use crate::data::mapping::{ColumnMap, LevelMap};
 use crate::model::file::ModelFile;
 use crate::model::spec::ModelSpec;
 use crate::plot;
-use crate::report::output::{check_paths, write_all};
+use crate::report::output::{check_paths, write_all_unless};
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// How a command prints p-values for people (`--p-style`); its JSON and CSV keep full precision.
+#[derive(Args)]
+pub struct PStyleArgs {
+    /// How p-values are printed: journal (<0.001, 3 decimals below 0.01, else 2), three_decimals
+    /// (<0.001, else 3 decimals) or four_decimals (<0.0001, else 4); JSON and CSV keep full
+    /// precision
+    #[arg(long = "p-style", value_name = "STYLE", default_value = "journal",
+          value_parser = crate::report::format::PStyle::NAMES)]
+    p_style: String,
+}
+
+impl PStyleArgs {
+    /// Makes the chosen style the one of the command's text while the guard lives.
+    pub fn enter(&self) -> crate::report::format::PStyleGuard {
+        crate::report::format::PStyle::named(&self.p_style)
+            .unwrap_or_default()
+            .enter()
+    }
+}
 
 #[derive(Args)]
 pub struct ReadArgs {
@@ -110,8 +130,14 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[&Path]) -> Result<()> {
 }
 
 /// Writes a command's output files whole or not at all, none of them over one of its inputs.
+/// Ctrl-C while writing stops before the files are put in place: nothing is written.
 pub fn write_outputs(inputs: &[&Path], files: Vec<(PathBuf, Vec<u8>)>) -> Result<()> {
-    Ok(write_all(inputs, &files)?)
+    let _watch = super::interrupt::Watch::start();
+    Ok(write_all_unless(
+        inputs,
+        &files,
+        &super::interrupt::interrupted,
+    )?)
 }
 
 pub fn horizons_or_default(model: &ModelFile, times: &[f64]) -> Result<Vec<f64>> {

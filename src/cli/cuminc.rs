@@ -59,6 +59,8 @@ pub struct CumincArgs {
     #[arg(long)]
     time_unit: Option<String>,
     #[command(flatten)]
+    p_style: super::args::PStyleArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
@@ -71,6 +73,7 @@ fn conf_type(s: &str) -> Result<(CifConfType, &'static str)> {
 }
 
 pub fn run(a: CumincArgs) -> Result<()> {
+    let _p_style = a.p_style.enter();
     check_times(&a.times)?;
     let (conf, conf_name) = conf_type(&a.conf_type)?;
     if a.strata.is_some() && a.by.is_none() {

@@ -89,10 +89,13 @@ pub struct FitArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
+    p_style: super::args::PStyleArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
 pub fn run(a: FitArgs) -> Result<()> {
+    let _p_style = a.p_style.enter();
     let covariates: Vec<String> = a
         .covariates
         .iter()

@@ -46,10 +46,13 @@ pub struct KmArgs {
     #[arg(long)]
     time_unit: Option<String>,
     #[command(flatten)]
+    p_style: super::args::PStyleArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
 pub fn run(a: KmArgs) -> Result<()> {
+    let _p_style = a.p_style.enter();
     check_times(&a.times)?;
     let conf_type: km::ConfType = a
         .conf_type

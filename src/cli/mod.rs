@@ -7,6 +7,7 @@ mod cohort;
 mod cuminc;
 mod fit;
 mod fit_competing;
+mod interrupt;
 mod km;
 mod nomogram;
 mod ph_test;
@@ -82,6 +83,7 @@ pub enum Command {
 
 /// Runs a parsed command line: prints errors with their causes and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
+    interrupt::install();
     let result = match cli.command {
         Command::Fit(a) => fit::run(a),
         Command::Predict(a) => predict::run(a),
@@ -102,6 +104,14 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if interrupt::interrupted() => {
+            let text = error_text(&e);
+            match text.find("interrupted") {
+                Some(k) => eprintln!("error: {}: nothing was written", &text[k..]),
+                None => eprintln!("error: interrupted: nothing was written"),
+            }
+            ExitCode::from(interrupt::EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE

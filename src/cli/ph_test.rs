@@ -34,10 +34,13 @@ pub struct PhTestArgs {
     #[command(flatten)]
     map: MapArgs,
     #[command(flatten)]
+    p_style: super::args::PStyleArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
 pub fn run(a: PhTestArgs) -> Result<()> {
+    let _p_style = a.p_style.enter();
     let transform: ZphTransform = a
         .transform
         .parse()

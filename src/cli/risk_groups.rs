@@ -56,10 +56,13 @@ pub struct RiskGroupsArgs {
     #[command(flatten)]
     map: MapArgs,
     #[command(flatten)]
+    p_style: super::args::PStyleArgs,
+    #[command(flatten)]
     read: ReadArgs,
 }
 
 pub fn run(a: RiskGroupsArgs) -> Result<()> {
+    let _p_style = a.p_style.enter();
     use crate::model::riskgroups;
     let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let (model, table, d) = (&md.model, &md.table, &md.data);

@@ -41,11 +41,17 @@ pub fn run(a: SimulateArgs) -> Result<()> {
             a.rows
         );
     }
+    use crate::data::simulate as sim;
+    // Ctrl-C stops between chunks of rows; a progress bar on a terminal
+    let _watch = super::interrupt::Watch::start();
+    let bar = super::interrupt::Bar::new(false);
+    let control = bar.control();
     let text = match a.format {
-        SimFormat::Analysis => crate::data::simulate::bone_mets_csv(a.rows, a.seed),
-        SimFormat::Seer => crate::data::simulate::bone_mets_seer_csv(a.rows, a.seed),
-        SimFormat::Competing => crate::data::simulate::bone_mets_competing_csv(a.rows, a.seed),
-    };
+        SimFormat::Analysis => sim::bone_mets_csv_with(a.rows, a.seed, &control),
+        SimFormat::Seer => sim::bone_mets_seer_csv_with(a.rows, a.seed, &control),
+        SimFormat::Competing => sim::bone_mets_competing_csv_with(a.rows, a.seed, &control),
+    }?;
+    drop(bar);
     emit(Some(&a.out), &text, &[])?;
     eprintln!("wrote {} simulated patients to {}", a.rows, a.out.display());
     Ok(())

@@ -48,7 +48,11 @@ pub fn run(a: StudyArgs) -> Result<()> {
             .filter(|f| !a.no_png || *f != crate::plot::ImageFormat::Png)
             .collect(),
     };
-    let out = crate::study::run(&spec, &export, &opts)?;
+    // Ctrl-C stops between steps and between resamples; a progress bar on a terminal
+    let watch = super::interrupt::Watch::start();
+    let bar = super::interrupt::Bar::new(false);
+    let out = crate::study::run_with(&spec, &export, &opts, &bar.control())?;
+    drop((bar, watch));
     let t_run = t0.elapsed();
     let files = out
         .files

@@ -65,7 +65,15 @@ pub fn run(a: ValidateArgs) -> Result<()> {
             ties: model.spec.ties,
             ..CoxOptions::default()
         };
-        rep.bootstrap = Some(validation::bootstrap(eval, &fit_opts, &opts)?);
+        // Ctrl-C stops between resamples; a progress bar on a terminal
+        let _watch = super::interrupt::Watch::start();
+        let bar = super::interrupt::Bar::new(a.json);
+        rep.bootstrap = Some(validation::bootstrap_with(
+            eval,
+            &fit_opts,
+            &opts,
+            &bar.control(),
+        )?);
     }
     if let Some(dir) = &a.out_dir {
         let mut files: Vec<(PathBuf, Vec<u8>)> = report::validation_files(&rep)

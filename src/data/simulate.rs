@@ -5,9 +5,37 @@
 //! a SEER*Stat case listing of the same patients ([`bone_mets_seer_csv`], as
 //! `datasets/bone_mets_synthetic_seer.csv`, with SEER's column names, labels and unknowns).
 
+use crate::stats::control::{Control, Interrupted};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write;
+
+/// Rows made between two looks at the [`Control`] (a few milliseconds of work).
+const CHUNK: usize = 1 << 16;
+
+/// What the simulation counts in its progress and in [`Interrupted`].
+pub const ROWS: &str = "rows";
+
+/// Calls `row(i)` for `i` in `0..n`, telling `control` of each chunk of [`CHUNK`] rows done and
+/// stopping between chunks when it is cancelled.
+fn for_rows(
+    n: usize,
+    control: &Control<'_>,
+    mut row: impl FnMut(usize),
+) -> Result<(), Interrupted> {
+    control.start(ROWS, n as u64);
+    let mut i = 0;
+    while i < n {
+        control.check(ROWS, i as u64, n as u64)?;
+        let end = (i + CHUNK).min(n);
+        for k in i..end {
+            row(k);
+        }
+        control.advance((end - i) as u64);
+        i = end;
+    }
+    Ok(())
+}
 
 /// Log hazard ratios used for simulation: age per year, brain, liver, lung, pr, surgery, chemo.
 pub const LOG_HR: [f64; 7] = [0.0199, 0.6434, 0.7348, 0.3206, -0.3285, -0.6852, -0.4780];
@@ -58,13 +86,30 @@ pub fn patients(n: usize, seed: u64) -> Vec<Patient> {
     (0..n).map(|_| draw(&mut rng)).collect()
 }
 
+/// [`patients`], in chunks watched by `control`.
+fn patients_with(n: usize, seed: u64, control: &Control<'_>) -> Result<Vec<Patient>, Interrupted> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(n);
+    for_rows(n, control, |_| out.push(draw(&mut rng)))?;
+    Ok(out)
+}
+
 /// A CSV text with header `age,brain,liver,lung,pr,surgery,chemo,time,status` and `n` rows drawn
 /// from a Weibull proportional-hazards model with censoring, times floored to whole months.
 pub fn bone_mets_csv(n: usize, seed: u64) -> String {
+    bone_mets_csv_with(n, seed, &Control::default()).unwrap_or_default()
+}
+
+/// [`bone_mets_csv`], in chunks of rows watched by `control` (the same text when not stopped).
+pub fn bone_mets_csv_with(
+    n: usize,
+    seed: u64,
+    control: &Control<'_>,
+) -> Result<String, Interrupted> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut s = String::with_capacity(n * 24 + 64);
     s.push_str("age,brain,liver,lung,pr,surgery,chemo,time,status\n");
-    for _ in 0..n {
+    for_rows(n, control, |_| {
         let p = draw(&mut rng);
         let f = p.factors.map(i64::from);
         let _ = writeln!(
@@ -80,8 +125,8 @@ pub fn bone_mets_csv(n: usize, seed: u64) -> String {
             p.months,
             i64::from(p.event)
         );
-    }
-    s
+    })?;
+    Ok(s)
 }
 
 /// The cause of each of `patients`: 1 for an event of the simulation (cancer death), else 2 (a
@@ -106,7 +151,16 @@ pub fn competing_causes(patients: &[Patient], seed: u64) -> Vec<u32> {
 /// The patients of [`patients`]`(n, seed)` with a competing cause ([`competing_causes`] seeded
 /// 7): a CSV text with header `age,brain,liver,lung,pr,surgery,chemo,time,cause`.
 pub fn bone_mets_competing_csv(n: usize, seed: u64) -> String {
-    let pts = patients(n, seed);
+    bone_mets_competing_csv_with(n, seed, &Control::default()).unwrap_or_default()
+}
+
+/// [`bone_mets_competing_csv`], the patients drawn in chunks watched by `control`.
+pub fn bone_mets_competing_csv_with(
+    n: usize,
+    seed: u64,
+    control: &Control<'_>,
+) -> Result<String, Interrupted> {
+    let pts = patients_with(n, seed, control)?;
     let causes = competing_causes(&pts, 7);
     let mut s = String::with_capacity(n * 24 + 64);
     s.push_str("age,brain,liver,lung,pr,surgery,chemo,time,cause\n");
@@ -118,7 +172,7 @@ pub fn bone_mets_competing_csv(n: usize, seed: u64) -> String {
             p.age, f[0], f[1], f[2], f[3], f[4], f[5], p.months
         );
     }
-    s
+    Ok(s)
 }
 
 /// Column names of the SEER*Stat case listing (as `datasets/bone_mets_synthetic_seer.csv`).
@@ -149,6 +203,16 @@ pub const SEER_COLUMNS: [&str; 16] = [
 /// death `Dead (missing/unknown COD)` 0.5%, survival months `Unknown` 0.3%. Censored patients are
 /// recorded as dead of another cause with probability 0.08. Every field is quoted.
 pub fn bone_mets_seer_csv(n: usize, seed: u64) -> String {
+    bone_mets_seer_csv_with(n, seed, &Control::default()).unwrap_or_default()
+}
+
+/// [`bone_mets_seer_csv`], in chunks of rows watched by `control` (the same text when not
+/// stopped).
+pub fn bone_mets_seer_csv_with(
+    n: usize,
+    seed: u64,
+    control: &Control<'_>,
+) -> Result<String, Interrupted> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut blank = ChaCha8Rng::seed_from_u64(seed ^ 0x5EE5_0000_2021);
     let mut s = String::with_capacity(n * 260 + 600);
@@ -165,7 +229,7 @@ pub fn bone_mets_seer_csv(n: usize, seed: u64) -> String {
         }
     };
     const SITES: [u32; 6] = [20, 22, 41, 51, 61, 76];
-    for i in 0..n {
+    for_rows(n, control, |i| {
         let p = draw(&mut rng);
         let [brain, liver, lung, pr, surgery, chemo] = p.factors;
         let r = &mut blank;
@@ -227,8 +291,8 @@ pub fn bone_mets_seer_csv(n: usize, seed: u64) -> String {
             let _ = write!(s, "\"{:04}\"", p.months);
         }
         let _ = writeln!(s, ",\"{vital}\"");
-    }
-    s
+    })?;
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -61,6 +61,10 @@ pub struct ValidationCard {
     pub corrected_c: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub horizons: Vec<HorizonCard>,
+    /// Median follow-up with its interquartile range by reverse Kaplan-Meier, in the model's
+    /// time unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<crate::stats::km::FollowUpQuartiles>,
 }
 
 /// Measures at one horizon.
@@ -122,6 +126,13 @@ impl ValidationCard {
                     observed_expected: h.calibration.observed_expected,
                 })
                 .collect(),
+            follow_up: None,
         }
+    }
+
+    /// This card with the reverse Kaplan-Meier follow-up of the set's outcome `surv`.
+    pub fn with_follow_up(mut self, surv: &crate::stats::surv::Surv) -> ValidationCard {
+        self.follow_up = Some(crate::stats::km::reverse_km_follow_up(surv));
+        self
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::stats::calibration::{self, Slope, SmoothCalibration};
 use crate::stats::concordance::{self, Concordance};
+use crate::stats::control::Control;
 use crate::stats::cox::{self, CoxFit, CoxOptions, Design, FitExtras};
 use crate::stats::decision::{self, DecisionCurve, DecisionOptions};
 use crate::stats::km::{self, KmOptions};
@@ -16,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use thiserror::Error;
 
 /// What to compute.
@@ -72,6 +74,8 @@ pub enum ValidationError {
     Refit(String),
     #[error("decision curve: {0}")]
     Decision(String),
+    #[error("{0}")]
+    Interrupted(#[from] crate::stats::control::Interrupted),
 }
 
 /// One group of the grouped calibration curve at a horizon.
@@ -617,7 +621,22 @@ pub fn bootstrap(
     fit_opts: &CoxOptions,
     opts: &ValidationOptions,
 ) -> Result<BootstrapReport, ValidationError> {
+    bootstrap_with(data, fit_opts, opts, &Control::default())
+}
+
+/// What the bootstrap counts in its progress and in [`Interrupted`](crate::stats::control::Interrupted).
+pub const RESAMPLES: &str = "bootstrap resamples";
+
+/// [`bootstrap`], telling `control` of each resample done and stopping between resamples when
+/// it is cancelled ([`ValidationError::Interrupted`]). Results do not depend on `control`.
+pub fn bootstrap_with(
+    data: EvalData<'_>,
+    fit_opts: &CoxOptions,
+    opts: &ValidationOptions,
+    control: &Control<'_>,
+) -> Result<BootstrapReport, ValidationError> {
     check(opts, data.surv.len())?;
+    control.check(RESAMPLES, 0, opts.bootstrap as u64)?;
     let n = data.surv.len();
     let all: Vec<usize> = (0..n).collect();
     let n_strata = data.strata.iter().copied().max().map_or(1, |m| m + 1);
@@ -651,45 +670,65 @@ pub fn bootstrap(
 
     // per resample: apparent and test measures, and per horizon the optimism of each group
     type Replicate = (Measures, Measures, Vec<Vec<Option<f64>>>);
-    let reps: Vec<Option<Replicate>> = (0..opts.bootstrap)
+    let replicate = |r: usize| -> Option<Replicate> {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        rng.set_stream(r as u64 + 1);
+        let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+        let b = refit(data, &rows, n_strata, fit_opts).ok()?;
+        let fit_b = &b.fit;
+        let app = measures(fit_b, &b)?;
+        let test = measures(fit_b, &orig)?;
+        let (strata_b, lp_b) = (&b.strata, linear_predictors(fit_b, &b.design));
+        let lp_t = linear_predictors(fit_b, design0);
+        let mut opt_curve = Vec::new();
+        for (k, &u) in opts.times.iter().enumerate() {
+            let pb: Vec<f64> = lp_b
+                .iter()
+                .zip(strata_b)
+                .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
+                .collect();
+            let pt: Vec<f64> = lp_t
+                .iter()
+                .zip(strata0)
+                .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
+                .collect();
+            let eb = interval_errors(&ranks, data.surv, &rows, &pb, &cuts[k], u);
+            let et = interval_errors(&ranks, data.surv, &all, &pt, &cuts[k], u);
+            opt_curve.push(
+                eb.iter()
+                    .zip(&et)
+                    .map(|(a, b)| match (a, b) {
+                        (Some((pa, oa)), Some((pb, ob))) => Some((oa - pa) - (ob - pb)),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        }
+        Some((app, test, opt_curve))
+    };
+    let total = opts.bootstrap as u64;
+    let done = AtomicU64::new(0);
+    control.start(RESAMPLES, total);
+    let reps: Result<Vec<Option<Replicate>>, ()> = (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-            rng.set_stream(r as u64 + 1);
-            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            let b = refit(data, &rows, n_strata, fit_opts).ok()?;
-            let fit_b = &b.fit;
-            let app = measures(fit_b, &b)?;
-            let test = measures(fit_b, &orig)?;
-            let (strata_b, lp_b) = (&b.strata, linear_predictors(fit_b, &b.design));
-            let lp_t = linear_predictors(fit_b, design0);
-            let mut opt_curve = Vec::new();
-            for (k, &u) in opts.times.iter().enumerate() {
-                let pb: Vec<f64> = lp_b
-                    .iter()
-                    .zip(strata_b)
-                    .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
-                    .collect();
-                let pt: Vec<f64> = lp_t
-                    .iter()
-                    .zip(strata0)
-                    .map(|(&l, &s)| fit_b.survival_at_lp(l, s, u))
-                    .collect();
-                let eb = interval_errors(&ranks, data.surv, &rows, &pb, &cuts[k], u);
-                let et = interval_errors(&ranks, data.surv, &all, &pt, &cuts[k], u);
-                opt_curve.push(
-                    eb.iter()
-                        .zip(&et)
-                        .map(|(a, b)| match (a, b) {
-                            (Some((pa, oa)), Some((pb, ob))) => Some((oa - pa) - (ob - pb)),
-                            _ => None,
-                        })
-                        .collect(),
-                );
+            if control.cancelled() {
+                return Err(());
             }
-            Some((app, test, opt_curve))
+            let rep = replicate(r);
+            done.fetch_add(1, Ordering::Relaxed);
+            control.advance(1);
+            Ok(rep)
         })
         .collect();
+    let Ok(reps) = reps else {
+        return Err(crate::stats::control::Interrupted {
+            what: RESAMPLES.into(),
+            done: done.load(Ordering::Relaxed),
+            total,
+        }
+        .into());
+    };
     let ok: Vec<&Replicate> = reps.iter().filter_map(|r| r.as_ref()).collect();
     let failed = reps.len() - ok.len();
     let m = ok.len().max(1) as f64;

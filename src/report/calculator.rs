@@ -507,6 +507,16 @@ fn card_html(model: &ModelFile, times: &[f64]) -> String {
                 if let Some(u) = v.uno_c {
                     let _ = write!(s, "; Uno's C {}", fmt3(u));
                 }
+                if let Some(m) = v.follow_up.and_then(|f| f.median.map(|m| (m, f))) {
+                    let q = |x: Option<f64>| x.map_or("NR".to_string(), num);
+                    let _ = write!(
+                        s,
+                        "; median follow-up {} {} (IQR {}, reverse Kaplan–Meier)",
+                        num(m.0),
+                        esc(unit),
+                        crate::report::format::fmt_range(&q(m.1.q25), &q(m.1.q75))
+                    );
+                }
                 s
             })
             .collect();

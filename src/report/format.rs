@@ -38,7 +38,62 @@ impl Default for PStyle {
     }
 }
 
+std::thread_local! {
+    /// The style [`fmt_p`] and [`p_phrase`] use on this thread ([`PStyle::enter`]).
+    static P_STYLE: std::cell::Cell<PStyle> = std::cell::Cell::new(PStyle::default());
+}
+
+/// While alive, [`fmt_p`] and [`p_phrase`] use a style on this thread; dropping it restores the
+/// style before.
+#[must_use = "the style holds only while the guard lives"]
+pub struct PStyleGuard {
+    before: PStyle,
+}
+
+impl Drop for PStyleGuard {
+    fn drop(&mut self) {
+        P_STYLE.with(|s| s.set(self.before));
+    }
+}
+
 impl PStyle {
+    /// The names [`PStyle::named`] knows, for options and messages.
+    pub const NAMES: [&'static str; 3] = ["journal", "three_decimals", "four_decimals"];
+
+    /// A style by name: `journal` ([`PStyle::default`]), `three_decimals`
+    /// ([`PStyle::three_decimals`]) or `four_decimals` ([`PStyle::four_decimals`]).
+    pub fn named(name: &str) -> Option<PStyle> {
+        match name {
+            "journal" => Some(PStyle::default()),
+            "three_decimals" => Some(PStyle::three_decimals()),
+            "four_decimals" => Some(PStyle::four_decimals()),
+            _ => None,
+        }
+    }
+
+    /// Makes this the style of [`fmt_p`] and [`p_phrase`] on this thread while the guard lives
+    /// (a command's or a study's text; JSON and CSV do not go through them).
+    pub fn enter(self) -> PStyleGuard {
+        PStyleGuard {
+            before: P_STYLE.with(|s| s.replace(self)),
+        }
+    }
+
+    /// The style in force on this thread (the journal style unless [`PStyle::enter`]ed).
+    pub fn current() -> PStyle {
+        P_STYLE.with(|s| s.get())
+    }
+
+    /// Every p-value with 4 decimals down to `<0.0001`, for supplementary tables.
+    pub fn four_decimals() -> Self {
+        PStyle {
+            floor: 0.0001,
+            small_decimals: 4,
+            switch: 0.01,
+            large_decimals: 4,
+        }
+    }
+
     /// Every p-value with 3 decimals down to `<0.001`, as some journals ask.
     pub fn three_decimals() -> Self {
         PStyle {
@@ -82,12 +137,13 @@ fn plain_decimal(v: f64) -> String {
     t.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A p-value in the default journal style ([`PStyle::default`]).
+/// A p-value in the style in force ([`PStyle::current`]: the journal style, [`PStyle::default`],
+/// unless a command or study [`PStyle::enter`]ed another).
 pub fn fmt_p(p: f64) -> String {
-    PStyle::default().fmt(p)
+    PStyle::current().fmt(p)
 }
 
-/// "= 0.023" or "< 0.001", for a p-value in running text ("p < 0.001").
+/// "= 0.02" or "< 0.001", for a p-value in running text ("p < 0.001"), in the style in force.
 pub fn p_phrase(p: f64) -> String {
     let t = fmt_p(p);
     match t.strip_prefix('<') {
@@ -332,6 +388,28 @@ mod tests {
         assert_eq!(p_phrase(1e-20), "< 0.001");
         assert_eq!(p_phrase(0.0231), "= 0.02");
         assert_eq!(p_phrase(0.999), "> 0.99");
+    }
+
+    #[test]
+    fn a_style_entered_holds_on_its_thread_until_dropped() {
+        assert_eq!(fmt_p(0.0431), "0.04");
+        {
+            let _g = PStyle::named("three_decimals").unwrap().enter();
+            assert_eq!(fmt_p(0.0431), "0.043");
+            assert_eq!(p_phrase(0.0431), "= 0.043");
+            {
+                let _h = PStyle::named("four_decimals").unwrap().enter();
+                assert_eq!(fmt_p(0.00004), "<0.0001");
+                assert_eq!(fmt_p(0.12345), "0.1235");
+            }
+            assert_eq!(fmt_p(0.12345), "0.123");
+        }
+        assert_eq!(fmt_p(0.0431), "0.04");
+        assert_eq!(PStyle::named("journal"), Some(PStyle::default()));
+        assert!(PStyle::named("apa").is_none());
+        for n in PStyle::NAMES {
+            assert!(PStyle::named(n).is_some(), "{n}");
+        }
     }
 
     #[test]

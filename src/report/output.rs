@@ -20,6 +20,8 @@ pub enum OutputError {
     IsDirectory { path: String },
     #[error("cannot write {path}: {error}\n  hint: check that the directory exists and is writable; nothing was written")]
     Io { path: String, error: std::io::Error },
+    #[error("interrupted while writing the outputs")]
+    Interrupted,
 }
 
 /// The canonical form of `path`, which need not exist: its directory canonicalised (when it
@@ -75,16 +77,32 @@ pub fn check_paths(inputs: &[&Path], outputs: &[&Path]) -> Result<(), OutputErro
 /// temporaries in the target directories, then all renamed into place. A failure before the
 /// renames removes the temporaries and leaves every target as it was.
 pub fn write_all(inputs: &[&Path], files: &[(PathBuf, Vec<u8>)]) -> Result<(), OutputError> {
+    write_all_unless(inputs, files, &|| false)
+}
+
+/// [`write_all`], giving up ([`OutputError::Interrupted`], temporaries removed, no target
+/// touched) when `stop` says so before a file is staged or before the renames.
+pub fn write_all_unless(
+    inputs: &[&Path],
+    files: &[(PathBuf, Vec<u8>)],
+    stop: &dyn Fn() -> bool,
+) -> Result<(), OutputError> {
     let outputs: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
     check_paths(inputs, &outputs)?;
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
+        if stop() {
+            return Err(OutputError::Interrupted);
+        }
         // dropped (and so deleted) on an early return
         let tmp = stage(path, bytes).map_err(|error| OutputError::Io {
             path: path.display().to_string(),
             error,
         })?;
         staged.push((tmp, path));
+    }
+    if stop() {
+        return Err(OutputError::Interrupted);
     }
     for (tmp, path) in staged {
         tmp.persist(path).map_err(|e| OutputError::Io {
@@ -181,6 +199,26 @@ mod all_or_nothing {
         assert!(matches!(e, OutputError::IsDirectory { .. }), "{e}");
         assert!(!a.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_stop_before_the_renames_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.svg");
+        let b = dir.path().join("b.svg");
+        let files = [(a.clone(), b"a".to_vec()), (b.clone(), b"b".to_vec())];
+        // stop once both files are staged: the temporaries are gone, no target written
+        let calls = std::cell::Cell::new(0);
+        let stop = || {
+            calls.set(calls.get() + 1);
+            calls.get() > 2
+        };
+        let e = write_all_unless(&[], &files, &stop).unwrap_err();
+        assert!(matches!(e, OutputError::Interrupted), "{e}");
+        assert_eq!(calls.get(), 3);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_all_unless(&[], &files, &|| false).unwrap();
+        assert_eq!(std::fs::read(&b).unwrap(), b"b");
     }
 
     #[test]

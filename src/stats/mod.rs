@@ -4,6 +4,7 @@
 pub mod calibration;
 pub mod competing;
 pub mod concordance;
+pub mod control;
 pub mod cox;
 pub mod decision;
 pub mod dist;

@@ -33,6 +33,7 @@ use crate::report::format::{
 };
 use crate::report::table1;
 use crate::report::text::{attrition_text, risk_group_labels};
+use crate::stats::control::Control;
 use crate::stats::cox::{self, CoefRow, CoxOptions, FitExtras};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -40,8 +41,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use thiserror::Error;
 
+mod checks;
 mod tables;
-use tables::{cox_table, follow_up_sentence, full, full_opt, table1_of};
+use checks::{check_split_and_horizons, in_set};
+use tables::{cox_table, follow_up_row, follow_up_sentence, full, full_opt, table1_of};
 mod figures;
 use figures::validation_figures;
 mod diagnostics;
@@ -73,6 +76,8 @@ pub enum StudyError {
     Plot(#[from] plot::PlotError),
     #[error("{0}")]
     Study(String),
+    #[error("{0}")]
+    Interrupted(#[from] crate::stats::control::Interrupted),
 }
 
 /// Options of a run (the specification holds the rest).
@@ -214,9 +219,16 @@ struct Run<'a> {
     seed: u64,
     groups: usize,
     has_split: bool,
+    /// Progress of the bootstrap and the request to stop, looked at between steps.
+    control: Control<'a>,
 }
 
 impl Run<'_> {
+    /// `Err` when the run has been asked to stop: between two steps, `done` of them done.
+    fn checkpoint(&self, done: u64) -> Result<(), StudyError> {
+        Ok(self.control.check("study steps", done, STEPS)?)
+    }
+
     /// The name of horizon `t`: the specification's label, or one derived from the time unit.
     fn horizon_label(&self, t: f64) -> String {
         self.times
@@ -255,23 +267,53 @@ pub fn run(
     export: &Path,
     opts: &StudyOptions,
 ) -> Result<StudyOutput, StudyError> {
-    let r = prepare_run(spec, export, opts)?;
+    run_with(spec, export, opts, &Control::default())
+}
+
+/// The steps of [`run_with`] between which it looks at its control.
+const STEPS: u64 = 9;
+
+/// [`run`], telling `control` of the bootstrap's progress and stopping between steps and between
+/// resamples when it is cancelled ([`StudyError::Interrupted`], or a validation error that says
+/// so). The outputs do not depend on `control`.
+pub fn run_with(
+    spec: &StudySpec,
+    export: &Path,
+    opts: &StudyOptions,
+    control: &Control<'_>,
+) -> Result<StudyOutput, StudyError> {
+    // the report's p-values in the specification's style, on this thread for the run
+    let _p_style = crate::report::format::PStyle::named(spec.report.p_values.name())
+        .unwrap_or_default()
+        .enter();
+    let mut r = prepare_run(spec, export, opts)?;
+    r.control = *control;
+    r.checkpoint(1)?;
     let mut o = report_header(&r, opts);
     cohort_section(&r, &mut o);
     table1_section(&r, &mut o)?;
-    let fitted = fit_model(&r)?;
+    r.checkpoint(2)?;
+    let fitted = fit_model(&r).map_err(|e| in_set(&r, "development", e))?;
     cox_section(&r, &mut o, &fitted);
+    r.checkpoint(3)?;
     ph_section(&r, &mut o, &fitted)?;
+    r.checkpoint(4)?;
     let nom = nomogram_section(&r, &mut o, &fitted.model)?;
+    r.checkpoint(5)?;
     let mut sets = evaluate_sets(&r, &fitted, &nom)?;
     discrimination_section(&r, &mut o, &sets);
+    r.checkpoint(6)?;
     calibration_section(&r, &mut o, &fitted.model, &sets)?;
     let groups = risk_group_section(&r, &mut o, &nom, &mut sets)?;
+    r.checkpoint(7)?;
     competing_section(&r, &mut o, &fitted)?;
+    r.checkpoint(8)?;
     calculator_section(&r, &mut o, &fitted.model, &sets, groups)?;
     files_section(&mut o);
     tripod::tripod_section(&r, &mut o);
-    finish(&r, o)
+    let out = finish(&r, o)?;
+    r.checkpoint(STEPS)?;
+    Ok(out)
 }
 
 /// Reads the export, derives the cohort and settles the horizons, bootstrap, seed and groups.
@@ -323,51 +365,8 @@ fn prepare_run<'a>(
             .unwrap_or_else(|| vspec.map_or(0, |v| v.bootstrap)),
         seed: vspec.map_or(2021, |v| v.seed),
         groups: vspec.map_or(5, |v| v.groups),
+        control: Control::default(),
     })
-}
-
-/// A split that leaves a set (almost) empty, or a horizon outside the follow-up of a set, named by
-/// the specification field that causes it, before any analysis.
-fn check_split_and_horizons(
-    spec: &StudySpec,
-    cohort: &registry::Cohort,
-    times: &[f64],
-) -> Result<(), StudyError> {
-    let sets: Vec<(&str, Vec<usize>)> = match &cohort.split {
-        Some(_) => vec![
-            ("development", cohort.rows_in(registry::Split::Development)),
-            ("validation", cohort.rows_in(registry::Split::Validation)),
-        ],
-        None => vec![("development", (0..cohort.n()).collect())],
-    };
-    for (name, rows) in &sets {
-        let events = rows.iter().filter(|&&i| cohort.status[i]).count();
-        if rows.len() < 2 || events == 0 {
-            return Err(StudyError::Study(format!(
-                "{}, field split.fraction: the split leaves {} patients ({events} events) in the {name} set \
-                 of {}\n  hint: choose a fraction that leaves patients with events in both sets, e.g. 0.7",
-                spec.path,
-                rows.len(),
-                cohort.n()
-            )));
-        }
-        let last = rows
-            .iter()
-            .map(|&i| cohort.time[i])
-            .fold(f64::NEG_INFINITY, f64::max);
-        if let Some(t) = times.iter().find(|&&t| t >= last) {
-            return Err(StudyError::Study(format!(
-                "{}, field validation.horizons: horizon {} is not before the last follow-up time of the \
-                 {name} set ({} {})\n  hint: choose horizons within the follow-up",
-                spec.path,
-                crate::model::spec::format_number(*t),
-                crate::model::spec::format_number(last),
-                cohort.time_unit.as_deref().unwrap_or("")
-            )
-            .replace(" )", ")")));
-        }
-    }
-    Ok(())
 }
 
 /// The report's title, description and provenance line.
@@ -604,7 +603,8 @@ fn table1_section(r: &Run, o: &mut Out) -> Result<(), StudyError> {
     let Out { files, doc, .. } = o;
     let (spec, cohort, has_split) = (r.spec, &r.cohort, r.has_split);
     doc.h(2, "2. Patient characteristics");
-    let t1 = table1_of(spec, cohort)?;
+    let mut t1 = table1_of(spec, cohort)?;
+    t1.rows.push(follow_up_row(r));
     let mut header = strings(&["characteristic", "level"]);
     header.extend(t1.columns.iter().cloned());
     if has_split {
@@ -622,7 +622,12 @@ fn table1_section(r: &Run, o: &mut Out) -> Result<(), StudyError> {
             v
         })
         .collect();
-    let mut notes = vec!["Numbers are n (%) or median (interquartile range).".to_string()];
+    let mut notes = vec![
+        "Numbers are n (%) or median (interquartile range); follow-up by the reverse \
+         Kaplan–Meier method (censoring counted as the event), NR where a quartile is not \
+         reached."
+            .to_string(),
+    ];
     if has_split {
         notes.push(
             "p compares the development and validation sets: chi-square test (Yates-corrected \
@@ -993,9 +998,12 @@ fn evaluate_sets(r: &Run, f: &Fitted, nom: &Nomogram) -> Result<Vec<SetData>, St
             strata: &zeros,
             weights: None,
         };
-        let mut rep = validation::evaluate(&model.fit, eval, &val_opts)?;
+        let mut rep = validation::evaluate(&model.fit, eval, &val_opts)
+            .map_err(|e| in_set(r, "development", e.into()))?;
         if bootstrap > 0 {
-            rep.bootstrap = Some(validation::bootstrap(eval, fit_opts, &val_opts)?);
+            rep.bootstrap = Some(validation::bootstrap_with(
+                eval, fit_opts, &val_opts, &r.control,
+            )?);
         }
         sets.push(SetData {
             name: "development",
@@ -1013,8 +1021,12 @@ fn evaluate_sets(r: &Run, f: &Fitted, nom: &Nomogram) -> Result<Vec<SetData>, St
         let d = cohort::prepare_with_spec(&val_table, &model.spec)?;
         if !d.problems.is_empty() {
             return Err(StudyError::Study(format!(
-                "{} validation rows have a level the development set lacks (first: line {}: {})",
+                "{}, field split.seed / split.fraction: {} validation rows have a level that no \
+                 patient of the development set has (first: {} line {}: {})\n  hint: merge the \
+                 rare level into another ([[covariates]] map), or change split.seed",
+                r.spec.path,
                 d.problems.len(),
+                r.export_name,
                 d.problems[0].0,
                 d.problems[0].1
             )));
@@ -1032,7 +1044,8 @@ fn evaluate_sets(r: &Run, f: &Fitted, nom: &Nomogram) -> Result<Vec<SetData>, St
                 bootstrap: 0,
                 ..val_opts.clone()
             },
-        )?;
+        )
+        .map_err(|e| in_set(r, "validation", e.into()))?;
         sets.push(SetData {
             name: "validation",
             prepared_design: d.design.clone(),
@@ -1235,7 +1248,7 @@ fn calculator_section(
     let mut card = model_card(r.spec, model);
     card.validation = sets
         .iter()
-        .map(|s| ValidationCard::from_report(s.name, &s.report))
+        .map(|s| ValidationCard::from_report(s.name, &s.report).with_follow_up(&s.surv))
         .collect();
     card.risk_groups = Some(risk_groups);
     let model = model.clone().with_card(card);

@@ -147,11 +147,13 @@ pub(super) fn risk_group_section(
             .zip(&rg.curves)
             .map(|(l, c)| plot::curves::StepCurve::from_km(l, c))
             .collect();
-        let fig = plot::curves::SurvivalFigure::km(
+        let mut fig = plot::curves::SurvivalFigure::km(
             curves,
             unit.clone(),
             Some(format!("Log-rank p {}", p_phrase(rg.logrank.p))),
         );
+        // the set in the image itself, as the validation figures name it
+        fig.title = Some(format!("Survival by risk group, {} set", s.name));
         let name = format!("risk_groups_{}", s.name);
         let svg = files.figure(&name, &fig)?;
         doc.figure(

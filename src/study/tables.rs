@@ -129,29 +129,64 @@ fn binary_labels(spec: &StudySpec, cohort: &Cohort, name: &str) -> Option<(Strin
     ))
 }
 
+/// The reverse Kaplan–Meier quartiles of follow-up of the cohort's `rows`.
+fn follow_up_of(c: &Cohort, rows: &[usize]) -> Option<crate::stats::km::FollowUpQuartiles> {
+    let time: Vec<f64> = rows.iter().map(|&i| c.time[i]).collect();
+    let status: Vec<bool> = rows.iter().map(|&i| c.status[i]).collect();
+    let surv = crate::stats::surv::Surv::new(time, status).ok()?;
+    Some(crate::stats::km::reverse_km_follow_up(&surv))
+}
+
+/// "43 (20–70)": a median follow-up and its quartiles ([`NOT_REACHED`] for the median, [`NR`]
+/// for a quartile, not reached).
+fn follow_up_cell(c: &Cohort, rows: &[usize], iqr_word: bool) -> String {
+    let Some(q) = follow_up_of(c, rows) else {
+        return NOT_REACHED.to_string();
+    };
+    match q.median {
+        None => NOT_REACHED.to_string(),
+        Some(m) => format!(
+            "{} ({}{})",
+            format_number(m),
+            if iqr_word { "IQR " } else { "" },
+            crate::report::format::fmt_range(
+                &q.q25.map_or(NR.to_string(), format_number),
+                &q.q75.map_or(NR.to_string(), format_number)
+            )
+        ),
+    }
+}
+
+/// Table 1's follow-up row: the median (IQR) by reverse Kaplan–Meier overall and in each set,
+/// in the columns of `table1_of`.
+pub(super) fn follow_up_row(r: &Run) -> table1::Row {
+    let c = &r.cohort;
+    let all: Vec<usize> = (0..c.n()).collect();
+    let mut cells = vec![follow_up_cell(c, &all, false)];
+    if r.has_split {
+        cells.push(follow_up_cell(c, &c.rows_in(Split::Development), false));
+        cells.push(follow_up_cell(c, &c.rows_in(Split::Validation), false));
+    } else {
+        cells.push(cells[0].clone());
+    }
+    table1::Row {
+        variable: if r.unit_s.is_empty() {
+            "Follow-up".to_string()
+        } else {
+            format!("Follow-up, {}", r.unit_s)
+        },
+        level: "median (IQR), reverse Kaplan–Meier".into(),
+        cells,
+        p: None,
+        test: None,
+    }
+}
+
 /// "Median follow-up (reverse Kaplan–Meier) 43 months (IQR 20–70); development ..., validation
 /// ...": of the cohort and of each set.
 pub(super) fn follow_up_sentence(r: &Run) -> String {
     let c = &r.cohort;
-    let quartiles = |rows: &[usize]| -> String {
-        let time: Vec<f64> = rows.iter().map(|&i| c.time[i]).collect();
-        let status: Vec<bool> = rows.iter().map(|&i| c.status[i]).collect();
-        let Ok(surv) = crate::stats::surv::Surv::new(time, status) else {
-            return NOT_REACHED.to_string();
-        };
-        let q = crate::stats::km::reverse_km_follow_up(&surv);
-        match q.median {
-            None => NOT_REACHED.to_string(),
-            Some(m) => format!(
-                "{} (IQR {})",
-                format_number(m),
-                crate::report::format::fmt_range(
-                    &q.q25.map_or(NR.to_string(), format_number),
-                    &q.q75.map_or(NR.to_string(), format_number)
-                )
-            ),
-        }
-    };
+    let quartiles = |rows: &[usize]| follow_up_cell(c, rows, true);
     let all: Vec<usize> = (0..c.n()).collect();
     let mut text = format!(
         "Median follow-up (reverse Kaplan–Meier){}: {}",

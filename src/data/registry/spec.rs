@@ -39,6 +39,9 @@ pub struct StudySpec {
     /// the competing-risks section of the study (default: none).
     #[serde(default)]
     pub competing_risks: Option<CompetingRisksSpec>,
+    /// `[report]`: how the report prints numbers (default: journal style).
+    #[serde(default)]
+    pub report: ReportSpec,
     /// The file the specification was read from, for messages (not part of the file).
     #[serde(skip)]
     pub path: String,
@@ -428,6 +431,40 @@ impl SelectionSpec {
     /// The p-value threshold of univariable selection (0.05 unless given).
     pub fn threshold(&self) -> f64 {
         self.p_threshold.unwrap_or(0.05)
+    }
+}
+
+/// `[report]`: how the report's text and tables print numbers (the CSV files keep full
+/// precision).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// How p-values are printed (default `journal`).
+    #[serde(default)]
+    pub p_values: PValues,
+}
+
+/// `[report] p_values`: the styles of `report::format::PStyle` by name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PValues {
+    /// `<0.001`, 3 decimals below 0.01, 2 from there on (NEJM, JAMA, Lancet).
+    #[default]
+    Journal,
+    /// 3 decimals down to `<0.001`.
+    ThreeDecimals,
+    /// 4 decimals down to `<0.0001`.
+    FourDecimals,
+}
+
+impl PValues {
+    /// The style's name, as written in the specification.
+    pub fn name(self) -> &'static str {
+        match self {
+            PValues::Journal => "journal",
+            PValues::ThreeDecimals => "three_decimals",
+            PValues::FourDecimals => "four_decimals",
+        }
     }
 }
 
