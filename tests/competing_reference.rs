@@ -337,3 +337,50 @@ fn grouped_calibration_equals_the_reference() {
         }
     }
 }
+
+/// R's predicted cumulative incidence of every complete row, one vector per horizon.
+fn r_predictions(case: &CrCase) -> Vec<Vec<f64>> {
+    case.r["predicted_cif"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(nums)
+        .collect()
+}
+
+fn extra() -> Value {
+    let path = root().join("tests/reference/competing_risks/validation_extra.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn check_score(name: &str, got: &[competing::metrics::CompetingScore], want: &Value, what: &str) {
+    let (auc, se) = (nums(&want["auc"]), nums(&want["auc_se"]));
+    let (brier, null) = (nums(&want["brier"]), nums(&want["brier_null"]));
+    for (j, s) in got.iter().enumerate() {
+        let at = format!("{name} {what} at {}", s.time);
+        close(s.auc, auc[j], REL, &format!("{at} AUC"));
+        close(s.auc_se, se[j], REL, &format!("{at} AUC se"));
+        close(s.brier, brier[j], REL, &format!("{at} Brier"));
+        close(s.null_brier, null[j], REL, &format!("{at} null Brier"));
+        close(s.ipa, 1.0 - brier[j] / null[j], REL, &format!("{at} IPA"));
+    }
+}
+
+#[test]
+fn auc_brier_and_ipa_equal_riskregression_score() {
+    let extra = extra();
+    for name in CASES {
+        let case = load(name);
+        let times = nums(&case.r["times"]);
+        let pred = r_predictions(&case);
+        let got = competing::metrics::score(&case.surv, 1, &pred, &times).unwrap();
+        check_score(name, &got, &case.r["score"], "Score");
+        // the same predictions rounded to two decimals: many tied predictions
+        let rounded: Vec<Vec<f64>> = pred
+            .iter()
+            .map(|p| p.iter().map(|v| (v * 100.0).round() / 100.0).collect())
+            .collect();
+        let got = competing::metrics::score(&case.surv, 1, &rounded, &times).unwrap();
+        check_score(name, &got, &extra[name]["score_rounded2"], "rounded Score");
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod cuminc;
 pub mod fine_gray;
+pub mod metrics;
 
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
 pub use fine_gray::{
@@ -45,6 +46,19 @@ pub enum CompetingError {
     TooFewGroups { groups: usize },
     #[error("the model has no covariates")]
     NoCovariates,
+    #[error("predicted risk {value} of subject {index} is not a finite number")]
+    NonFiniteRisk { index: usize, value: f64 },
+    #[error(
+        "the censoring survival is zero at time {time} (subject {index}), so its inverse-probability \
+         weight is infinite: choose an earlier horizon"
+    )]
+    ZeroCensoringSurvival { index: usize, time: f64 },
+    #[error("no event of the cause of interest at or before the horizon {time}: no cases")]
+    NoCases { time: f64 },
+    #[error("nobody is event-free after, or has a competing event by, the horizon {time}: no controls")]
+    NoControls { time: f64 },
+    #[error("time {time} is after the last follow-up time {last}")]
+    BeyondFollowUp { time: f64, last: f64 },
     #[error("{what} must be {rule}, got {value}")]
     BadOption {
         what: &'static str,
