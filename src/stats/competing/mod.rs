@@ -1,14 +1,22 @@
 //! Competing risks: the outcome type, the Aalen-Johansen cumulative incidence with Gray's test
 //! ([`cuminc`]), and the Fine-Gray subdistribution-hazard model ([`fine_gray`]), with the numbers
-//! of R's `cmprsk` (`cuminc`, `timepoints`, `crr`, `predict.crr`).
+//! of R's `cmprsk` (`cuminc`, `timepoints`, `crr`, `predict.crr`); validation of predicted
+//! cumulative incidence: time-dependent AUC, Brier score and IPA as `riskRegression::Score`
+//! ([`metrics`]), the truncated C-index of Wolbers et al. as `pec::cindex` ([`cindex`]), and
+//! grouped calibration against the Aalen-Johansen estimate ([`calibration`]).
 //!
 //! Everything here takes plain types and returns a `Result` with [`CompetingError`]; no I/O.
 
+pub mod calibration;
+pub mod cindex;
 pub mod cuminc;
 pub mod fine_gray;
 pub mod metrics;
 
+pub use calibration::{grouped_calibration, CifGroup};
+pub use cindex::truncated_cindex;
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
+pub use metrics::{score, CompetingAuc, CompetingScore};
 pub use fine_gray::{
     crr, CrrOptions, FineGray, FineGrayCoef, PredictedCif, DEFAULT_GTOL, DEFAULT_MAXITER,
 };
