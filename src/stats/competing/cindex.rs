@@ -150,7 +150,9 @@ pub fn truncated_cindex(
     Ok(num / den)
 }
 
-/// The definition pair by pair, O(n^2), as pec's C loop (for property tests).
+/// The definition pair by pair, O(n^2), as pec's C loop (for property tests). NaN where the
+/// fast version is an error: no comparable pair, or an infinite weight (G = 0), where pec
+/// divides by infinity.
 pub fn truncated_cindex_naive(surv: &CompetingSurv, cause: u32, risk: &[f64], tau: f64) -> f64 {
     let n = surv.len();
     let (time, codes) = (surv.time(), surv.cause());
@@ -182,6 +184,9 @@ pub fn truncated_cindex_naive(surv: &CompetingSurv, cause: u32, risk: &[f64], ta
             } else {
                 continue;
             };
+            if !w.is_finite() {
+                return f64::NAN;
+            }
             den += w;
             if risk[i] > risk[j] {
                 num += w;
