@@ -264,6 +264,16 @@ fn fine_gray_predictions_equal_riskregression_fgr_for_every_row() {
     }
 }
 
+/// R's predicted cumulative incidence of every complete row, one vector per horizon.
+fn r_predictions(case: &CrCase) -> Vec<Vec<f64>> {
+    case.r["predicted_cif"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(nums)
+        .collect()
+}
+
 #[test]
 fn grouped_calibration_equals_the_reference() {
     // fifths of R's predicted CIF (cut(p, unique(quantile(p, 0:5/5)), include.lowest = TRUE)):
@@ -283,8 +293,8 @@ fn grouped_calibration_equals_the_reference() {
             assert_eq!(cal["time"].as_f64().unwrap(), t);
             // the groups from R's predictions; the mean predicted from ours (same groups)
             let opts = CumincOptions::default();
-            let got = competing::grouped_calibration(&case.surv, 1, &pred_r[j], t, 5, &opts)
-                .unwrap();
+            let got =
+                competing::grouped_calibration(&case.surv, 1, &pred_r[j], t, 5, &opts).unwrap();
             let ours: Vec<f64> = (0..case.design.n)
                 .map(|i| fit.predict(case.design.row(i), &[t]).unwrap()[0])
                 .collect();
@@ -299,81 +309,25 @@ fn grouped_calibration_equals_the_reference() {
                 assert_eq!(got_ours[g].n, got[g].n, "{at} n (ours)");
                 let wp = want["predicted"].as_f64().unwrap();
                 close(got[g].predicted, wp, REL, &format!("{at} predicted"));
-                close(got_ours[g].predicted, wp, REL, &format!("{at} predicted (ours)"));
+                close(
+                    got_ours[g].predicted,
+                    wp,
+                    REL,
+                    &format!("{at} predicted (ours)"),
+                );
                 let wo = want["observed"].as_f64().unwrap();
                 let wv = want["var"].as_f64().unwrap();
                 close(got[g].observed.unwrap(), wo, REL, &format!("{at} observed"));
                 close(got[g].var.unwrap(), wv, REL, &format!("{at} var"));
-                close(got_ours[g].observed.unwrap(), wo, REL, &format!("{at} observed (ours)"));
+                close(
+                    got_ours[g].observed.unwrap(),
+                    wo,
+                    REL,
+                    &format!("{at} observed (ours)"),
+                );
                 let (lo, hi) = (got[g].lower.unwrap(), got[g].upper.unwrap());
                 assert!(lo < wo && wo < hi, "{at} limits {lo} {hi}");
             }
         }
-    }
-}
-
-#[test]
-fn truncated_cindex_equals_pec() {
-    let extra = extra();
-    for name in CASES {
-        let case = load(name);
-        let times = nums(&case.r["times"]);
-        let pred = r_predictions(&case);
-        let want = nums(&extra[name]["cindex"]);
-        let want2 = nums(&extra[name]["cindex_rounded2"]);
-        for (j, &t) in times.iter().enumerate() {
-            let got = competing::truncated_cindex(&case.surv, 1, &pred[j], t).unwrap();
-            close(got, want[j], REL, &format!("{name} C at {t}"));
-            let rounded: Vec<f64> = pred[j].iter().map(|v| (v * 100.0).round() / 100.0).collect();
-            let got = competing::truncated_cindex(&case.surv, 1, &rounded, t).unwrap();
-            close(got, want2[j], REL, &format!("{name} C (rounded) at {t}"));
-        }
-    }
-}
-
-/// R's predicted cumulative incidence of every complete row, one vector per horizon.
-fn r_predictions(case: &CrCase) -> Vec<Vec<f64>> {
-    case.r["predicted_cif"]["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(nums)
-        .collect()
-}
-
-fn extra() -> Value {
-    let path = root().join("tests/reference/competing_risks/validation_extra.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn check_score(name: &str, got: &[competing::metrics::CompetingScore], want: &Value, what: &str) {
-    let (auc, se) = (nums(&want["auc"]), nums(&want["auc_se"]));
-    let (brier, null) = (nums(&want["brier"]), nums(&want["brier_null"]));
-    for (j, s) in got.iter().enumerate() {
-        let at = format!("{name} {what} at {}", s.time);
-        close(s.auc, auc[j], REL, &format!("{at} AUC"));
-        close(s.auc_se, se[j], REL, &format!("{at} AUC se"));
-        close(s.brier, brier[j], REL, &format!("{at} Brier"));
-        close(s.null_brier, null[j], REL, &format!("{at} null Brier"));
-        close(s.ipa, 1.0 - brier[j] / null[j], REL, &format!("{at} IPA"));
-    }
-}
-
-#[test]
-fn auc_brier_and_ipa_equal_riskregression_score() {
-    let extra = extra();
-    for name in CASES {
-        let case = load(name);
-        let times = nums(&case.r["times"]);
-        let pred = r_predictions(&case);
-        let got = competing::metrics::score(&case.surv, 1, &pred, &times).unwrap();
-        check_score(name, &got, &case.r["score"], "Score");
-        // the same predictions rounded to two decimals: many tied predictions
-        let rounded: Vec<Vec<f64>> = pred
-            .iter()
-            .map(|p| p.iter().map(|v| (v * 100.0).round() / 100.0).collect())
-            .collect();
-        let got = competing::metrics::score(&case.surv, 1, &rounded, &times).unwrap();
-        check_score(name, &got, &extra[name]["score_rounded2"], "rounded Score");
     }
 }

@@ -161,7 +161,10 @@ pub fn truncated_cindex_naive(surv: &CompetingSurv, cause: u32, risk: &[f64], ta
         times.sort_by(f64::total_cmp);
         times.dedup();
         let mut prod = 1.0;
-        for &u in times.iter().filter(|&&u| if strict { u < s } else { u <= s }) {
+        for &u in times
+            .iter()
+            .filter(|&&u| if strict { u < s } else { u <= s })
+        {
             let at = time.iter().filter(|&&t| t >= u).count();
             let d = (0..n).filter(|&i| time[i] == u && codes[i] != 0).count();
             let c = (0..n).filter(|&i| time[i] == u && codes[i] == 0).count();

@@ -356,7 +356,11 @@ pub(crate) fn auc_with(
         } else {
             0.0
         } - mc[u];
-        let phi_tau = if surv.time()[k] <= tau { fihat } else { -mc_tau };
+        let phi_tau = if surv.time()[k] <= tau {
+            fihat
+        } else {
+            -mc_tau
+        };
         let if_num = (fihat * suffix_num[u + 1] - prefix_num[u] + phi_tau * later_num) / n2;
         let if_den = (fihat * suffix_den[u + 1] - prefix_den[u] + phi_tau * later_den) / n2;
         inf[k] += (if_num * mu - if_den * nu) / (mu * mu);
@@ -489,7 +493,10 @@ pub mod naive {
         times.sort_by(f64::total_cmp);
         times.dedup();
         let mut prod = 1.0;
-        for &u in times.iter().filter(|&&u| if strict { u < s } else { u <= s }) {
+        for &u in times
+            .iter()
+            .filter(|&&u| if strict { u < s } else { u <= s })
+        {
             let at = surv.time().iter().filter(|&&t| t >= u).count();
             let (mut d, mut c) = (0, 0);
             for (t, &k) in surv.time().iter().zip(surv.cause()) {
@@ -577,16 +584,26 @@ pub mod naive {
         let c: Vec<f64> = (0..n)
             .map(|i| {
                 if case(i) {
-                    (0..n).filter(|&j| ctrl(j)).map(|j| rw[j].1 * kern(i, j)).sum()
+                    (0..n)
+                        .filter(|&j| ctrl(j))
+                        .map(|j| rw[j].1 * kern(i, j))
+                        .sum()
                 } else if ctrl(i) {
-                    (0..n).filter(|&j| case(j)).map(|j| rw[j].1 * kern(j, i)).sum()
+                    (0..n)
+                        .filter(|&j| case(j))
+                        .map(|j| rw[j].1 * kern(j, i))
+                        .sum()
                 } else {
                     0.0
                 }
             })
             .collect();
         let mu = w_case * w_ctrl / (nf * nf);
-        let nu = (0..n).filter(|&i| case(i)).map(|i| rw[i].1 * c[i]).sum::<f64>() / (nf * nf);
+        let nu = (0..n)
+            .filter(|&i| case(i))
+            .map(|i| rw[i].1 * c[i])
+            .sum::<f64>()
+            / (nf * nf);
         // Nelson-Aalen influence of the censoring hazard of subject k at s
         let mut times: Vec<f64> = surv.time().to_vec();
         times.sort_by(f64::total_cmp);

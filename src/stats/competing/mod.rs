@@ -16,10 +16,10 @@ pub mod metrics;
 pub use calibration::{grouped_calibration, CifGroup};
 pub use cindex::truncated_cindex;
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
-pub use metrics::{score, CompetingAuc, CompetingScore};
 pub use fine_gray::{
     crr, CrrOptions, FineGray, FineGrayCoef, PredictedCif, DEFAULT_GTOL, DEFAULT_MAXITER,
 };
+pub use metrics::{score, CompetingAuc, CompetingScore};
 
 use thiserror::Error;
 
@@ -63,7 +63,9 @@ pub enum CompetingError {
     ZeroCensoringSurvival { index: usize, time: f64 },
     #[error("no event of the cause of interest at or before the horizon {time}: no cases")]
     NoCases { time: f64 },
-    #[error("nobody is event-free after, or has a competing event by, the horizon {time}: no controls")]
+    #[error(
+        "nobody is event-free after, or has a competing event by, the horizon {time}: no controls"
+    )]
     NoControls { time: f64 },
     #[error("time {time} is after the last follow-up time {last}")]
     BeyondFollowUp { time: f64, last: f64 },
