@@ -344,3 +344,26 @@ fn bootstrap_optimism_is_small_for_a_large_cohort() {
         }
     }
 }
+
+#[test]
+fn cumulative_incidence_calibration_figures_render() {
+    use prognosis::plot::{self, calibration::CalibrationFigure, ImageFormat};
+    let case = load("bone_mets_cr");
+    let opts = CompetingValidationOptions {
+        times: nums(&case.r["times"]),
+        ..Default::default()
+    };
+    let report =
+        vc::validate_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts).unwrap();
+    let pred = r_predictions(&case);
+    for (h, p) in report.horizons.iter().zip(&pred) {
+        let mut fig = CalibrationFigure::cumulative_incidence(h);
+        fig.risks = p;
+        fig.event = "death from breast cancer".into();
+        fig.time_unit = Some("months".into());
+        let svg = plot::render(&fig, ImageFormat::Svg, "cif").unwrap();
+        assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+        let png = plot::render(&fig, ImageFormat::Png, "cif").unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+}

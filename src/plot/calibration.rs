@@ -82,11 +82,17 @@ impl<'a> CalibrationFigure<'a> {
         }
     }
 
-    /// The probability named on the axes.
-    fn quantity(&self) -> &'static str {
+    /// An axis title: "Predicted probability of death by 5 years"; for cumulative incidence,
+    /// whose cause may have a long name, the cause is in the figure title instead: "Predicted
+    /// cumulative incidence by 5 years".
+    fn axis_title(&self, which: &str) -> String {
         match self.source {
-            Source::Survival(_) => "probability",
-            Source::CumulativeIncidence(_) => "cumulative incidence",
+            Source::Survival(_) => {
+                format!("{which} probability of {} by {}", self.event, self.when())
+            }
+            Source::CumulativeIncidence(_) => {
+                format!("{which} cumulative incidence by {}", self.when())
+            }
         }
     }
 
@@ -270,7 +276,13 @@ impl<'a> CalibrationFigure<'a> {
             let size = (common::width(&t, ici_font), ici_font * 1.2);
             (!obstacles.hit(at, size, 2.0)).then_some(at)
         });
-        let mut title = format!("Calibration at {}", self.when());
+        let mut title = match self.source {
+            Source::Survival(_) => format!("Calibration at {}", self.when()),
+            Source::CumulativeIncidence(_) if self.event != "event" => {
+                format!("Calibration at {}: {}", self.when(), self.event)
+            }
+            Source::CumulativeIncidence(_) => format!("Calibration at {}", self.when()),
+        };
         if let Some(set) = &self.set {
             title.push_str(&format!(", {set}"));
         }
@@ -347,18 +359,8 @@ impl Figure for CalibrationFigure<'_> {
         let mut chart = frame.chart(
             area,
             s,
-            &format!(
-                "Predicted {} of {} by {}",
-                self.quantity(),
-                self.event,
-                self.when()
-            ),
-            &format!(
-                "Observed {} of {} by {}",
-                self.quantity(),
-                self.event,
-                self.when()
-            ),
+            &self.axis_title("Predicted"),
+            &self.axis_title("Observed"),
         )?;
 
         // histogram of the predicted risks, in the band below 0
@@ -616,9 +618,9 @@ mod tests {
         let r = super::super::Rendering::new(&fig, "cif").unwrap();
         let texts = r.texts();
         for want in [
-            "Calibration at 5 years",
-            "Predicted cumulative incidence of death from breast cancer by 5 years",
-            "Observed cumulative incidence of death from breast cancer by 5 years",
+            "Calibration at 5 years: death from breast cancer",
+            "Predicted cumulative incidence by 5 years",
+            "Observed cumulative incidence by 5 years",
             "Aalen–Johansen by group, 95% CI",
         ] {
             assert!(texts.iter().any(|t| t == want), "{want}: {texts:?}");
