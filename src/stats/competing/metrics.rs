@@ -297,13 +297,17 @@ pub(crate) fn auc_with(
     // phi_k(s) = n [T_k <= s, censored] / Y(T_k) - sum_{u <= min(s, T_k)} n dC(u) / Y(u)^2, read at
     // s = T_j- for events by tau and at s = tau for those later
     let ng = ipcw.times.len();
-    let mut mc = vec![0.0; ng];
     let mut acc = 0.0;
-    for u in 0..ng {
-        let y = ipcw.at_risk[u] as f64;
-        acc += ipcw.censored[u] as f64 / y * nf / y;
-        mc[u] = acc;
-    }
+    let mc: Vec<f64> = ipcw
+        .at_risk
+        .iter()
+        .zip(&ipcw.censored)
+        .map(|(&y, &c)| {
+            let y = y as f64;
+            acc += c as f64 / y * nf / y;
+            acc
+        })
+        .collect();
     let mc_before = |u: usize| if u == 0 { 0.0 } else { mc[u - 1] };
     // per distinct time: sums over events by tau of that time of A = w c (num) and of w (den,
     // already multiplied by the other class's total)
