@@ -4,9 +4,11 @@
 //!
 //! Everything here takes plain types and returns a `Result` with [`CompetingError`]; no I/O.
 
+pub mod csc;
 pub mod cuminc;
 pub mod fine_gray;
 
+pub use csc::{absolute_risk_se, AbsoluteRisk, CauseHazards};
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
 pub use fine_gray::{
     crr, CrrOptions, FineGray, FineGrayCoef, PredictedCif, DEFAULT_GTOL, DEFAULT_MAXITER,
@@ -45,6 +47,10 @@ pub enum CompetingError {
     TooFewGroups { groups: usize },
     #[error("the model has no covariates")]
     NoCovariates,
+    #[error(
+        "the data are not those the model was fitted to (their event times or risk sets differ)"
+    )]
+    NotTheFittedData,
     #[error("{what} must be {rule}, got {value}")]
     BadOption {
         what: &'static str,
