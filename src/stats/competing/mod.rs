@@ -11,7 +11,8 @@ pub mod fine_gray;
 pub use csc::{absolute_risk_se, AbsoluteRisk, CauseHazards};
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
 pub use fine_gray::{
-    crr, CrrOptions, FineGray, FineGrayCoef, PredictedCif, DEFAULT_GTOL, DEFAULT_MAXITER,
+    crr, predict_from_terms, CrrOptions, FineGray, FineGrayCoef, PredictedCif, PredictionTerms,
+    DEFAULT_GTOL, DEFAULT_MAXITER,
 };
 
 use thiserror::Error;
