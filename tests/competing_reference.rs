@@ -331,3 +331,113 @@ fn grouped_calibration_equals_the_reference() {
         }
     }
 }
+
+/// The cause-specific Cox fits (Efron ties) of every cause, with their coefficient influence
+/// variances and the cause-specific hazards.
+fn cause_specific(
+    case: &CrCase,
+) -> (
+    Vec<prognosis::stats::cox::CoxFit>,
+    Vec<Vec<f64>>,
+    competing::CauseHazards,
+) {
+    // the variance of each cause's coefficients, row-major
+    use prognosis::stats::cox::{self, CoxOptions, FitExtras};
+    let mut fits = Vec::new();
+    let mut iid = Vec::new();
+    for k in 1..=case.surv.n_causes() {
+        let s = case.surv.cause_specific(k);
+        let fit = cox::fit(
+            &case.design,
+            &s,
+            FitExtras::default(),
+            &CoxOptions::default(),
+        )
+        .unwrap();
+        iid.push(fit.var.iter().flatten().copied().collect());
+        fits.push(fit);
+    }
+    let coef: Vec<Vec<f64>> = fits.iter().map(|f| f.coef.clone()).collect();
+    let hz = competing::CauseHazards::new(
+        &case.surv,
+        &case.design,
+        &coef,
+        prognosis::stats::cox::Ties::Efron,
+    )
+    .unwrap();
+    (fits, iid, hz)
+}
+
+fn profile_x(case: &CrCase, k: usize) -> Vec<f64> {
+    let prof = &case.r["crr"]["profiles"][k]["covariates"];
+    case.design
+        .names
+        .iter()
+        .map(|term| {
+            if let Some(v) = prof[term.as_str()].as_f64() {
+                return v;
+            }
+            // a factor's indicator: term is column name followed by the level
+            let obj = prof.as_object().unwrap();
+            let (col, val) = obj
+                .iter()
+                .find(|(c, _)| term.starts_with(c.as_str()))
+                .unwrap_or_else(|| panic!("no profile value for {term}"));
+            let level = val.as_str().map_or_else(|| val.to_string(), str::to_string);
+            (term[col.len()..] == level) as u8 as f64
+        })
+        .collect()
+}
+
+#[test]
+fn cause_specific_absolute_risk_equals_riskregression_csc() {
+    for name in CASES {
+        let case = load(name);
+        let r = &case.r["csc"];
+        let (fits, iid, hz) = cause_specific(&case);
+        for (j, (&got, want)) in fits[0].coef.iter().zip(nums(&r["coef_cause"])).enumerate() {
+            close(got, want, REL, &format!("{name} coef_cause {j}"));
+        }
+        for (j, (&got, want)) in fits[1].coef.iter().zip(nums(&r["coef_other"])).enumerate() {
+            close(got, want, REL, &format!("{name} coef_other {j}"));
+        }
+        for (k, prof) in r["profiles"].as_array().unwrap().iter().enumerate() {
+            let x = profile_x(&case, k);
+            let times = nums(&prof["times"]);
+            let got = competing::absolute_risk_se(
+                &hz,
+                &case.surv,
+                &case.design,
+                &iid,
+                1,
+                &x,
+                &times,
+                0.95,
+            )
+            .unwrap();
+            let point = hz.absolute_risk(1, &x, &times).unwrap();
+            for (field, want) in ["risk", "se", "lower", "upper"]
+                .iter()
+                .map(|f| (*f, nums(&prof[*f])))
+            {
+                for (i, g) in got.iter().enumerate() {
+                    let v = match field {
+                        "risk" => g.risk,
+                        "se" => g.se,
+                        "lower" => g.lower,
+                        _ => g.upper,
+                    };
+                    close(
+                        v,
+                        want[i],
+                        REL,
+                        &format!("{name} profile {k} {field} t={}", times[i]),
+                    );
+                }
+            }
+            for (g, p) in got.iter().zip(&point) {
+                close(g.risk, *p, 1e-12, "risk with and without se");
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! bootstrap, risk groups and factor selection. Imports only [`crate::stats`].
 
 pub mod card;
+pub mod competing;
 pub mod file;
 pub mod nomogram;
 pub mod riskgroups;

@@ -9,15 +9,18 @@
 
 pub mod calibration;
 pub mod cindex;
+pub mod csc;
 pub mod cuminc;
 pub mod fine_gray;
 pub mod metrics;
 
 pub use calibration::{grouped_calibration, CifGroup};
 pub use cindex::truncated_cindex;
+pub use csc::{absolute_risk_se, AbsoluteRisk, CauseHazards};
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
 pub use fine_gray::{
-    crr, CrrOptions, FineGray, FineGrayCoef, PredictedCif, DEFAULT_GTOL, DEFAULT_MAXITER,
+    crr, predict_from_terms, CrrOptions, FineGray, FineGrayCoef, PredictedCif, PredictionTerms,
+    DEFAULT_GTOL, DEFAULT_MAXITER,
 };
 pub use metrics::{score, CompetingAuc, CompetingScore};
 
@@ -69,6 +72,10 @@ pub enum CompetingError {
     NoControls { time: f64 },
     #[error("time {time} is after the last follow-up time {last}")]
     BeyondFollowUp { time: f64, last: f64 },
+    #[error(
+        "the data are not those the model was fitted to (their event times or risk sets differ)"
+    )]
+    NotTheFittedData,
     #[error("{what} must be {rule}, got {value}")]
     BadOption {
         what: &'static str,
