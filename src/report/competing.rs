@@ -498,3 +498,121 @@ pub fn incidence_block(
     }
     s
 }
+
+/// The text summary of `validate` with a competing-risks model: per horizon AUC (se), Brier
+/// score, null-model Brier score, IPA and truncated C; the grouped calibration; the bootstrap.
+pub fn competing_validation_summary(
+    rep: &crate::model::validation_competing::CompetingValidationReport,
+    cause: &str,
+    data_label: &str,
+    unit: Option<&str>,
+) -> String {
+    use crate::report::format::{fmt_est_ci, horizon_label};
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Validation of the cumulative incidence of {cause}  (data: {data_label})"
+    );
+    let _ = writeln!(
+        s,
+        "  {} patients: {} events of {cause}, {} competing events, {} censored",
+        rep.n, rep.events, rep.competing, rep.censored
+    );
+    let rows: Vec<Vec<String>> = rep
+        .horizons
+        .iter()
+        .map(|h| {
+            let z = 1.959963984540054;
+            vec![
+                horizon_label(h.time, unit),
+                fmt_est_ci(
+                    h.auc,
+                    (h.auc - z * h.auc_se).max(0.0),
+                    (h.auc + z * h.auc_se).min(1.0),
+                    3,
+                ),
+                fmt_sig(h.brier, 3),
+                fmt_sig(h.null_brier, 3),
+                fmt_sig(h.ipa, 3),
+                fmt_sig(h.cindex, 3),
+            ]
+        })
+        .collect();
+    s.push('\n');
+    s.push_str(&table(
+        &[
+            "horizon",
+            "AUC (95% CI)",
+            "Brier",
+            "null Brier",
+            "IPA",
+            "truncated C",
+        ],
+        &rows,
+    ));
+    for h in &rep.horizons {
+        let _ = writeln!(
+            s,
+            "\nCalibration at {} (Aalen-Johansen cumulative incidence per group of predicted)",
+            horizon_label(h.time, unit)
+        );
+        let rows: Vec<Vec<String>> = h
+            .calibration
+            .groups
+            .iter()
+            .map(|g| {
+                let observed = match (g.observed, g.lower, g.upper) {
+                    (Some(o), Some(l), Some(u)) => fmt_est_ci(o, l, u, 3),
+                    _ => "beyond follow-up".into(),
+                };
+                vec![g.n.to_string(), fmt_sig(g.predicted, 3), observed]
+            })
+            .collect();
+        s.push_str(&table(&["n", "predicted", "observed (95% CI)"], &rows));
+    }
+    if let Some(b) = &rep.bootstrap {
+        let _ = writeln!(
+            s,
+            "\nBootstrap optimism correction ({} resamples, {} failed, seed {})",
+            b.resamples, b.failed, b.seed
+        );
+        let rows: Vec<Vec<String>> = b
+            .horizons
+            .iter()
+            .flat_map(|h| {
+                let when = horizon_label(h.time, unit);
+                [
+                    ("AUC", h.apparent.auc, h.optimism.auc, h.corrected.auc),
+                    (
+                        "Brier",
+                        h.apparent.brier,
+                        h.optimism.brier,
+                        h.corrected.brier,
+                    ),
+                    ("IPA", h.apparent.ipa, h.optimism.ipa, h.corrected.ipa),
+                    (
+                        "truncated C",
+                        h.apparent.cindex,
+                        h.optimism.cindex,
+                        h.corrected.cindex,
+                    ),
+                ]
+                .into_iter()
+                .map(move |(name, a, o, c)| {
+                    vec![
+                        when.clone(),
+                        name.to_string(),
+                        fmt_sig(a, 3),
+                        fmt_sig(o, 3),
+                        fmt_sig(c, 3),
+                    ]
+                })
+            })
+            .collect();
+        s.push_str(&table(
+            &["horizon", "measure", "apparent", "optimism", "corrected"],
+            &rows,
+        ));
+    }
+    s
+}
