@@ -504,10 +504,11 @@ pub fn absolute_risk_se(
     let k = hazards.coef.len();
     let r = hazards.relative_risks(x);
     let xc: Vec<f64> = x.iter().zip(&hazards.center).map(|(a, c)| a - c).collect();
+    let point = hazards.absolute_risk(cause, x, times)?;
     let mut out = Vec::with_capacity(times.len());
-    for &t in times {
+    for (&t, &risk) in times.iter().zip(&point) {
         let kt = hazards.time.partition_point(|&u| u <= t);
-        let (risk, omega) = hazards.weights(cause, x, kt);
+        let (_, omega) = hazards.weights(cause, x, kt);
         // per cause: prefix sums of omega * jump / S0, and the coefficient vector
         // sum_g omega jump (x - E(g))
         let mut var = 0.0;
