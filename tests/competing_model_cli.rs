@@ -307,6 +307,16 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
         vec!["ph-test", "--model", &model, &data],
         vec!["residuals", "--model", &model, &data],
         vec!["validate", "--model", &model, &data, "--times", "12"],
+        vec![
+            "plot",
+            "survival",
+            "--model",
+            &model,
+            "--profile",
+            "age=50",
+            "--out",
+            &html,
+        ],
     ] {
         let out = run(&s(&args));
         assert!(!out.status.success(), "{args:?}");
