@@ -300,6 +300,7 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
     let model = fit_out(&r, "fine-gray", dir.path()).display().to_string();
     let data = data_path(&r).display().to_string();
     let html = dir.path().join("c.html").display().to_string();
+    let svg = dir.path().join("c.svg").display().to_string();
     for args in [
         vec!["nomogram", "--model", &model],
         vec!["risk-groups", "--model", &model, &data],
@@ -315,7 +316,7 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
             "--profile",
             "age=50",
             "--out",
-            &html,
+            &svg,
         ],
     ] {
         let out = run(&s(&args));

@@ -483,10 +483,11 @@ impl<'a> Training<'a> {
 }
 
 /// The absolute risk of cause code `cause` for covariates `x` at `times`, with standard errors
-/// from the influence functions (`riskRegression`'s iid decomposition: the Breslow baseline
+/// from the influence functions (`riskRegression`'s iid decomposition: the baseline
 /// hazards and the coefficients of every cause), and limits at `level` on the log(-log F) scale.
 /// `surv` and `design` must be the data `hazards` was fitted to, and `var[k]` (p x p, row-major)
 /// the variance of cause k + 1's coefficients (the inverse information of its Cox fit).
+#[allow(clippy::too_many_arguments)]
 pub fn absolute_risk_se(
     hazards: &CauseHazards,
     surv: &CompetingSurv,
