@@ -309,7 +309,7 @@ proptest! {
             let hz = competing::CauseHazards::new(&surv, &design, &coef, ties).unwrap();
             let xv = [x0, 1.0];
             let times = [horizon, 3.0, 20.0];
-            for cause in 1..=k as u32 {
+            for cause in 1..=k {
                 let fast = competing::absolute_risk_se(&hz, &surv, &design, &var, cause, &xv, &times, 0.95).unwrap();
                 let slow = absolute_risk_se_slow(&hz, &surv, &design, &var, cause, &xv, &times, 0.95).unwrap();
                 let point = hz.absolute_risk(cause, &xv, &times).unwrap();

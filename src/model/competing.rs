@@ -444,12 +444,13 @@ impl CompetingModelFile {
     }
 }
 
+#[allow(clippy::needless_range_loop)]
 fn check_matrix(field: &str, v: &[Vec<f64>], p: usize) -> Result<(), String> {
     if v.len() != p || v.iter().any(|r| r.len() != p) {
         return Err(format!("{field} is not {p} x {p}"));
     }
     for i in 0..p {
-        if !(v[i][i] >= 0.0) {
+        if v[i][i].is_nan() || v[i][i] < 0.0 {
             return Err(format!("{field}[{i}][{i}] is negative"));
         }
         for j in 0..i {
@@ -511,7 +512,7 @@ fn check_fine_gray(fg: &FineGrayModel, terms: &[String]) -> Result<(), String> {
                 "fine_gray.cumhaz[{k}] is smaller than the one before: the cumulative hazard must not decrease"
             ));
         }
-        if !(fg.var_a[k] >= 0.0) {
+        if fg.var_a[k].is_nan() || fg.var_a[k] < 0.0 {
             return Err(format!("fine_gray.var_a[{k}] is negative"));
         }
         if fg.var_c[k].len() != p || fg.var_m[k].len() != p {

@@ -483,10 +483,11 @@ impl<'a> Training<'a> {
 }
 
 /// The absolute risk of cause code `cause` for covariates `x` at `times`, with standard errors
-/// from the influence functions (`riskRegression`'s iid decomposition: the Breslow baseline
+/// from the influence functions (`riskRegression`'s iid decomposition: the baseline
 /// hazards and the coefficients of every cause), and limits at `level` on the log(-log F) scale.
 /// `surv` and `design` must be the data `hazards` was fitted to, and `var[k]` (p x p, row-major)
 /// the variance of cause k + 1's coefficients (the inverse information of its Cox fit).
+#[allow(clippy::too_many_arguments)]
 pub fn absolute_risk_se(
     hazards: &CauseHazards,
     surv: &CompetingSurv,
@@ -504,10 +505,11 @@ pub fn absolute_risk_se(
     let k = hazards.coef.len();
     let r = hazards.relative_risks(x);
     let xc: Vec<f64> = x.iter().zip(&hazards.center).map(|(a, c)| a - c).collect();
+    let point = hazards.absolute_risk(cause, x, times)?;
     let mut out = Vec::with_capacity(times.len());
-    for &t in times {
+    for (&t, &risk) in times.iter().zip(&point) {
         let kt = hazards.time.partition_point(|&u| u <= t);
-        let (risk, omega) = hazards.weights(cause, x, kt);
+        let (_, omega) = hazards.weights(cause, x, kt);
         // per cause: prefix sums of omega * jump / S0, and the coefficient vector
         // sum_g omega jump (x - E(g))
         let mut var = 0.0;
