@@ -307,7 +307,6 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
         vec!["calculator", "--model", &model, "--out", &html],
         vec!["ph-test", "--model", &model, &data],
         vec!["residuals", "--model", &model, &data],
-        vec!["validate", "--model", &model, &data, "--times", "12"],
         vec![
             "plot",
             "survival",
