@@ -181,8 +181,15 @@ fn options_that_do_not_fit_the_model_are_errors() {
             "--event-value is for Cox models",
         ),
         (
-            &["--model", "fine-gray", "--out", out_s],
-            "cannot be written yet",
+            &[
+                "--model",
+                "cause-specific",
+                "--strata",
+                "sex",
+                "--out",
+                out_s,
+            ],
+            "holds unstratified fits",
         ),
         (
             &["--model", "fine-gray", "--strata", "sex"],

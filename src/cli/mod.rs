@@ -4,6 +4,7 @@
 mod args;
 mod calculator;
 mod cohort;
+mod competing_model;
 mod cuminc;
 mod fit;
 mod fit_competing;

@@ -28,12 +28,24 @@ pub struct ScoreArgs {
     /// .tiff; repeatable)
     #[arg(long)]
     out: Vec<PathBuf>,
+    /// The training CSV of a cause-specific competing-risks model (the file it was fitted to,
+    /// checked by its SHA-256): gives the limits of the cumulative incidence
+    #[arg(long, value_name = "FILE")]
+    train: Option<PathBuf>,
+    #[command(flatten)]
+    read: super::args::ReadArgs,
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
     let refs: Vec<&std::path::Path> = a.out.iter().map(|p| p.as_path()).collect();
     super::args::check_outputs(&[&a.model], &refs)?;
-    let model = ModelFile::load(&a.model)?;
+    let model = match crate::model::competing::load_any(&a.model)? {
+        crate::model::competing::AnyModel::Cox(m) => *m,
+        crate::model::competing::AnyModel::Competing(m) => return run_competing(&m, &a),
+    };
+    if let Some(t) = &a.train {
+        anyhow::bail!("--train {}: only a cause-specific competing-risks model needs its training data; leave --train out with a Cox model", t.display());
+    }
     let out = render(&model, &a)?;
     if let Some(fig) = &out.figure {
         write_figure(fig, &a.out, "survival", &[&a.model])?;
@@ -161,5 +173,70 @@ pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
             stderr: Vec::new(),
             figure,
         })
+    }
+}
+
+/// `score` with a competing-risks model: the cumulative incidence of the cause of interest.
+fn run_competing(model: &crate::model::competing::CompetingModelFile, a: &ScoreArgs) -> Result<()> {
+    if let Some(o) = a.out.first() {
+        anyhow::bail!("--out {}: the figure of `score` is a survival curve, which a competing-risks model does not give; leave --out out (the cumulative incidence is in the text or --json output)", o.display());
+    }
+    let values = parse_pairs(&a.set, "--set")?;
+    let (x, _) =
+        crate::model::spec::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
+    let times = if a.times.is_empty() {
+        crate::model::spec::default_horizons(model.spec.time_unit.as_deref()).ok_or_else(|| {
+            anyhow!("the model has no known time unit: give the horizons with --times T1,T2,...")
+        })?
+    } else {
+        a.times.clone()
+    };
+    check_times(&times)?;
+    let training = match &a.train {
+        Some(t) => Some(super::competing_model::load_training(
+            model,
+            t,
+            &a.read.options()?,
+        )?),
+        None => None,
+    };
+    let pred = model
+        .predict(&x, &times, training.as_ref())
+        .map_err(|e| anyhow!("{e}"))?;
+    let mut warnings = super::competing_model::range_warnings(model, &values);
+    warnings.extend(super::competing_model::horizon_warnings(model, &times));
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct ScoreJson<'a> {
+            model: &'static str,
+            cause: &'a str,
+            covariates: &'a BTreeMap<String, String>,
+            lp: f64,
+            incidence: &'a [crate::model::competing::IncidencePoint],
+            time_unit: Option<&'a str>,
+            warnings: &'a [String],
+        }
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        let j = ScoreJson {
+            model: model.model.name(),
+            cause: &model.outcome.cause,
+            covariates: &values,
+            lp: pred.lp,
+            incidence: &pred.incidence,
+            time_unit: model.spec.time_unit.as_deref(),
+            warnings: &warnings,
+        };
+        stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
+    } else {
+        let ordered: Vec<(String, String)> = model
+            .input_columns()
+            .iter()
+            .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
+            .collect();
+        stdout(&crate::report::competing::incidence_block(
+            model, &ordered, &pred, &warnings,
+        ))
     }
 }

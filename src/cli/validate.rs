@@ -1,11 +1,18 @@
 //! `prognosis validate`: discrimination, accuracy and calibration of a model on a cohort.
 
 use super::args::{check_increasing_times, model_and_data, stdout, MapArgs, ReadArgs};
+use crate::data::cohort::{self, FitRequest};
+use crate::data::competing::prepare_competing;
+use crate::model::competing::{load_any, AnyModel, CompetingKind, CompetingModelFile};
+use crate::model::spec::CovariateKind;
 use crate::model::validation;
+use crate::model::validation_competing::{self as vc, CompetingValidationOptions};
 use crate::plot;
 use crate::report::text as report;
+use crate::stats::competing::CrrOptions;
 use crate::stats::cox::CoxOptions;
-use anyhow::Result;
+use crate::stats::cox::Design;
+use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -44,6 +51,9 @@ pub struct ValidateArgs {
 
 pub fn run(a: ValidateArgs) -> Result<()> {
     check_increasing_times(&a.times)?;
+    if let AnyModel::Competing(m) = load_any(&a.model)? {
+        return run_competing(&m, &a);
+    }
     let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
     let (model, table, d) = (&md.model, &md.table, &md.data);
     let opts = validation::ValidationOptions {
@@ -113,6 +123,130 @@ pub fn run(a: ValidateArgs) -> Result<()> {
             &table.path,
             &d.counts,
             model.spec.time_unit.as_deref(),
+        ))
+    }
+}
+
+/// `validate` with a competing-risks model file: the cumulative incidence of the cause of interest
+/// against the outcome in DATA (the other causes compete), with the bootstrap for a Fine-Gray
+/// model.
+fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
+    if a.bootstrap > 0 && model.model != CompetingKind::FineGray {
+        bail!(
+            "--bootstrap {}: the bootstrap refits the model, which prognosis does for a Fine-Gray model only (this file holds a {} model); leave --bootstrap out",
+            a.bootstrap,
+            model.model.name()
+        );
+    }
+    let opts = a.read.options()?;
+    let cmap = a.map.column_map(&model.spec, true)?;
+    let (table, spec) = crate::data::mapping::read_for_model(
+        &a.data,
+        &model.spec,
+        &model.spec.columns(),
+        &cmap,
+        &opts,
+    )?;
+    // the outcome, the cause of interest as cause 1
+    let mut req = FitRequest {
+        time: spec.time.clone(),
+        event: spec.event.clone(),
+        covariates: spec.covariates.iter().map(|c| c.name.clone()).collect(),
+        censor_values: model.outcome.censor_values.clone(),
+        ..FitRequest::default()
+    };
+    for c in &spec.covariates {
+        if let CovariateKind::Categorical { reference, .. } = &c.kind {
+            req.categorical.push(c.name.clone());
+            req.reference.insert(c.name.clone(), reference.clone());
+        }
+    }
+    let pc = prepare_competing(&table, &req, Some(&model.outcome.cause))?;
+    // covariates with the model's levels; rows with a level the model does not know are left out
+    let encoded = cohort::encode_rows(&table, &spec);
+    let mut kept = Vec::new();
+    let mut x = Vec::new();
+    let mut problems = Vec::new();
+    for (k, &row) in pc.prepared.rows.iter().enumerate() {
+        match &encoded[row] {
+            cohort::EncodedRow::Ok { x: xi, .. } => {
+                kept.push(k);
+                x.extend_from_slice(xi);
+            }
+            cohort::EncodedRow::Problem(p) => problems.push((table.lines[row], p.clone())),
+        }
+    }
+    if let Some((line, p)) = problems.first() {
+        eprintln!(
+            "note: {} rows have a level the model does not know and were left out (first: line {line}: {p})",
+            problems.len()
+        );
+    }
+    let surv = pc.surv.subset(&kept);
+    let design = Design::new(x, kept.len(), spec.terms())?;
+    let mut predicted = vec![Vec::with_capacity(design.n); a.times.len()];
+    for i in 0..design.n {
+        let p = model.predict(design.row(i), &a.times, None)?;
+        for (j, q) in p.incidence.iter().enumerate() {
+            predicted[j].push(q.cif);
+        }
+    }
+    for w in super::competing_model::horizon_warnings(model, &a.times) {
+        eprintln!("warning: {w}");
+    }
+    let vopts = CompetingValidationOptions {
+        times: a.times.clone(),
+        cause: 1,
+        groups: a.groups,
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+    };
+    let mut rep = vc::validate_predictions(&surv, &predicted, &vopts)?;
+    if a.bootstrap > 0 {
+        rep.bootstrap = Some(vc::bootstrap_fine_gray(
+            &design,
+            &surv,
+            &CrrOptions::default(),
+            &vopts,
+        )?);
+    }
+    let json = serde_json::to_string_pretty(&rep)? + "\n";
+    let unit = model.spec.time_unit.as_deref();
+    let cause = &model.outcome.cause;
+    if let Some(dir) = &a.out_dir {
+        let mut files: Vec<(PathBuf, Vec<u8>)> =
+            vec![(dir.join("validation.json"), json.clone().into_bytes())];
+        for (h, p) in rep.horizons.iter().zip(&predicted) {
+            let mut fig = plot::calibration::CalibrationFigure::cumulative_incidence(h);
+            fig.risks = p;
+            fig.event = format!("{} = {cause}", model.spec.event);
+            fig.time_unit = model.spec.time_unit.clone();
+            let slug = crate::report::format::horizon_slug(&crate::report::format::horizon_label(
+                h.time, unit,
+            ));
+            let name = format!("calibration_{slug}");
+            for (format, bytes) in plot::render_formats(
+                &fig,
+                &[
+                    plot::ImageFormat::Svg,
+                    plot::ImageFormat::Png,
+                    plot::ImageFormat::Pdf,
+                ],
+                &name,
+            )? {
+                files.push((dir.join(format!("{name}.{}", format.extension())), bytes));
+            }
+        }
+        super::args::write_in_dir(dir, &[&a.model, &a.data], files)?;
+    }
+    if a.json {
+        stdout(&json)
+    } else {
+        stdout(&crate::report::competing::competing_validation_summary(
+            &rep,
+            &format!("{} = {cause}", model.spec.event),
+            &table.path,
+            unit,
         ))
     }
 }

@@ -29,6 +29,8 @@ pub enum ModelError {
     WrongFormat { path: String, found: String },
     #[error("{path}: not a prognosis model file: {what}\n  hint: pass a file written by `prognosis fit --out`")]
     NotAModel { path: String, what: String },
+    #[error("{path} is a competing-risks model ({model}): this command works with Cox models only\n  hint: a competing-risks model file works with `prognosis predict` and `prognosis score`; fit a Cox model (`prognosis fit` without --model) for this command")]
+    CompetingModel { path: String, model: String },
     #[error("{path}: the model file has format version {found}, newer than this prognosis reads ({FORMAT_VERSION})\n  hint: use prognosis {writer} or newer")]
     Newer {
         path: String,
@@ -330,6 +332,16 @@ impl ModelFile {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| damaged(format!("JSON error: {e}")))?;
         let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format == crate::model::competing::FORMAT {
+            return Err(ModelError::CompetingModel {
+                path: label.to_string(),
+                model: value
+                    .get("model")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("?")
+                    .to_string(),
+            });
+        }
         if format != FORMAT {
             return Err(ModelError::WrongFormat {
                 path: label.to_string(),
@@ -707,7 +719,7 @@ impl ModelFile {
 }
 
 /// "an array", "null", ...: what a JSON value is, for messages.
-fn json_kind(v: &serde_json::Value) -> &'static str {
+pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a true/false value",
@@ -720,7 +732,7 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 
 /// The path of the first field of `given` that `known` (the same document read and written
 /// again) does not have; a `null` for an absent optional field is no unknown field.
-fn unknown_field(
+pub(crate) fn unknown_field(
     given: &serde_json::Value,
     known: &serde_json::Value,
     at: String,
@@ -749,7 +761,7 @@ fn unknown_field(
 }
 
 /// The path of the first `null` inside an array (a non-finite number, which JSON writes as null).
-fn first_null_number(v: &serde_json::Value, at: String) -> Option<String> {
+pub(crate) fn first_null_number(v: &serde_json::Value, at: String) -> Option<String> {
     use serde_json::Value;
     match v {
         Value::Object(m) => m.iter().find_map(|(k, x)| {
@@ -773,13 +785,13 @@ fn first_null_number(v: &serde_json::Value, at: String) -> Option<String> {
     }
 }
 
-fn has_duplicates(v: &[String]) -> bool {
+pub(crate) fn has_duplicates(v: &[String]) -> bool {
     let set: std::collections::BTreeSet<&String> = v.iter().collect();
     set.len() != v.len()
 }
 
 /// Quantiles with probabilities in 0..=1, both increasing.
-fn check_quantiles(field: &str, q: &[Quantile]) -> Result<(), String> {
+pub(crate) fn check_quantiles(field: &str, q: &[Quantile]) -> Result<(), String> {
     let ok_p = q.iter().all(|x| (0.0..=1.0).contains(&x.p));
     let increasing = q
         .windows(2)

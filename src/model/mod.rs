@@ -2,9 +2,11 @@
 //! bootstrap, risk groups and factor selection. Imports only [`crate::stats`].
 
 pub mod card;
+pub mod competing;
 pub mod file;
 pub mod nomogram;
 pub mod riskgroups;
 pub mod selection;
 pub mod spec;
 pub mod validation;
+pub mod validation_competing;

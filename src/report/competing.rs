@@ -337,3 +337,282 @@ pub fn fine_gray_summary(j: &FineGrayJson, names: &[String], data_label: &str) -
     s.push_str("sHR: subdistribution hazard ratio; se from the sandwich variance (cmprsk).\n");
     s
 }
+
+/// A cumulative-incidence prediction for one input row of `predict` with a competing-risks
+/// model, or why it could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidenceRow {
+    /// The row's file line.
+    pub row: u64,
+    pub id: Option<String>,
+    pub prediction: Option<crate::model::competing::CompetingPrediction>,
+    pub problem: Option<String>,
+}
+
+/// Predicted cumulative incidence as CSV: per time `cif_T`, `cif_se_T`, `cif_lower_T`,
+/// `cif_upper_T` (empty where a limit is not available), full precision.
+pub fn incidence_csv(rows: &[IncidenceRow], times: &[f64]) -> String {
+    let with_id = rows.iter().any(|r| r.id.is_some());
+    let mut s = String::from(if with_id { "row,id,lp" } else { "row,lp" });
+    for &t in times {
+        let l = format_number(t);
+        let _ = write!(s, ",cif_{l},cif_se_{l},cif_lower_{l},cif_upper_{l}");
+    }
+    s.push_str(",problem\n");
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+    for r in rows {
+        let _ = write!(s, "{}", r.row);
+        if with_id {
+            let id = r.id.as_deref().unwrap_or("");
+            if id.contains([',', '"', '\n', '\r']) {
+                let _ = write!(s, ",\"{}\"", id.replace('"', "\"\""));
+            } else {
+                let _ = write!(s, ",{id}");
+            }
+        }
+        match &r.prediction {
+            Some(p) => {
+                let _ = write!(s, ",{}", p.lp);
+                for q in &p.incidence {
+                    let _ = write!(
+                        s,
+                        ",{},{},{},{}",
+                        q.cif,
+                        opt(q.se),
+                        opt(q.lower),
+                        opt(q.upper)
+                    );
+                }
+                s.push(',');
+            }
+            None => {
+                s.push(',');
+                s.push_str(&",".repeat(4 * times.len()));
+                let problem = r.problem.as_deref().unwrap_or("");
+                let _ = write!(s, ",\"{}\"", problem.replace('"', "\"\""));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[derive(Serialize)]
+struct IncidenceRowJson<'a> {
+    row: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    lp: Option<f64>,
+    incidence: Option<&'a [crate::model::competing::IncidencePoint]>,
+    problem: Option<&'a str>,
+}
+
+/// Predicted cumulative incidence as a JSON array, one object per input row: `row`, `lp`,
+/// `incidence` (per time `time`, `cif`, `se`, `lower`, `upper`) and `problem`.
+pub fn incidence_json(rows: &[IncidenceRow]) -> String {
+    let out: Vec<IncidenceRowJson> = rows
+        .iter()
+        .map(|r| IncidenceRowJson {
+            row: r.row,
+            id: r.id.as_deref(),
+            lp: r.prediction.as_ref().map(|p| p.lp),
+            incidence: r.prediction.as_ref().map(|p| p.incidence.as_slice()),
+            problem: r.problem.as_deref(),
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&out).expect("serialises");
+    s.push('\n');
+    s
+}
+
+/// The clinician's block of `prognosis score` with a competing-risks model: the cumulative
+/// incidence of the cause of interest at each time with its interval.
+pub fn incidence_block(
+    model: &crate::model::competing::CompetingModelFile,
+    patient: &[(String, String)],
+    pred: &crate::model::competing::CompetingPrediction,
+    warnings: &[String],
+) -> String {
+    use crate::model::competing::CompetingKind;
+    let unit = model.spec.time_unit.as_deref().unwrap_or("");
+    let pct = |v: f64| format!("{:.1}%", 100.0 * v);
+    let mut s = String::new();
+    let desc: Vec<String> = patient.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let _ = writeln!(s, "Patient: {}", desc.join(", "));
+    let o = &model.outcome;
+    let _ = writeln!(
+        s,
+        "Cumulative incidence of {} = {} (competing: {}), {}",
+        model.spec.event,
+        o.cause,
+        if o.competing.is_empty() {
+            "none".to_string()
+        } else {
+            o.competing.join(", ")
+        },
+        match model.model {
+            CompetingKind::FineGray => "Fine-Gray model (as cmprsk::predict.crr)",
+            CompetingKind::CauseSpecific =>
+                "cause-specific Cox models (absolute risk as riskRegression::CSC)",
+        }
+    );
+    let _ = writeln!(
+        s,
+        "Linear predictor x'b of the {}: {}",
+        match model.model {
+            CompetingKind::FineGray => "subdistribution hazard",
+            CompetingKind::CauseSpecific => "cause-specific hazard of the cause",
+        },
+        fmt_sig(pred.lp, 4)
+    );
+    s.push('\n');
+    let rows: Vec<Vec<String>> = pred
+        .incidence
+        .iter()
+        .map(|q| {
+            vec![
+                format!("{} {unit}", format_number(q.time))
+                    .trim()
+                    .to_string(),
+                pct(q.cif),
+                match (q.lower, q.upper) {
+                    (Some(l), Some(u)) => fmt_range(&pct(l), &pct(u)),
+                    _ => "-".to_string(),
+                },
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &["cumulative incidence at", "estimate", "95% CI"],
+        &rows,
+    ));
+    s.push('\n');
+    if pred.incidence.iter().any(|q| q.se.is_none()) {
+        let _ = writeln!(
+            s,
+            "\nThe interval of a cause-specific model's absolute risk needs the training data: pass it with --train FILE."
+        );
+    }
+    for w in warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+/// The text summary of `validate` with a competing-risks model: per horizon AUC (se), Brier
+/// score, null-model Brier score, IPA and truncated C; the grouped calibration; the bootstrap.
+pub fn competing_validation_summary(
+    rep: &crate::model::validation_competing::CompetingValidationReport,
+    cause: &str,
+    data_label: &str,
+    unit: Option<&str>,
+) -> String {
+    use crate::report::format::{fmt_est_ci, horizon_label};
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Validation of the cumulative incidence of {cause}  (data: {data_label})"
+    );
+    let _ = writeln!(
+        s,
+        "  {} patients: {} events of {cause}, {} competing events, {} censored",
+        rep.n, rep.events, rep.competing, rep.censored
+    );
+    let rows: Vec<Vec<String>> = rep
+        .horizons
+        .iter()
+        .map(|h| {
+            let z = 1.959963984540054;
+            vec![
+                horizon_label(h.time, unit),
+                fmt_est_ci(
+                    h.auc,
+                    (h.auc - z * h.auc_se).max(0.0),
+                    (h.auc + z * h.auc_se).min(1.0),
+                    3,
+                ),
+                fmt_sig(h.brier, 3),
+                fmt_sig(h.null_brier, 3),
+                fmt_sig(h.ipa, 3),
+                fmt_sig(h.cindex, 3),
+            ]
+        })
+        .collect();
+    s.push('\n');
+    s.push_str(&table(
+        &[
+            "horizon",
+            "AUC (95% CI)",
+            "Brier",
+            "null Brier",
+            "IPA",
+            "truncated C",
+        ],
+        &rows,
+    ));
+    for h in &rep.horizons {
+        let _ = writeln!(
+            s,
+            "\nCalibration at {} (Aalen-Johansen cumulative incidence per group of predicted)",
+            horizon_label(h.time, unit)
+        );
+        let rows: Vec<Vec<String>> = h
+            .calibration
+            .groups
+            .iter()
+            .map(|g| {
+                let observed = match (g.observed, g.lower, g.upper) {
+                    (Some(o), Some(l), Some(u)) => fmt_est_ci(o, l, u, 3),
+                    _ => "beyond follow-up".into(),
+                };
+                vec![g.n.to_string(), fmt_sig(g.predicted, 3), observed]
+            })
+            .collect();
+        s.push_str(&table(&["n", "predicted", "observed (95% CI)"], &rows));
+    }
+    if let Some(b) = &rep.bootstrap {
+        let _ = writeln!(
+            s,
+            "\nBootstrap optimism correction ({} resamples, {} failed, seed {})",
+            b.resamples, b.failed, b.seed
+        );
+        let rows: Vec<Vec<String>> = b
+            .horizons
+            .iter()
+            .flat_map(|h| {
+                let when = horizon_label(h.time, unit);
+                [
+                    ("AUC", h.apparent.auc, h.optimism.auc, h.corrected.auc),
+                    (
+                        "Brier",
+                        h.apparent.brier,
+                        h.optimism.brier,
+                        h.corrected.brier,
+                    ),
+                    ("IPA", h.apparent.ipa, h.optimism.ipa, h.corrected.ipa),
+                    (
+                        "truncated C",
+                        h.apparent.cindex,
+                        h.optimism.cindex,
+                        h.corrected.cindex,
+                    ),
+                ]
+                .into_iter()
+                .map(move |(name, a, o, c)| {
+                    vec![
+                        when.clone(),
+                        name.to_string(),
+                        fmt_sig(a, 3),
+                        fmt_sig(o, 3),
+                        fmt_sig(c, 3),
+                    ]
+                })
+            })
+            .collect();
+        s.push_str(&table(
+            &["horizon", "measure", "apparent", "optimism", "corrected"],
+            &rows,
+        ));
+    }
+    s
+}

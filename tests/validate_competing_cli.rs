@@ -1,0 +1,201 @@
+//! `prognosis validate` with a competing-risks model file, run as a user runs it: a Fine-Gray
+//! model written by `prognosis fit --model fine-gray --out`, validated on its own data, gives
+//! riskRegression::Score's AUC (with its standard error) and Brier scores, pec::cindex's
+//! truncated C and the grouped calibration of tests/reference/competing_risks/ (to 1e-6
+//! relative); the bootstrap and the files of --out-dir.
+
+mod common;
+
+use common::{close, nums, root, strs, REL};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+const CASES: [&str; 3] = ["bone_mets_cr", "mgus2_cr", "rotterdam_cr"];
+
+fn json(name: &str) -> Value {
+    let path = root().join("tests/reference/competing_risks").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn run(args: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_prognosis"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn data_path(r: &Value) -> String {
+    format!(
+        "tests/reference/competing_risks/datasets/{}",
+        r["file"].as_str().unwrap()
+    )
+}
+
+/// Fits the reference case's model (`fine-gray` or `cause-specific`) into `out`.
+fn fit(r: &Value, kind: &str, out: &Path) {
+    let mut args: Vec<String> = vec![
+        "fit".into(),
+        data_path(r),
+        "--time".into(),
+        "time".into(),
+        "--event".into(),
+        "cause".into(),
+        "--covariates".into(),
+        strs(&r["covariates"]).join(","),
+        "--model".into(),
+        kind.into(),
+        "--cause".into(),
+        "1".into(),
+        "--out".into(),
+        out.to_str().unwrap().into(),
+    ];
+    if let Some(obj) = r["factor_reference"].as_object() {
+        for (k, v) in obj {
+            args.push("--reference".into());
+            args.push(format!("{k}={}", v.as_str().unwrap()));
+        }
+    }
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn validate(model: &Path, r: &Value, extra: &[&str]) -> std::process::Output {
+    let times: Vec<String> = nums(&r["times"]).iter().map(|t| t.to_string()).collect();
+    let mut args: Vec<String> = vec![
+        "validate".into(),
+        "--model".into(),
+        model.to_str().unwrap().into(),
+        data_path(r),
+        "--times".into(),
+        times.join(","),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run(&args)
+}
+
+#[test]
+fn fine_gray_model_file_validation_equals_r() {
+    let (all, extra) = (json("competing_risks.json"), json("validation_extra.json"));
+    let dir = tempfile::tempdir().unwrap();
+    for name in CASES {
+        let r = &all[name];
+        let model = dir.path().join(format!("{name}.json"));
+        fit(r, "fine-gray", &model);
+        let o = validate(&model, r, &["--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["n"].as_u64(), r["n_complete"].as_u64());
+        assert_eq!(j["events"].as_u64(), r["n_cause1"].as_u64());
+        assert_eq!(j["competing"].as_u64(), r["n_cause2"].as_u64());
+        assert!(j["bootstrap"].is_null());
+        let sc = &r["score"];
+        let cidx = nums(&extra[name]["cindex"]);
+        for (k, h) in j["horizons"].as_array().unwrap().iter().enumerate() {
+            let at = format!("{name} at {}", h["time"]);
+            let num = |key: &str| h[key].as_f64().unwrap();
+            close(num("auc"), nums(&sc["auc"])[k], REL, &format!("{at} auc"));
+            close(
+                num("auc_se"),
+                nums(&sc["auc_se"])[k],
+                REL,
+                &format!("{at} se"),
+            );
+            close(
+                num("brier"),
+                nums(&sc["brier"])[k],
+                REL,
+                &format!("{at} brier"),
+            );
+            let null = nums(&sc["brier_null"])[k];
+            close(num("null_brier"), null, REL, &format!("{at} null"));
+            let ipa = 1.0 - nums(&sc["brier"])[k] / null;
+            close(num("ipa"), ipa, REL, &format!("{at} ipa"));
+            close(num("cindex"), cidx[k], REL, &format!("{at} C"));
+            let want = r["calibration_groups5"][k]["groups"].as_array().unwrap();
+            let got = h["calibration"]["groups"].as_array().unwrap();
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(want) {
+                assert_eq!(g["n"], w["n"], "{at}");
+                for key in ["predicted", "observed", "var"] {
+                    let v = g[key].as_f64().unwrap();
+                    close(v, w[key].as_f64().unwrap(), REL, &format!("{at} {key}"));
+                }
+                let (lo, hi) = (g["lower"].as_f64().unwrap(), g["upper"].as_f64().unwrap());
+                let obs = g["observed"].as_f64().unwrap();
+                assert!(lo < obs && obs < hi);
+            }
+        }
+    }
+}
+
+#[test]
+fn bootstrap_and_out_dir() {
+    let all = json("competing_risks.json");
+    let r = &all["bone_mets_cr"];
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("fg.json");
+    fit(r, "fine-gray", &model);
+    let out = dir.path().join("out");
+    let o = validate(
+        &model,
+        r,
+        &[
+            "--bootstrap",
+            "4",
+            "--seed",
+            "5",
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("Bootstrap optimism correction (4 resamples, 0 failed, seed 5)"));
+    assert!(text.contains("truncated C"));
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let b = &saved["bootstrap"];
+    assert_eq!(b["resamples"], 4);
+    for h in b["horizons"].as_array().unwrap() {
+        let (a, o, c) = (&h["apparent"], &h["optimism"], &h["corrected"]);
+        for key in ["auc", "brier", "ipa", "cindex"] {
+            let (a, o, c) = (
+                a[key].as_f64().unwrap(),
+                o[key].as_f64().unwrap(),
+                c[key].as_f64().unwrap(),
+            );
+            assert!((a - o - c).abs() < 1e-12 && o != 0.0, "{key}");
+        }
+    }
+    for t in ["12", "36", "60"] {
+        for ext in ["svg", "png", "pdf"] {
+            let f = out.join(format!("calibration_time_{t}.{ext}"));
+            assert!(f.metadata().unwrap().len() > 1000, "{}", f.display());
+        }
+    }
+    // the same seed gives the same numbers; --json prints what --out-dir saved
+    let o = validate(&model, r, &["--bootstrap", "4", "--seed", "5", "--json"]);
+    let again: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(again, saved);
+}
+
+#[test]
+fn a_cause_specific_model_is_validated_but_not_bootstrapped() {
+    let all = json("competing_risks.json");
+    let r = &all["mgus2_cr"];
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("cs.json");
+    fit(r, "cause-specific", &model);
+    let o = validate(&model, r, &["--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let auc = j["horizons"][0]["auc"].as_f64().unwrap();
+    assert!(auc > 0.5 && auc < 0.9, "{auc}");
+    let o = validate(&model, r, &["--bootstrap", "10"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Fine-Gray model only"), "{err}");
+}
