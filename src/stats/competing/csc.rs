@@ -326,7 +326,7 @@ fn risks(design: &Design, center: &[f64], coef: &[Vec<f64>]) -> Vec<Vec<f64>> {
 /// What the influence functions need of the training data: per cause the risk scores, risk-set
 /// sums S0 and means E at each grid time, and the coefficients' influence per row.
 struct Training<'a> {
-    hz: &'a CauseHazards,
+    hz: CauseHazards,
     surv: &'a CompetingSurv,
     design: &'a Design,
     sorted: Sorted,
@@ -341,7 +341,7 @@ struct Training<'a> {
 
 impl<'a> Training<'a> {
     fn new(
-        hz: &'a CauseHazards,
+        hz: &CauseHazards,
         surv: &'a CompetingSurv,
         design: &'a Design,
         var: &[Vec<f64>],
@@ -414,7 +414,7 @@ impl<'a> Training<'a> {
             e = s;
         }
         let mut tr = Training {
-            hz,
+            hz: hz.clone(),
             surv,
             design,
             sorted: Sorted { n, p, order, last },
@@ -498,62 +498,96 @@ pub fn absolute_risk_se(
     times: &[f64],
     level: f64,
 ) -> Result<Vec<AbsoluteRisk>, CompetingError> {
-    hazards.check_cause(cause)?;
-    hazards.check_x(x)?;
-    let tr = Training::new(hazards, surv, design, var)?;
-    let (n, p) = (tr.sorted.n, tr.sorted.p);
-    let k = hazards.coef.len();
-    let r = hazards.relative_risks(x);
-    let xc: Vec<f64> = x.iter().zip(&hazards.center).map(|(a, c)| a - c).collect();
-    let point = hazards.absolute_risk(cause, x, times)?;
-    let mut out = Vec::with_capacity(times.len());
-    for (&t, &risk) in times.iter().zip(&point) {
-        let kt = hazards.time.partition_point(|&u| u <= t);
-        let (_, omega) = hazards.weights(cause, x, kt);
-        // per cause: prefix sums of omega * jump / S0, and the coefficient vector
-        // sum_g omega jump (x - E(g))
-        let mut var = 0.0;
-        let mut pre = vec![vec![0.0; kt]; k];
-        let mut bvec = vec![vec![0.0; p]; k];
-        for q in 0..k {
-            let mut acc = 0.0;
-            for g in 0..kt {
-                let w = omega[q][g] * hazards.jumps[q][g];
-                acc += w / tr.s0[q][g];
-                pre[q][g] = acc;
-                for j in 0..p {
-                    bvec[q][j] += w * (xc[j] - tr.mean[q][g * p + j]);
+    RiskInfluence::new(hazards, surv, design, var)?.absolute_risk_se(cause, x, times, level)
+}
+
+/// The training data's part of [`absolute_risk_se`] (risk-set sums, the coefficients' influence),
+/// computed once for the predictions of many patients.
+pub struct RiskInfluence<'a> {
+    tr: Training<'a>,
+}
+
+impl<'a> RiskInfluence<'a> {
+    /// `surv` and `design` must be the data `hazards` was fitted to (else
+    /// [`CompetingError::NotTheFittedData`]), `var[k]` the variance of cause k + 1's coefficients.
+    pub fn new(
+        hazards: &CauseHazards,
+        surv: &'a CompetingSurv,
+        design: &'a Design,
+        var: &[Vec<f64>],
+    ) -> Result<RiskInfluence<'a>, CompetingError> {
+        Ok(RiskInfluence {
+            tr: Training::new(hazards, surv, design, var)?,
+        })
+    }
+
+    /// As [`absolute_risk_se`].
+    pub fn absolute_risk_se(
+        &self,
+        cause: u32,
+        x: &[f64],
+        times: &[f64],
+        level: f64,
+    ) -> Result<Vec<AbsoluteRisk>, CompetingError> {
+        let tr = &self.tr;
+        let hazards = &tr.hz;
+        let surv = tr.surv;
+        hazards.check_cause(cause)?;
+        hazards.check_x(x)?;
+        let (n, p) = (tr.sorted.n, tr.sorted.p);
+        let k = hazards.coef.len();
+        let r = hazards.relative_risks(x);
+        let xc: Vec<f64> = x.iter().zip(&hazards.center).map(|(a, c)| a - c).collect();
+        let point = hazards.absolute_risk(cause, x, times)?;
+        let mut out = Vec::with_capacity(times.len());
+        for (&t, &risk) in times.iter().zip(&point) {
+            let kt = hazards.time.partition_point(|&u| u <= t);
+            let (_, omega) = hazards.weights(cause, x, kt);
+            // per cause: prefix sums of omega * jump / S0, and the coefficient vector
+            // sum_g omega jump (x - E(g))
+            let mut var = 0.0;
+            let mut pre = vec![vec![0.0; kt]; k];
+            let mut bvec = vec![vec![0.0; p]; k];
+            for q in 0..k {
+                let mut acc = 0.0;
+                for g in 0..kt {
+                    let w = omega[q][g] * hazards.jumps[q][g];
+                    acc += w / tr.s0[q][g];
+                    pre[q][g] = acc;
+                    for j in 0..p {
+                        bvec[q][j] += w * (xc[j] - tr.mean[q][g * p + j]);
+                    }
                 }
             }
-        }
-        for (si, &i) in tr.sorted.order.iter().enumerate() {
-            let mut inf = 0.0;
-            let ci = surv.cause()[i];
-            for q in 0..k {
-                let mut v = 0.0;
-                if ci as usize == q + 1 {
-                    if let Some(g) = tr.grid_of(surv.time()[i]) {
-                        if g < kt {
-                            v += omega[q][g] / tr.s0[q][g];
+            for (si, &i) in tr.sorted.order.iter().enumerate() {
+                let mut inf = 0.0;
+                let ci = surv.cause()[i];
+                for q in 0..k {
+                    let mut v = 0.0;
+                    if ci as usize == q + 1 {
+                        if let Some(g) = tr.grid_of(surv.time()[i]) {
+                            if g < kt {
+                                v += omega[q][g] / tr.s0[q][g];
+                            }
                         }
                     }
-                }
-                if let Some(l) = tr.sorted.last[si] {
-                    let l = l.min(kt.wrapping_sub(1));
-                    if kt > 0 {
-                        v -= tr.eta[q][i] * pre[q][l];
+                    if let Some(l) = tr.sorted.last[si] {
+                        let l = l.min(kt.wrapping_sub(1));
+                        if kt > 0 {
+                            v -= tr.eta[q][i] * pre[q][l];
+                        }
                     }
+                    let bi = &tr.beta_iid[q][i * p..(i + 1) * p];
+                    v += bvec[q].iter().zip(bi).map(|(a, b)| a * b).sum::<f64>();
+                    inf += r[q] * v;
                 }
-                let bi = &tr.beta_iid[q][i * p..(i + 1) * p];
-                v += bvec[q].iter().zip(bi).map(|(a, b)| a * b).sum::<f64>();
-                inf += r[q] * v;
+                var += inf * inf;
             }
-            var += inf * inf;
+            let _ = n;
+            out.push(limits(t, risk, var.sqrt(), level));
         }
-        let _ = n;
-        out.push(limits(t, risk, var.sqrt(), level));
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// riskRegression's limits of an absolute risk: on the log(-log F) scale,
