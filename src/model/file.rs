@@ -107,6 +107,22 @@ pub struct TrainingSummary {
     pub rows: RowCounts,
     pub events: usize,
     pub follow_up: FollowUp,
+    /// Set when the model is another model recalibrated on this data (`validate --recalibrate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalibrated: Option<Recalibrated>,
+}
+
+/// How a recalibrated model was made from its original.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recalibrated {
+    /// "in-the-large" (coefficients kept, new baseline) or "slope" (coefficients times the
+    /// slope, new baseline).
+    pub method: String,
+    /// The slope applied to every coefficient (1 in the large).
+    pub slope: f64,
+    /// The original model's training data file and its checksum.
+    pub original_training_file: String,
+    pub original_checksum: String,
 }
 
 /// The uncentred linear predictor x'beta over the training rows: its range sets the nomogram's

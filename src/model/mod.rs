@@ -4,6 +4,7 @@
 pub mod card;
 pub mod file;
 pub mod nomogram;
+pub mod recalibration;
 pub mod riskgroups;
 pub mod selection;
 pub mod spec;
