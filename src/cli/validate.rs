@@ -15,9 +15,9 @@ use std::path::PathBuf;
 /// The updated model `--recalibrate-out` writes.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
-    /// Coefficients kept, baseline hazard re-estimated on DATA
+    // coefficients kept, baseline hazard re-estimated on DATA
     InTheLarge,
-    /// Coefficients times the slope of the old linear predictor on DATA, baseline re-estimated
+    // coefficients times the slope of the old linear predictor on DATA, baseline re-estimated
     Slope,
 }
 
@@ -56,7 +56,8 @@ pub struct ValidateArgs {
     /// Write the updated model as a model file (implies --recalibrate)
     #[arg(long, value_name = "FILE")]
     recalibrate_out: Option<PathBuf>,
-    /// Which updated model --recalibrate-out writes
+    /// Which updated model --recalibrate-out writes: in-the-large (coefficients kept) or slope
+    /// (coefficients times the calibration slope)
     #[arg(long, value_enum, default_value_t = Method::Slope)]
     recalibrate_method: Method,
     #[command(flatten)]
