@@ -69,7 +69,12 @@ fn first_appearance(column: &str) -> Vec<(String, u64)> {
         .unwrap();
     let mut out: Vec<(String, u64)> = Vec::new();
     for line in lines {
-        let v = line.split(',').nth(k).unwrap().trim_matches('"').to_string();
+        let v = line
+            .split(',')
+            .nth(k)
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
         match out.iter_mut().find(|(l, _)| *l == v) {
             Some(e) => e.1 += 1,
             None => out.push((v, 1)),

@@ -48,7 +48,11 @@ fn model(dir: &Path, labels: bool) -> String {
     }
     let data = dir.join("bone_words.csv");
     std::fs::write(&data, csv).unwrap();
-    let out = dir.join(if labels { "labelled.json" } else { "plain.json" });
+    let out = dir.join(if labels {
+        "labelled.json"
+    } else {
+        "plain.json"
+    });
     ok(&[
         "fit",
         data.to_str().unwrap(),
@@ -87,9 +91,19 @@ fn model(dir: &Path, labels: bool) -> String {
 fn score(model: &str, brain: &str, pr: &str) -> (bool, String, String) {
     let b = format!("brain={brain}");
     let p = format!("pr={pr}");
-    let mut args = vec!["score", "--model", model, "--json", "--set", &b, "--set", &p];
+    let mut args = vec![
+        "score", "--model", model, "--json", "--set", &b, "--set", &p,
+    ];
     args.extend([
-        "--set", "age=60", "--set", "liver=0", "--set", "lung=1", "--set", "surgery=0", "--set",
+        "--set",
+        "age=60",
+        "--set",
+        "liver=0",
+        "--set",
+        "lung=1",
+        "--set",
+        "surgery=0",
+        "--set",
         "chemo=1",
     ]);
     run(&args)
@@ -106,7 +120,11 @@ fn labels_and_levels_in_any_case() {
     let m = model(dir.path(), true);
     let (ok1, base, e) = score(&m, "1", "positive");
     assert!(ok1, "{e}");
-    for (brain, pr) in [("Yes", "Positive"), ("yes", "POSITIVE"), (" YES ", "positive")] {
+    for (brain, pr) in [
+        ("Yes", "Positive"),
+        ("yes", "POSITIVE"),
+        (" YES ", "positive"),
+    ] {
         let (success, out, err) = score(&m, brain, pr);
         assert!(success, "brain={brain} pr={pr}: {err}");
         assert_eq!(lp(&out), lp(&base), "brain={brain} pr={pr}");
@@ -141,8 +159,23 @@ fn a_word_for_an_unlabelled_binary_covariate_says_0_or_1() {
     );
     // age is numeric but not 0/1: a number
     let (success, _, err) = run(&[
-        "score", "--model", &m, "--set", "age=old", "--set", "brain=0", "--set", "liver=0",
-        "--set", "lung=1", "--set", "pr=negative", "--set", "surgery=0", "--set", "chemo=1",
+        "score",
+        "--model",
+        &m,
+        "--set",
+        "age=old",
+        "--set",
+        "brain=0",
+        "--set",
+        "liver=0",
+        "--set",
+        "lung=1",
+        "--set",
+        "pr=negative",
+        "--set",
+        "surgery=0",
+        "--set",
+        "chemo=1",
     ]);
     assert!(!success);
     assert!(err.contains("expected a number"), "{err}");
@@ -163,8 +196,9 @@ fn a_binary_covariate_at_one_half_or_two_warns() {
             .map(|w| w.as_str().unwrap())
             .collect();
         assert!(
-            w.iter().any(|w| w.contains("brain is a 0/1 covariate (0 = No, 1 = Yes)")
-                && w.contains(how)),
+            w.iter().any(
+                |w| w.contains("brain is a 0/1 covariate (0 = No, 1 = Yes)") && w.contains(how)
+            ),
             "{w:?}"
         );
     }

@@ -155,7 +155,12 @@ fn split_label(levels: &[String], item: &str) -> Option<(usize, String)> {
     item.match_indices('=').find_map(|(i, _)| {
         let l = crate::model::spec::match_level(levels, item[..i].trim())?;
         let name = item[i + 1..].trim();
-        (!name.is_empty()).then(|| (levels.iter().position(|x| *x == l).expect("level"), name.to_string()))
+        (!name.is_empty()).then(|| {
+            (
+                levels.iter().position(|x| *x == l).expect("level"),
+                name.to_string(),
+            )
+        })
     })
 }
 
@@ -212,7 +217,10 @@ mod tests {
     fn numbers_numerically_words_by_first_appearance_requested_first() {
         // levels as prepare sorts them: numbers numerically, words by bytes
         let nums = s(&["2", "10", "100"]);
-        assert_eq!(order_levels(&nums, &["100", "2", "10"], &[]).unwrap(), [0, 1, 2]);
+        assert_eq!(
+            order_levels(&nums, &["100", "2", "10"], &[]).unwrap(),
+            [0, 1, 2]
+        );
         let words = s(&["high", "low", "mid"]);
         assert_eq!(
             order_levels(&words, &["low", "mid", "high"], &[]).unwrap(),

@@ -177,7 +177,10 @@ pub fn run(a: ValidateArgs) -> Result<()> {
             text.push_str(&report::recalibration_summary(r, unit));
         }
         if let Some(out) = &a.recalibrate_out {
-            text.push_str(&format!("Recalibrated model written to {}\n", out.display()));
+            text.push_str(&format!(
+                "Recalibrated model written to {}\n",
+                out.display()
+            ));
         }
         stdout(&text)
     }

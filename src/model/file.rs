@@ -712,16 +712,17 @@ impl ModelFile {
         let mut out = values.clone();
         for (name, v) in out.iter_mut() {
             let labels = self.value_labels(name);
-            let levels: Option<&[String]> = match self.spec.covariates.iter().find(|c| &c.name == name) {
-                Some(c) => match &c.kind {
-                    CovariateKind::Categorical { levels, .. } => Some(levels),
-                    CovariateKind::Numeric => None,
-                },
-                None => match &self.spec.strata {
-                    Some(s) if &s.column == name => Some(&s.levels),
-                    _ => continue,
-                },
-            };
+            let levels: Option<&[String]> =
+                match self.spec.covariates.iter().find(|c| &c.name == name) {
+                    Some(c) => match &c.kind {
+                        CovariateKind::Categorical { levels, .. } => Some(levels),
+                        CovariateKind::Numeric => None,
+                    },
+                    None => match &self.spec.strata {
+                        Some(s) if &s.column == name => Some(&s.levels),
+                        _ => continue,
+                    },
+                };
             let valid = match levels {
                 Some(levels) => crate::model::spec::match_level(levels, v).is_some(),
                 None => parse_number(v).is_some(),
@@ -740,8 +741,7 @@ impl ModelFile {
             let meaning = if labels.is_empty() {
                 String::new()
             } else {
-                let list: Vec<String> =
-                    labels.iter().map(|(v, l)| format!("{v} = {l}")).collect();
+                let list: Vec<String> = labels.iter().map(|(v, l)| format!("{v} = {l}")).collect();
                 format!(" ({})", list.join(", "))
             };
             let expected = match levels {
@@ -755,7 +755,8 @@ impl ModelFile {
                 let list: Vec<&str> = labels.iter().map(|(_, l)| l.as_str()).collect();
                 format!(", or a label: {}", list.join(", "))
             };
-            let what = if levels.is_some() && !self.spec.covariates.iter().any(|c| &c.name == name) {
+            let what = if levels.is_some() && !self.spec.covariates.iter().any(|c| &c.name == name)
+            {
                 "stratum"
             } else {
                 "covariate"
@@ -798,7 +799,7 @@ impl ModelFile {
                         out.push(format!(
                             "{name} = {v}: {name} is a 0/1 covariate{}; other values are none a training patient had and the prediction {}",
                             if meaning.is_empty() { String::new() } else { format!(" ({})", meaning.join(", ")) },
-                            if v < 0.0 || v > 1.0 { "extrapolates" } else { "interpolates between them" }
+                            if !(0.0..=1.0).contains(&v) { "extrapolates" } else { "interpolates between them" }
                         ));
                     } else if v < *min || v > *max {
                         out.push(format!(

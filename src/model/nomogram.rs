@@ -290,9 +290,10 @@ impl Nomogram {
                         TickValue::Number(x) => Some(*x),
                         _ => None,
                     });
-                    let (tlo, thi) = tick_numbers.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-                        (a.min(x), b.max(x))
-                    });
+                    let (tlo, thi) = tick_numbers
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                            (a.min(x), b.max(x))
+                        });
                     (tlo < *min || thi > *max).then_some([*min, *max])
                 }
                 _ => None,

@@ -273,12 +273,7 @@ impl Figure for NomogramFigure<'_> {
             sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
             let spans: Vec<(i32, i32)> = sorted
                 .iter()
-                .map(|(u, text)| {
-                    (
-                        xpos(*u),
-                        s.text_width(text, TICK_PT).round() as i32,
-                    )
-                })
+                .map(|(u, text)| (xpos(*u), s.text_width(text, TICK_PT).round() as i32))
                 .collect();
             let places = label_places(&spans, s.px(3.0), row.one_row);
             for ((u, text), place) in sorted.iter().zip(places) {
@@ -324,7 +319,12 @@ mod tests {
         );
         assert_eq!(
             label_places(&spans, 3, true),
-            [Place::Above, Place::Unlabelled, Place::Unlabelled, Place::Above]
+            [
+                Place::Above,
+                Place::Unlabelled,
+                Place::Unlabelled,
+                Place::Above
+            ]
         );
         assert!(label_places(&spans, 3, true)
             .iter()

@@ -974,42 +974,6 @@ pub fn attrition_text(a: &Attrition) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_numbers() {
-        assert_eq!(fmt_p(0.04077), "0.04");
-        assert_eq!(fmt_p(2.05e-14), "<0.001");
-        assert_eq!(fmt_p(0.0), "<0.001");
-        assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
-        assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
-        assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
-    }
-
-    #[test]
-    fn aligns_tables() {
-        let t = table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
-        assert_eq!(t, "a    bb\nxyz   1\n");
-    }
-
-    #[test]
-    fn threshold_labels() {
-        assert_eq!(threshold_label(0.01 + 6.0 * 0.01), "0.07");
-        assert_eq!(threshold_label(0.3), "0.3");
-        assert_eq!(threshold_label(0.99), "0.99");
-    }
-
-    #[test]
-    fn labels_name_the_ranges() {
-        let l = risk_group_labels(&[80.0, 120.5], "points");
-        assert_eq!(l[0], "Low (points ≤ 80)");
-        assert_eq!(l[1], "Intermediate (points 80–120.5)");
-        assert_eq!(l[2], "High (points > 120.5)");
-    }
-}
-
 /// The text section of `validate --recalibrate`: the slope, the baseline at x = 0 and the
 /// calibration of the original and both updated models at each horizon.
 pub fn recalibration_summary(
@@ -1110,4 +1074,40 @@ pub fn recalibration_csv(r: &crate::model::recalibration::Recalibration) -> Stri
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(fmt_p(0.04077), "0.04");
+        assert_eq!(fmt_p(2.05e-14), "<0.001");
+        assert_eq!(fmt_p(0.0), "<0.001");
+        assert_eq!(fmt_sig(0.0250697, 4), "0.02507");
+        assert_eq!(fmt_sig(-3477.581266, 10), "-3477.581266");
+        assert_eq!(fmt_sig(1.5e-9, 3), "1.50e-9");
+    }
+
+    #[test]
+    fn aligns_tables() {
+        let t = table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]);
+        assert_eq!(t, "a    bb\nxyz   1\n");
+    }
+
+    #[test]
+    fn threshold_labels() {
+        assert_eq!(threshold_label(0.01 + 6.0 * 0.01), "0.07");
+        assert_eq!(threshold_label(0.3), "0.3");
+        assert_eq!(threshold_label(0.99), "0.99");
+    }
+
+    #[test]
+    fn labels_name_the_ranges() {
+        let l = risk_group_labels(&[80.0, 120.5], "points");
+        assert_eq!(l[0], "Low (points ≤ 80)");
+        assert_eq!(l[1], "Intermediate (points 80–120.5)");
+        assert_eq!(l[2], "High (points > 120.5)");
+    }
 }
