@@ -797,7 +797,7 @@ impl ModelFile {
                         let meaning: Vec<String> =
                             labels.iter().map(|(v, l)| format!("{v} = {l}")).collect();
                         out.push(format!(
-                            "{name} = {v}: {name} is a 0/1 covariate{}; other values are none a training patient had and the prediction {}",
+                            "{name} = {v} is none of the values in the training data (0, 1): {name} is a 0/1 covariate{}; the prediction {}",
                             if meaning.is_empty() { String::new() } else { format!(" ({})", meaning.join(", ")) },
                             if !(0.0..=1.0).contains(&v) { "extrapolates" } else { "interpolates between them" }
                         ));
