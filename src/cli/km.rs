@@ -6,7 +6,7 @@ use crate::data::csv as data;
 use crate::plot;
 use crate::report::text as report;
 use crate::stats::km;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -23,6 +23,14 @@ pub struct KmArgs {
     /// Column whose levels get one curve each, compared by the log-rank test
     #[arg(long, value_name = "COL")]
     by: Option<String>,
+    /// Order of the --by groups, comma-separated levels (default: numerically when every level is a
+    /// number, otherwise in order of first appearance in DATA); levels not named follow in the
+    /// default order
+    #[arg(long, value_delimiter = ',', value_name = "L1,L2,...")]
+    levels: Vec<String>,
+    /// Name of a --by group in the output and figure, LEVEL=NAME (repeatable; default COL=LEVEL)
+    #[arg(long = "label", value_name = "LEVEL=NAME")]
+    label: Vec<String>,
     /// Times at which to report survival, comma-separated
     #[arg(long, value_delimiter = ',')]
     times: Vec<f64>,
@@ -72,14 +80,50 @@ pub fn run(a: KmArgs) -> Result<()> {
         conf_type,
         ..km::KmOptions::default()
     };
+    if a.by.is_none() && (!a.levels.is_empty() || !a.label.is_empty()) {
+        bail!("--levels and --label name the groups of --by COL: add --by");
+    }
     let (labels, codes): (Vec<String>, Vec<usize>) = match &prepared.spec.strata {
-        Some(s) => (
-            s.levels
+        Some(s) => {
+            let col = table.column(&s.column).expect("column was read");
+            let first_seen: Vec<&str> = col.labels.iter().map(|l| l.as_str()).collect();
+            let order = order_levels(&s.levels, &first_seen, &a.levels)
+                .map_err(|e| anyhow!("{}: --levels: {e}", a.data.display()))?;
+            let mut names: Vec<Option<String>> = vec![None; s.levels.len()];
+            for item in &a.label {
+                let (k, name) = split_label(&s.levels, item).ok_or_else(|| {
+                    anyhow!(
+                        "--label {item}: expected LEVEL=NAME with LEVEL a level of '{}': {}",
+                        s.column,
+                        s.levels.join(", ")
+                    )
+                })?;
+                if names[k].replace(name).is_some() {
+                    bail!("--label names level '{}' twice", s.levels[k]);
+                }
+            }
+            let labels = order
                 .iter()
-                .map(|l| format!("{}={l}", s.column))
-                .collect(),
-            prepared.strata.clone().expect("strata codes"),
-        ),
+                .map(|&k| {
+                    names[k]
+                        .clone()
+                        .unwrap_or_else(|| format!("{}={}", s.column, s.levels[k]))
+                })
+                .collect();
+            // code of level k -> its position in the order
+            let mut position = vec![0; s.levels.len()];
+            for (pos, &k) in order.iter().enumerate() {
+                position[k] = pos;
+            }
+            let codes = prepared
+                .strata
+                .as_ref()
+                .expect("strata codes")
+                .iter()
+                .map(|&c| position[c])
+                .collect();
+            (labels, codes)
+        }
         None => (vec!["all".to_string()], vec![0; prepared.surv.len()]),
     };
     let curves = km::by_group(&prepared.surv, &codes, labels.len(), None, &opts)?;
@@ -105,5 +149,112 @@ pub fn run(a: KmArgs) -> Result<()> {
         stdout(&(serde_json::to_string_pretty(&out)? + "\n"))
     } else {
         stdout(&report::km_summary(&out, &table.path, &prepared.counts))
+    }
+}
+
+/// A `--label LEVEL=NAME`: the level (its index) and the name, split at the first `=` whose left
+/// side is a level (levels may hold `=` themselves, as `<=20`).
+fn split_label(levels: &[String], item: &str) -> Option<(usize, String)> {
+    item.match_indices('=').find_map(|(i, _)| {
+        let l = crate::model::spec::match_level(levels, item[..i].trim())?;
+        let name = item[i + 1..].trim();
+        (!name.is_empty()).then(|| {
+            (
+                levels.iter().position(|x| *x == l).expect("level"),
+                name.to_string(),
+            )
+        })
+    })
+}
+
+/// The order of the groups, as indices into `levels` (the levels used, numbers sorted
+/// numerically): the `requested` levels first, in that order, then the others, numerically when
+/// every level is a number and otherwise in their order of first appearance (`first_seen`).
+fn order_levels(
+    levels: &[String],
+    first_seen: &[&str],
+    requested: &[String],
+) -> Result<Vec<usize>, String> {
+    let all_numbers = levels
+        .iter()
+        .all(|l| crate::model::spec::parse_number(l).is_some());
+    let mut default: Vec<usize> = (0..levels.len()).collect();
+    if !all_numbers {
+        let seen = |k: &usize| {
+            first_seen
+                .iter()
+                .position(|f| *f == levels[*k])
+                .unwrap_or(usize::MAX)
+        };
+        default.sort_by_key(seen);
+    }
+    let mut order = Vec::with_capacity(levels.len());
+    for r in requested {
+        let r = r.trim();
+        let Some(l) = crate::model::spec::match_level(levels, r) else {
+            return Err(format!(
+                "'{r}' is not a level of the groups; the levels are: {}",
+                levels.join(", ")
+            ));
+        };
+        let k = levels.iter().position(|x| *x == l).expect("level");
+        if order.contains(&k) {
+            return Err(format!("'{r}' is named twice"));
+        }
+        order.push(k);
+    }
+    let rest: Vec<usize> = default.into_iter().filter(|k| !order.contains(k)).collect();
+    order.extend(rest);
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order_levels;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn numbers_numerically_words_by_first_appearance_requested_first() {
+        // levels as prepare sorts them: numbers numerically, words by bytes
+        let nums = s(&["2", "10", "100"]);
+        assert_eq!(
+            order_levels(&nums, &["100", "2", "10"], &[]).unwrap(),
+            [0, 1, 2]
+        );
+        let words = s(&["high", "low", "mid"]);
+        assert_eq!(
+            order_levels(&words, &["low", "mid", "high"], &[]).unwrap(),
+            [1, 2, 0]
+        );
+        assert_eq!(
+            order_levels(&words, &["low", "mid", "high"], &s(&["high"])).unwrap(),
+            [0, 1, 2]
+        );
+        assert_eq!(
+            order_levels(&nums, &[], &s(&["100", "2.0"])).unwrap(),
+            [2, 0, 1]
+        );
+        assert!(order_levels(&words, &[], &s(&["medium"]))
+            .unwrap_err()
+            .contains("the levels are: high, low, mid"));
+        assert!(order_levels(&words, &[], &s(&["low", "low"])).is_err());
+    }
+
+    #[test]
+    fn labels_split_where_the_left_side_is_a_level() {
+        let sizes = s(&["20-50", "<=20", ">50"]);
+        assert_eq!(
+            super::split_label(&sizes, "<=20=Small"),
+            Some((1, "Small".to_string()))
+        );
+        assert_eq!(
+            super::split_label(&sizes, ">50 = Large (> 50 mm)"),
+            Some((2, "Large (> 50 mm)".to_string()))
+        );
+        assert_eq!(super::split_label(&sizes, "<=30=Small"), None);
+        assert_eq!(super::split_label(&sizes, "<=20="), None);
     }
 }

@@ -57,10 +57,23 @@ pub fn display_labels(model: &ModelFile, pairs: &[String]) -> Result<Vec<String>
 
 pub fn run(a: NomogramArgs) -> Result<()> {
     let model = ModelFile::load(&a.model)?;
-    let times = horizons_or_default(&model, &a.times)?;
+    // without a time unit and without --times: points, total points and the linear predictor
+    // only, as rms::nomogram without `fun`
+    let no_horizons = a.times.is_empty()
+        && crate::model::spec::default_horizons(model.spec.time_unit.as_deref()).is_none();
+    let times = if no_horizons {
+        eprintln!(
+            "note: the model has no known time unit and no --times were given: the nomogram has the \
+             points, total points and linear-predictor axes only\n  hint: add --times T1,T2,... \
+             (in the model's time unit) for survival axes"
+        );
+        Vec::new()
+    } else {
+        horizons_or_default(&model, &a.times)?
+    };
     let opts = nomogram::NomogramOptions {
         times,
-        median: !a.no_median,
+        median: !a.no_median && !no_horizons,
         ..Default::default()
     };
     let nom = nomogram::Nomogram::from_model(&model, &opts)?;

@@ -65,7 +65,9 @@ pub(super) struct ScoreOutput {
 }
 
 pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
-    let values = parse_pairs(&a.set, "--set")?;
+    let values = model
+        .resolve_values(&parse_pairs(&a.set, "--set")?)
+        .map_err(|e| anyhow!("{e}"))?;
     let (x, stratum) =
         crate::model::spec::encode_patient(&model.spec, &values).map_err(|e| anyhow!("{e}"))?;
     let times = if a.times.is_empty() {

@@ -5,6 +5,8 @@ use crate::data::cohort::{self, FitRequest};
 use crate::data::competing::prepare_competing;
 use crate::model::competing::{load_any, AnyModel, CompetingKind, CompetingModelFile};
 use crate::model::spec::CovariateKind;
+use crate::model::file::Recalibrated;
+use crate::model::recalibration;
 use crate::model::validation;
 use crate::model::validation_competing::{self as vc, CompetingValidationOptions};
 use crate::plot;
@@ -15,6 +17,15 @@ use crate::stats::cox::Design;
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
+
+/// The updated model `--recalibrate-out` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    // coefficients kept, baseline hazard re-estimated on DATA
+    InTheLarge,
+    // coefficients times the slope of the old linear predictor on DATA, baseline re-estimated
+    Slope,
+}
 
 #[derive(Args)]
 pub struct ValidateArgs {
@@ -43,6 +54,18 @@ pub struct ValidateArgs {
     /// and decision curves) into this directory
     #[arg(long)]
     out_dir: Option<PathBuf>,
+    /// Update the model for DATA's population: recalibration-in-the-large (new baseline hazard,
+    /// coefficients kept) and slope recalibration (coefficients times the calibration slope, new
+    /// baseline), with their calibration at the horizons next to the original model's
+    #[arg(long)]
+    recalibrate: bool,
+    /// Write the updated model as a model file (implies --recalibrate)
+    #[arg(long, value_name = "FILE")]
+    recalibrate_out: Option<PathBuf>,
+    /// Which updated model --recalibrate-out writes: in-the-large (coefficients kept) or slope
+    /// (coefficients times the calibration slope)
+    #[arg(long, value_enum, default_value_t = Method::Slope)]
+    recalibrate_method: Method,
     #[command(flatten)]
     map: MapArgs,
     #[command(flatten)]
@@ -51,7 +74,13 @@ pub struct ValidateArgs {
 
 pub fn run(a: ValidateArgs) -> Result<()> {
     check_increasing_times(&a.times)?;
+    if let Some(out) = &a.recalibrate_out {
+        super::args::check_outputs(&[&a.model, &a.data], &[out])?;
+    }
     if let AnyModel::Competing(m) = load_any(&a.model)? {
+        if a.recalibrate || a.recalibrate_out.is_some() {
+            bail!("--recalibrate: recalibration is for Cox model files; {} holds a competing-risks model", a.model.display());
+        }
         return run_competing(&m, &a);
     }
     let md = model_and_data(&a.model, &a.data, &a.read, &a.map)?;
@@ -85,6 +114,40 @@ pub fn run(a: ValidateArgs) -> Result<()> {
             &bar.control(),
         )?);
     }
+    let recal = if a.recalibrate || a.recalibrate_out.is_some() {
+        Some(recalibration::recalibrate(&model.fit, eval, &opts)?)
+    } else {
+        None
+    };
+    if let (Some(out), Some(r)) = (&a.recalibrate_out, &recal) {
+        let (fit, method, slope) = match a.recalibrate_method {
+            Method::InTheLarge => (r.in_the_large_fit.clone(), "in-the-large", 1.0),
+            Method::Slope => (r.slope_fit.clone(), "slope", r.slope.coef),
+        };
+        let fit = fit.expect("recalibrate returns both fits");
+        let updated = cohort::recalibrated_model_file(
+            model,
+            table,
+            d,
+            fit,
+            Recalibrated {
+                method: method.to_string(),
+                slope,
+                original_training_file: model.training.file.clone(),
+                original_checksum: model.checksum.clone(),
+            },
+        );
+        updated.check().map_err(|e| {
+            anyhow::anyhow!(
+                "{}: the recalibrated model cannot be written: {e}\n  hint: every stratum of the model needs events in the data",
+                a.data.display()
+            )
+        })?;
+        super::args::write_outputs(
+            &[&a.model, &a.data],
+            vec![(out.clone(), updated.to_json().into_bytes())],
+        )?;
+    }
     if let Some(dir) = &a.out_dir {
         let mut files: Vec<(PathBuf, Vec<u8>)> = report::validation_files(&rep)
             .into_iter()
@@ -113,17 +176,33 @@ pub fn run(a: ValidateArgs) -> Result<()> {
                 .chain(figures)
                 .map(|(name, bytes)| (dir.join(name), bytes)),
         );
+        if let Some(r) = &recal {
+            files.push((
+                dir.join("recalibration.csv"),
+                report::recalibration_csv(r).into_bytes(),
+            ));
+        }
         super::args::write_in_dir(dir, &[&a.model, &a.data], files)?;
     }
+    let unit = model.spec.time_unit.as_deref();
     if a.json {
-        stdout(&(serde_json::to_string_pretty(&rep)? + "\n"))
+        let mut v = serde_json::to_value(&rep)?;
+        if let (Some(r), Some(obj)) = (&recal, v.as_object_mut()) {
+            obj.insert("recalibration".into(), serde_json::to_value(r)?);
+        }
+        stdout(&(serde_json::to_string_pretty(&v)? + "\n"))
     } else {
-        stdout(&report::validation_summary(
-            &rep,
-            &table.path,
-            &d.counts,
-            model.spec.time_unit.as_deref(),
-        ))
+        let mut text = report::validation_summary(&rep, &table.path, &d.counts, unit);
+        if let Some(r) = &recal {
+            text.push_str(&report::recalibration_summary(r, unit));
+        }
+        if let Some(out) = &a.recalibrate_out {
+            text.push_str(&format!(
+                "Recalibrated model written to {}\n",
+                out.display()
+            ));
+        }
+        stdout(&text)
     }
 }
 

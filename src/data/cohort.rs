@@ -5,7 +5,7 @@
 use crate::data::csv::{Column, DataError, DataErrorKind, Table, MISSING};
 use crate::model::file::{
     quantile_counts, value_counts, CovariateSummary, FollowUp, LevelCount, LinearPredictorSummary,
-    ModelFile, Quantile, RowPrediction, TrainingSummary, SUMMARY_PROBS,
+    ModelFile, Quantile, Recalibrated, RowPrediction, TrainingSummary, SUMMARY_PROBS,
 };
 use crate::model::spec::{
     format_number, match_level, parse_number, ColumnMissing, CovariateKind, CovariateSpec,
@@ -939,6 +939,7 @@ pub fn model_file(table: &Table, prepared: &Prepared, fit: CoxFit) -> ModelFile 
         rows: prepared.counts.clone(),
         events: fit.events,
         follow_up: FollowUp::of(&prepared.surv),
+        recalibrated: None,
     };
     let lp = LinearPredictorSummary::of(&prepared.design, &fit);
     ModelFile::new(
@@ -948,6 +949,46 @@ pub fn model_file(table: &Table, prepared: &Prepared, fit: CoxFit) -> ModelFile 
         Some(lp),
         fit,
     )
+}
+
+/// The model file of `original` updated on the data `data` read from `table` with its
+/// specification: `fit` is the recalibrated fit (same terms), the training block names the new
+/// data and how the model was updated, and the aggregates are the new data's.
+pub fn recalibrated_model_file(
+    original: &ModelFile,
+    table: &Table,
+    data: &SpecData,
+    fit: CoxFit,
+    recalibrated: Recalibrated,
+) -> ModelFile {
+    let file = std::path::Path::new(&table.path)
+        .file_name()
+        .map_or(table.path.clone(), |f| f.to_string_lossy().into_owned());
+    let training = TrainingSummary {
+        file,
+        sha256: table.sha256.clone(),
+        rows: data.counts.clone(),
+        events: fit.events,
+        follow_up: FollowUp::of(&data.surv),
+        recalibrated: Some(recalibrated),
+    };
+    let lp = LinearPredictorSummary::of(&data.design, &fit);
+    let mut m = ModelFile::new(
+        original.spec.clone(),
+        summarise_design(&original.spec, &data.design),
+        training,
+        Some(lp),
+        fit,
+    );
+    // the labels stay; the original's validation, risk groups and period describe the original
+    if let Some(card) = &original.card {
+        let mut card = card.clone();
+        card.validation.clear();
+        card.risk_groups = None;
+        card.period = None;
+        m = m.with_card(card);
+    }
+    m
 }
 
 /// Distinct values of a table column over `rows`, counted through the column's label codes when
@@ -981,19 +1022,40 @@ fn column_counts(col: &Column, rows: &[usize]) -> Vec<(f64, usize)> {
 
 /// Per covariate, its distribution over the rows of `prepared` (aggregates only).
 pub fn summarise(table: &Table, prepared: &Prepared) -> Vec<CovariateSummary> {
-    let d = &prepared.design;
+    summarise_with(&prepared.spec, &prepared.design, |cs, _| {
+        column_counts(
+            table.column(&cs.name).expect("column was read"),
+            &prepared.rows,
+        )
+    })
+}
+
+/// As [`summarise`], from the design alone (a numeric covariate's term is its value): for data
+/// read with another model's specification, whose columns may be named otherwise.
+pub fn summarise_design(spec: &ModelSpec, design: &Design) -> Vec<CovariateSummary> {
+    summarise_with(spec, design, |_, col| {
+        value_counts(
+            (0..design.n)
+                .map(|i| design.x[i * design.p + col])
+                .collect(),
+        )
+    })
+}
+
+fn summarise_with(
+    spec: &ModelSpec,
+    d: &Design,
+    numeric_counts: impl Fn(&CovariateSpec, usize) -> Vec<(f64, usize)>,
+) -> Vec<CovariateSummary> {
     let p = d.p;
     let n = d.n;
     let mut offset = 0;
     let mut out = Vec::new();
-    for cs in &prepared.spec.covariates {
+    for cs in &spec.covariates {
         let width = cs.terms().len();
         match &cs.kind {
             CovariateKind::Numeric => {
-                let counts = column_counts(
-                    table.column(&cs.name).expect("column was read"),
-                    &prepared.rows,
-                );
+                let counts = numeric_counts(cs, offset);
                 let mean = counts.iter().map(|&(v, c)| v * c as f64).sum::<f64>() / n as f64;
                 let sd = if n > 1 {
                     (counts

@@ -109,6 +109,22 @@ pub struct TrainingSummary {
     pub rows: RowCounts,
     pub events: usize,
     pub follow_up: FollowUp,
+    /// Set when the model is another model recalibrated on this data (`validate --recalibrate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalibrated: Option<Recalibrated>,
+}
+
+/// How a recalibrated model was made from its original.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recalibrated {
+    /// "in-the-large" (coefficients kept, new baseline) or "slope" (coefficients times the
+    /// slope, new baseline).
+    pub method: String,
+    /// The slope applied to every coefficient (1 in the large).
+    pub slope: f64,
+    /// The original model's training data file and its checksum.
+    pub original_training_file: String,
+    pub original_checksum: String,
 }
 
 /// The uncentred linear predictor x'beta over the training rows: its range sets the nomogram's
@@ -681,6 +697,97 @@ impl ModelFile {
             .collect()
     }
 
+    /// The labels of a covariate's (or stratification column's) values recorded in the model card,
+    /// as (value, label) pairs.
+    pub fn value_labels(&self, name: &str) -> Vec<(String, String)> {
+        self.card
+            .as_ref()
+            .and_then(|c| c.value_labels.get(name))
+            .map(|l| {
+                l.iter()
+                    .map(|v| (v.value.clone(), v.label.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A patient's values as `score --set` gives them, translated into the values the model
+    /// encodes: a level written in another case ("Positive" for "positive") and a label the
+    /// model card records ("Yes" for 1), case-insensitively. A value that is neither is an error
+    /// that says what is expected (for a 0/1 covariate: 0 or 1, and what they mean when known).
+    /// Names that are not the model's are passed on unchanged.
+    pub fn resolve_values(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<std::collections::BTreeMap<String, String>, String> {
+        let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+        let mut out = values.clone();
+        for (name, v) in out.iter_mut() {
+            let labels = self.value_labels(name);
+            let levels: Option<&[String]> =
+                match self.spec.covariates.iter().find(|c| &c.name == name) {
+                    Some(c) => match &c.kind {
+                        CovariateKind::Categorical { levels, .. } => Some(levels),
+                        CovariateKind::Numeric => None,
+                    },
+                    None => match &self.spec.strata {
+                        Some(s) if &s.column == name => Some(&s.levels),
+                        _ => continue,
+                    },
+                };
+            let valid = match levels {
+                Some(levels) => crate::model::spec::match_level(levels, v).is_some(),
+                None => parse_number(v).is_some(),
+            };
+            if valid {
+                continue;
+            }
+            if let Some((value, _)) = labels.iter().find(|(_, l)| same(l, v)) {
+                *v = value.clone();
+                continue;
+            }
+            if let Some(l) = levels.and_then(|ls| ls.iter().find(|l| same(l, v))) {
+                *v = l.clone();
+                continue;
+            }
+            let meaning = if labels.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = labels.iter().map(|(v, l)| format!("{v} = {l}")).collect();
+                format!(" ({})", list.join(", "))
+            };
+            let expected = match levels {
+                Some(levels) => format!("one of: {}", levels.join(", ")),
+                None if self.is_binary(name) => "0 or 1".to_string(),
+                None => "a number".to_string(),
+            };
+            let accepted = if labels.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<&str> = labels.iter().map(|(_, l)| l.as_str()).collect();
+                format!(", or a label: {}", list.join(", "))
+            };
+            let what = if levels.is_some() && !self.spec.covariates.iter().any(|c| &c.name == name)
+            {
+                "stratum"
+            } else {
+                "covariate"
+            };
+            return Err(format!(
+                "{what} '{name}' = '{v}' is not valid: expected {expected}{meaning}{accepted}"
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Whether a numeric covariate took only the values 0 and 1 in the training data.
+    pub fn is_binary(&self, name: &str) -> bool {
+        self.covariates.iter().any(|s| {
+            matches!(s, CovariateSummary::Numeric { name: n, values: Some(v), .. }
+                if n == name && v.as_slice() == [0.0, 1.0])
+        })
+    }
+
     /// Warnings for numeric values outside the training range.
     pub fn range_warnings(
         &self,
@@ -697,7 +804,16 @@ impl ModelFile {
             } = s
             {
                 if let Some(v) = values.get(name).and_then(|v| parse_number(v)) {
-                    if v < *min || v > *max {
+                    if self.is_binary(name) && v != 0.0 && v != 1.0 {
+                        let labels = self.value_labels(name);
+                        let meaning: Vec<String> =
+                            labels.iter().map(|(v, l)| format!("{v} = {l}")).collect();
+                        out.push(format!(
+                            "{name} = {v} is none of the values in the training data (0, 1): {name} is a 0/1 covariate{}; the prediction {}",
+                            if meaning.is_empty() { String::new() } else { format!(" ({})", meaning.join(", ")) },
+                            if !(0.0..=1.0).contains(&v) { "extrapolates" } else { "interpolates between them" }
+                        ));
+                    } else if v < *min || v > *max {
                         out.push(format!(
                             "{name} = {v} is outside the training range {} to {}: the prediction extrapolates",
                             format_number(*min),

@@ -5,6 +5,7 @@ pub mod card;
 pub mod competing;
 pub mod file;
 pub mod nomogram;
+pub mod recalibration;
 pub mod riskgroups;
 pub mod selection;
 pub mod spec;

@@ -109,6 +109,11 @@ pub struct VariableAxis {
     /// For a numeric covariate: points per unit (negative when points fall as the value rises).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub points_per_unit: Option<f64>,
+    /// For a numeric covariate whose `pretty()` ticks reach beyond the training data (age 20 to
+    /// 100 for patients aged 22 to 95): the training minimum and maximum. The axis keeps rms's
+    /// ticks; values outside this range extrapolate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_range: Option<[f64; 2]>,
     /// x·β at the tick with the fewest points (0 points).
     #[serde(skip)]
     min_contribution: f64,
@@ -317,6 +322,20 @@ impl PointsScale {
                 }
                 _ => return Err(NomogramError::MissingSummary(cs.name.clone())),
             };
+            let data_range = match (&cs.kind, summary) {
+                (CovariateKind::Numeric, CovariateSummary::Numeric { min, max, .. }) => {
+                    let tick_numbers = values.iter().filter_map(|v| match v {
+                        TickValue::Number(x) => Some(*x),
+                        _ => None,
+                    });
+                    let (tlo, thi) = tick_numbers
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                            (a.min(x), b.max(x))
+                        });
+                    (tlo < *min || thi > *max).then_some([*min, *max])
+                }
+                _ => None,
+            };
             let lo = contributions.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = contributions
                 .iter()
@@ -331,6 +350,7 @@ impl PointsScale {
                         .map(|(value, &c)| Tick { value, points: c })
                         .collect(),
                     points_per_unit: None,
+                    data_range,
                     min_contribution: lo,
                     kind,
                 },

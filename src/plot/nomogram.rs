@@ -60,6 +60,7 @@ impl<'a> NomogramFigure<'a> {
             title: "Points".into(),
             ticks: points_ticks,
             scale: Which::Points,
+            one_row: false,
         });
         for (i, (v, label)) in nom.variables.iter().zip(&self.labels).enumerate() {
             let names = self.value_labels.get(i).map_or(&[][..], |n| n.as_slice());
@@ -71,6 +72,7 @@ impl<'a> NomogramFigure<'a> {
                     .map(|t| (t.points / pts_max, tick_value_label(&t.value, names)))
                     .collect(),
                 scale: Which::Points,
+                one_row: false,
             });
         }
         let total_max = *nom.total_points.last().unwrap_or(&pts_max);
@@ -83,6 +85,7 @@ impl<'a> NomogramFigure<'a> {
                 .map(|&t| (on_total(t), super::tick_label(t)))
                 .collect(),
             scale: Which::Total,
+            one_row: false,
         });
         if self.lp_axis {
             rows.push(Row {
@@ -94,6 +97,7 @@ impl<'a> NomogramFigure<'a> {
                     .map(|t| (on_total(t.total_points), super::tick_label(t.lp)))
                     .collect(),
                 scale: Which::Total,
+                one_row: false,
             });
         }
         let unit = self.unit();
@@ -123,6 +127,7 @@ impl<'a> NomogramFigure<'a> {
                     .map(|t| (on_total(t.total_points), super::tick_label(t.survival)))
                     .collect(),
                 scale: Which::Total,
+                one_row: false,
             });
         }
         for h in &nom.incidence {
@@ -168,6 +173,7 @@ impl<'a> NomogramFigure<'a> {
                     .map(|t| (on_total(t.total_points), super::tick_label(t.time)))
                     .collect(),
                 scale: Which::Total,
+                one_row: true,
             });
         }
         rows.retain(|r| !r.ticks.is_empty());
@@ -190,6 +196,39 @@ struct Row {
     title: String,
     ticks: Vec<(f64, String)>,
     scale: Which,
+    /// Labels on one line only: those that would collide are left out (the median row).
+    one_row: bool,
+}
+
+/// Where a tick's label goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Above,
+    Below,
+    Unlabelled,
+}
+
+/// Label places of ticks at `spans` (centre x, label width; increasing x), `gap` apart at least:
+/// above the line when the label clears its left neighbour above, else below when it clears the
+/// one below (not on a `one_row` axis), else no label, greedily from the left.
+fn label_places(spans: &[(i32, i32)], gap: i32, one_row: bool) -> Vec<Place> {
+    let mut right_above = i32::MIN;
+    let mut right_below = i32::MIN;
+    spans
+        .iter()
+        .map(|&(x, w)| {
+            let (left, right) = (x - w / 2, x + w / 2);
+            if left > right_above.saturating_add(gap) {
+                right_above = right;
+                Place::Above
+            } else if !one_row && left > right_below.saturating_add(gap) {
+                right_below = right;
+                Place::Below
+            } else {
+                Place::Unlabelled
+            }
+        })
+        .collect()
 }
 
 const ROW_PT: f64 = 27.0;
@@ -257,38 +296,68 @@ impl Figure for NomogramFigure<'_> {
                 .map(|t| t.0)
                 .fold(f64::NEG_INFINITY, f64::max);
             area.draw(&PathElement::new(vec![(xpos(lo), y), (xpos(hi), y)], line))?;
-            // labels above the line; one that would touch its left neighbour goes below, and
-            // one that fits neither place keeps its tick without a label
+            // labels above the line; one that would touch its left neighbour goes below (on the
+            // median row, whose labels are times, it is thinned instead), and one that fits
+            // neither place keeps its tick without a label
             let mut sorted: Vec<&(f64, String)> = row.ticks.iter().collect();
             sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let mut right_above = i32::MIN;
-            let mut right_below = i32::MIN;
-            let gap = s.px(3.0);
-            for (u, text) in sorted {
+            let spans: Vec<(i32, i32)> = sorted
+                .iter()
+                .map(|(u, text)| (xpos(*u), s.text_width(text, TICK_PT).round() as i32))
+                .collect();
+            let places = label_places(&spans, s.px(3.0), row.one_row);
+            for ((u, text), place) in sorted.iter().zip(places) {
                 let x = xpos(*u);
-                let w = s.text_width(text, TICK_PT).round() as i32;
-                let (left, right) = (x - w / 2, x + w / 2);
-                if left > right_above.saturating_add(gap) {
-                    area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len)], line))?;
-                    area.draw_text(
-                        text,
-                        &tick_style.pos(Pos::new(HPos::Center, VPos::Bottom)),
-                        (x, y - tick_len - s.px(1.5)),
-                    )?;
-                    right_above = right;
-                } else if left > right_below.saturating_add(gap) {
-                    area.draw(&PathElement::new(vec![(x, y), (x, y + tick_len)], line))?;
-                    area.draw_text(
-                        text,
-                        &tick_style.pos(Pos::new(HPos::Center, VPos::Top)),
-                        (x, y + tick_len + s.px(1.0)),
-                    )?;
-                    right_below = right;
-                } else {
-                    area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len / 2)], line))?;
+                match place {
+                    Place::Above => {
+                        area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len)], line))?;
+                        area.draw_text(
+                            text,
+                            &tick_style.pos(Pos::new(HPos::Center, VPos::Bottom)),
+                            (x, y - tick_len - s.px(1.5)),
+                        )?;
+                    }
+                    Place::Below => {
+                        area.draw(&PathElement::new(vec![(x, y), (x, y + tick_len)], line))?;
+                        area.draw_text(
+                            text,
+                            &tick_style.pos(Pos::new(HPos::Center, VPos::Top)),
+                            (x, y + tick_len + s.px(1.0)),
+                        )?;
+                    }
+                    Place::Unlabelled => {
+                        area.draw(&PathElement::new(vec![(x, y), (x, y - tick_len / 2)], line))?;
+                    }
                 }
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{label_places, Place};
+
+    #[test]
+    fn colliding_labels_go_below_or_on_one_row_are_thinned() {
+        // labels 20 wide at 0, 10, 20, 40: the second collides with the first
+        let spans = [(0, 20), (10, 20), (20, 20), (40, 20)];
+        assert_eq!(
+            label_places(&spans, 3, false),
+            [Place::Above, Place::Below, Place::Unlabelled, Place::Above]
+        );
+        assert_eq!(
+            label_places(&spans, 3, true),
+            [
+                Place::Above,
+                Place::Unlabelled,
+                Place::Unlabelled,
+                Place::Above
+            ]
+        );
+        assert!(label_places(&spans, 3, true)
+            .iter()
+            .all(|p| *p != Place::Below));
     }
 }

@@ -1352,6 +1352,8 @@ pub fn fit(
 
 mod curve;
 pub use curve::*;
+mod fixed;
+pub use fixed::fit_fixed;
 
 #[cfg(test)]
 mod tests {
