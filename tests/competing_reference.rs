@@ -264,22 +264,25 @@ fn fine_gray_predictions_equal_riskregression_fgr_for_every_row() {
     }
 }
 
-/// R's `quantile(p, probs, type = 7)`.
-fn quantile7(sorted: &[f64], prob: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * prob;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+/// R's predicted cumulative incidence of every complete row, one vector per horizon.
+fn r_predictions(case: &CrCase) -> Vec<Vec<f64>> {
+    case.r["predicted_cif"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(nums)
+        .collect()
 }
 
 #[test]
 fn grouped_calibration_equals_the_reference() {
     // fifths of R's predicted CIF (cut(p, unique(quantile(p, 0:5/5)), include.lowest = TRUE)):
-    // per group n, mean predicted (ours) and the Aalen-Johansen CIF with cmprsk's variance (ours)
+    // per group n, mean predicted and the Aalen-Johansen CIF with cmprsk's variance
     for name in CASES {
         let case = load(name);
         let fit = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
         let times = nums(&case.r["times"]);
+        let pred_r = r_predictions(&case);
         for (j, cal) in case.r["calibration_groups5"]
             .as_array()
             .unwrap()
@@ -288,51 +291,42 @@ fn grouped_calibration_equals_the_reference() {
         {
             let t = times[j];
             assert_eq!(cal["time"].as_f64().unwrap(), t);
-            let p_r = nums(&case.r["predicted_cif"]["values"][j]);
-            let mut sorted = p_r.clone();
-            sorted.sort_by(f64::total_cmp);
-            let mut breaks: Vec<f64> = (0..=5)
-                .map(|q| quantile7(&sorted, q as f64 / 5.0))
+            // the groups from R's predictions; the mean predicted from ours (same groups)
+            let opts = CumincOptions::default();
+            let got =
+                competing::grouped_calibration(&case.surv, 1, &pred_r[j], t, 5, &opts).unwrap();
+            let ours: Vec<f64> = (0..case.design.n)
+                .map(|i| fit.predict(case.design.row(i), &[t]).unwrap()[0])
                 .collect();
-            breaks.dedup();
-            let group: Vec<usize> = p_r
-                .iter()
-                .map(|&v| breaks[1..].iter().position(|&b| v <= b).unwrap())
-                .collect();
-            for (g, want) in cal["groups"].as_array().unwrap().iter().enumerate() {
-                let rows: Vec<usize> = (0..group.len()).filter(|&i| group[i] == g).collect();
-                assert_eq!(
-                    rows.len() as u64,
-                    want["n"].as_u64().unwrap(),
-                    "{name} t {t} group {g} n"
-                );
-                let mean = rows
-                    .iter()
-                    .map(|&i| fit.predict(case.design.row(i), &[t]).unwrap()[0])
-                    .sum::<f64>()
-                    / rows.len() as f64;
+            let got_ours =
+                competing::grouped_calibration(&case.surv, 1, &ours, t, 5, &opts).unwrap();
+            let want = cal["groups"].as_array().unwrap();
+            assert_eq!(got.len(), want.len(), "{name} t {t} groups");
+            assert_eq!(got_ours.len(), want.len(), "{name} t {t} groups (ours)");
+            for (g, want) in want.iter().enumerate() {
+                let at = format!("{name} t {t} group {g}");
+                assert_eq!(got[g].n as u64, want["n"].as_u64().unwrap(), "{at} n");
+                assert_eq!(got_ours[g].n, got[g].n, "{at} n (ours)");
+                let wp = want["predicted"].as_f64().unwrap();
+                close(got[g].predicted, wp, REL, &format!("{at} predicted"));
                 close(
-                    mean,
-                    want["predicted"].as_f64().unwrap(),
+                    got_ours[g].predicted,
+                    wp,
                     REL,
-                    &format!("{name} t {t} group {g} predicted"),
+                    &format!("{at} predicted (ours)"),
                 );
-                let sub = case.surv.subset(&rows);
-                let curves = competing::cuminc(&sub, None, &CumincOptions::default()).unwrap();
-                let c1 = curves.iter().find(|c| c.cause == 1).unwrap();
-                let pt = c1.at(t).unwrap();
+                let wo = want["observed"].as_f64().unwrap();
+                let wv = want["var"].as_f64().unwrap();
+                close(got[g].observed.unwrap(), wo, REL, &format!("{at} observed"));
+                close(got[g].var.unwrap(), wv, REL, &format!("{at} var"));
                 close(
-                    pt.estimate,
-                    want["observed"].as_f64().unwrap(),
+                    got_ours[g].observed.unwrap(),
+                    wo,
                     REL,
-                    &format!("{name} t {t} group {g} observed"),
+                    &format!("{at} observed (ours)"),
                 );
-                close(
-                    pt.variance,
-                    want["var"].as_f64().unwrap(),
-                    REL,
-                    &format!("{name} t {t} group {g} var"),
-                );
+                let (lo, hi) = (got[g].lower.unwrap(), got[g].upper.unwrap());
+                assert!(lo < wo && wo < hi, "{at} limits {lo} {hi}");
             }
         }
     }

@@ -8,3 +8,4 @@ pub mod riskgroups;
 pub mod selection;
 pub mod spec;
 pub mod validation;
+pub mod validation_competing;

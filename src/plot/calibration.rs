@@ -2,6 +2,10 @@
 //! the horizon, with the grouped Kaplan–Meier estimates and their 95% intervals, the bootstrap
 //! optimism-corrected groups when given, the smooth calibration curve, the line of perfect
 //! calibration, the ICI, and the distribution of the predicted risks along the x axis.
+//!
+//! For a competing-risks model ([`CalibrationFigure::cumulative_incidence`]) the same plot shows
+//! predicted against observed cumulative incidence of the cause of interest, the observed one the
+//! Aalen–Johansen estimate of each group with its limits (no smooth curve, no ICI).
 
 use super::common::{
     self, draw_cross, horizon_text, Frame, Key, Legend, Obstacles, BAR_WIDTH, DASH, MARGIN,
@@ -9,14 +13,23 @@ use super::common::{
 };
 use super::{Figure, PlotError, Scale, GREY, LIGHT_GREY};
 use crate::model::validation::{CorrectedCurve, HorizonReport};
+use crate::model::validation_competing::CompetingHorizon;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+/// What the figure shows: a Cox model's survival calibration, or a competing-risks model's
+/// cumulative incidence calibration.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Survival(&'a HorizonReport),
+    CumulativeIncidence(&'a CompetingHorizon),
+}
+
 /// The calibration figure of one horizon of a validation report.
 pub struct CalibrationFigure<'a> {
     /// The horizon's measures: time, grouped calibration, smooth curve, ICI.
-    pub horizon: &'a HorizonReport,
+    source: Source<'a>,
     /// The bootstrap's optimism-corrected groups at this horizon, if any.
     pub corrected: Option<&'a CorrectedCurve>,
     /// Every patient's predicted risk 1 - S(t), for the histogram along the x axis (may be
@@ -34,8 +47,19 @@ pub struct CalibrationFigure<'a> {
 
 impl<'a> CalibrationFigure<'a> {
     pub fn new(horizon: &'a HorizonReport) -> Self {
+        Self::from_source(Source::Survival(horizon))
+    }
+
+    /// The calibration of predicted cumulative incidence at one horizon of a competing-risks
+    /// validation (set `event` to the cause of interest's name, and `risks` to the predicted
+    /// cumulative incidences for the histogram).
+    pub fn cumulative_incidence(horizon: &'a CompetingHorizon) -> Self {
+        Self::from_source(Source::CumulativeIncidence(horizon))
+    }
+
+    fn from_source(source: Source<'a>) -> Self {
         CalibrationFigure {
-            horizon,
+            source,
             corrected: None,
             risks: &[],
             time_unit: None,
@@ -48,13 +72,53 @@ impl<'a> CalibrationFigure<'a> {
     fn when(&self) -> String {
         self.horizon_label
             .clone()
-            .unwrap_or_else(|| horizon_text(self.horizon.time, self.time_unit.as_deref()))
+            .unwrap_or_else(|| horizon_text(self.time(), self.time_unit.as_deref()))
+    }
+
+    fn time(&self) -> f64 {
+        match self.source {
+            Source::Survival(h) => h.time,
+            Source::CumulativeIncidence(h) => h.time,
+        }
+    }
+
+    /// An axis title: "Predicted probability of death by 5 years"; for cumulative incidence,
+    /// whose cause may have a long name, the cause is in the figure title instead: "Predicted
+    /// cumulative incidence by 5 years".
+    fn axis_title(&self, which: &str) -> String {
+        match self.source {
+            Source::Survival(_) => {
+                format!("{which} probability of {} by {}", self.event, self.when())
+            }
+            Source::CumulativeIncidence(_) => {
+                format!("{which} cumulative incidence by {}", self.when())
+            }
+        }
     }
 
     /// Grouped points as (predicted risk, observed risk, lower, upper) of the risk.
     fn groups(&self) -> Vec<(f64, f64, f64, f64)> {
-        self.horizon
-            .calibration
+        let h = match self.source {
+            Source::Survival(h) => h,
+            Source::CumulativeIncidence(h) => {
+                let nan = f64::NAN;
+                return h
+                    .calibration
+                    .groups
+                    .iter()
+                    .map(|g| {
+                        (
+                            g.predicted,
+                            g.observed.unwrap_or(nan),
+                            g.lower.unwrap_or(nan),
+                            g.upper.unwrap_or(nan),
+                        )
+                    })
+                    .filter(|g| g.0.is_finite() && g.1.is_finite())
+                    .collect();
+            }
+        };
+        h.calibration
             .groups
             .iter()
             .map(|g| {
@@ -82,8 +146,10 @@ impl<'a> CalibrationFigure<'a> {
     }
 
     fn smooth(&self) -> Vec<(f64, f64)> {
-        self.horizon
-            .calibration
+        let Source::Survival(h) = self.source else {
+            return Vec::new();
+        };
+        h.calibration
             .smooth
             .iter()
             .copied()
@@ -92,7 +158,10 @@ impl<'a> CalibrationFigure<'a> {
     }
 
     fn ici_text(&self) -> Option<String> {
-        let ici = self.horizon.calibration.ici?;
+        let Source::Survival(h) = self.source else {
+            return None;
+        };
+        let ici = h.calibration.ici?;
         Some(if ici < 0.0005 {
             "ICI < 0.001".to_string()
         } else {
@@ -101,10 +170,11 @@ impl<'a> CalibrationFigure<'a> {
     }
 
     fn legend(&self) -> Legend {
-        let mut entries = vec![(
-            Key::PointBar { colour: GROUPED },
-            "Kaplan–Meier by group, 95% CI".to_string(),
-        )];
+        let grouped = match self.source {
+            Source::Survival(_) => "Kaplan–Meier by group, 95% CI",
+            Source::CumulativeIncidence(_) => "Aalen–Johansen by group, 95% CI",
+        };
+        let mut entries = vec![(Key::PointBar { colour: GROUPED }, grouped.to_string())];
         if !self.corrected_points().is_empty() {
             entries.push((
                 Key::CrossLine { colour: CORRECTED },
@@ -206,7 +276,13 @@ impl<'a> CalibrationFigure<'a> {
             let size = (common::width(&t, ici_font), ici_font * 1.2);
             (!obstacles.hit(at, size, 2.0)).then_some(at)
         });
-        let mut title = format!("Calibration at {}", self.when());
+        let mut title = match self.source {
+            Source::Survival(_) => format!("Calibration at {}", self.when()),
+            Source::CumulativeIncidence(_) if self.event != "event" => {
+                format!("Calibration at {}: {}", self.when(), self.event)
+            }
+            Source::CumulativeIncidence(_) => format!("Calibration at {}", self.when()),
+        };
         if let Some(set) = &self.set {
             title.push_str(&format!(", {set}"));
         }
@@ -283,8 +359,8 @@ impl Figure for CalibrationFigure<'_> {
         let mut chart = frame.chart(
             area,
             s,
-            &format!("Predicted probability of {} by {}", self.event, self.when()),
-            &format!("Observed probability of {} by {}", self.event, self.when()),
+            &self.axis_title("Predicted"),
+            &self.axis_title("Observed"),
         )?;
 
         // histogram of the predicted risks, in the band below 0
@@ -486,6 +562,71 @@ mod tests {
             "{texts:?}"
         );
         assert!(texts.iter().any(|t| t == "ICI = 0.012"), "{texts:?}");
+        let png = super::super::to_png(&fig).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+
+    #[test]
+    fn cumulative_incidence_calibration_names_its_axes_and_groups() {
+        use crate::model::validation_competing::CompetingCalibration;
+        use crate::stats::competing::CifGroup;
+        let groups = (0..5)
+            .map(|k| {
+                let p = 0.04 + 0.05 * k as f64;
+                CifGroup {
+                    n: 80,
+                    predicted: p,
+                    observed: Some(p * 1.1),
+                    var: Some(0.0004),
+                    lower: Some(p * 0.8),
+                    upper: Some(p * 1.4),
+                }
+            })
+            .chain(std::iter::once(CifGroup {
+                // beyond the group's follow-up: left out
+                n: 3,
+                predicted: 0.5,
+                observed: None,
+                var: None,
+                lower: None,
+                upper: None,
+            }))
+            .collect();
+        let h = CompetingHorizon {
+            time: 60.0,
+            auc: 0.7,
+            auc_se: 0.02,
+            brier: 0.2,
+            null_brier: 0.24,
+            ipa: 0.17,
+            cindex: 0.68,
+            calibration: CompetingCalibration { groups },
+        };
+        let mut fig = CalibrationFigure::cumulative_incidence(&h);
+        fig.event = "death from breast cancer".into();
+        fig.time_unit = Some("months".into());
+        let risks: Vec<f64> = (0..100).map(|k| 0.02 + 0.3 * k as f64 / 99.0).collect();
+        fig.risks = &risks;
+        // the points are on the cumulative incidence scale, not 1 - x
+        let g = fig.groups();
+        assert_eq!(g.len(), 5);
+        assert!((g[0].0 - 0.04).abs() < 1e-12 && (g[0].1 - 0.044).abs() < 1e-12);
+        assert!(g[0].2 < g[0].1 && g[0].1 < g[0].3);
+        assert!(fig.smooth().is_empty() && fig.ici_text().is_none());
+        let l = fig.layout();
+        assert!(l.frame.x.1 < 1.0 && l.frame.x.1 >= 0.32);
+        let r = super::super::Rendering::new(&fig, "cif").unwrap();
+        let texts = r.texts();
+        for want in [
+            "Calibration at 5 years: death from breast cancer",
+            "Predicted cumulative incidence by 5 years",
+            "Observed cumulative incidence by 5 years",
+            "Aalen–Johansen by group, 95% CI",
+        ] {
+            assert!(texts.iter().any(|t| t == want), "{want}: {texts:?}");
+        }
+        let svg = super::super::render(&fig, super::super::ImageFormat::Svg, "cif").unwrap();
+        assert!(svg.starts_with(b"<svg") || svg.windows(4).any(|w| w == b"<svg"));
         let png = super::super::to_png(&fig).unwrap();
         assert_eq!(&png[1..4], b"PNG");
     }

@@ -1,16 +1,25 @@
 //! Competing risks: the outcome type, the Aalen-Johansen cumulative incidence with Gray's test
 //! ([`cuminc`]), and the Fine-Gray subdistribution-hazard model ([`fine_gray`]), with the numbers
-//! of R's `cmprsk` (`cuminc`, `timepoints`, `crr`, `predict.crr`).
+//! of R's `cmprsk` (`cuminc`, `timepoints`, `crr`, `predict.crr`); validation of predicted
+//! cumulative incidence: time-dependent AUC, Brier score and IPA as `riskRegression::Score`
+//! ([`metrics`]), the truncated C-index of Wolbers et al. as `pec::cindex` ([`cindex`]), and
+//! grouped calibration against the Aalen-Johansen estimate ([`calibration`]).
 //!
 //! Everything here takes plain types and returns a `Result` with [`CompetingError`]; no I/O.
 
+pub mod calibration;
+pub mod cindex;
 pub mod cuminc;
 pub mod fine_gray;
+pub mod metrics;
 
+pub use calibration::{grouped_calibration, CifGroup};
+pub use cindex::truncated_cindex;
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
 pub use fine_gray::{
     crr, CrrOptions, FineGray, FineGrayCoef, PredictedCif, DEFAULT_GTOL, DEFAULT_MAXITER,
 };
+pub use metrics::{score, CompetingAuc, CompetingScore};
 
 use thiserror::Error;
 
@@ -45,6 +54,21 @@ pub enum CompetingError {
     TooFewGroups { groups: usize },
     #[error("the model has no covariates")]
     NoCovariates,
+    #[error("predicted risk {value} of subject {index} is not a finite number")]
+    NonFiniteRisk { index: usize, value: f64 },
+    #[error(
+        "the censoring survival is zero at time {time} (subject {index}), so its inverse-probability \
+         weight is infinite: choose an earlier horizon"
+    )]
+    ZeroCensoringSurvival { index: usize, time: f64 },
+    #[error("no event of the cause of interest at or before the horizon {time}: no cases")]
+    NoCases { time: f64 },
+    #[error(
+        "nobody is event-free after, or has a competing event by, the horizon {time}: no controls"
+    )]
+    NoControls { time: f64 },
+    #[error("time {time} is after the last follow-up time {last}")]
+    BeyondFollowUp { time: f64, last: f64 },
     #[error("{what} must be {rule}, got {value}")]
     BadOption {
         what: &'static str,

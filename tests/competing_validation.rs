@@ -1,0 +1,369 @@
+//! Validation of competing-risks predictions against R: riskRegression::Score (AUC with its
+//! standard error, Brier score, null-model Brier score) and pec::cindex (truncated C-index) on
+//! tests/reference/competing_risks/ (competing_risks.json by make_cr_reference.R;
+//! validation_extra.json by tests/reference/scripts/make_cr_validation_reference.R), and the
+//! model layer (`model::validation_competing`) on the same cohorts, with its bootstrap.
+
+mod common;
+
+use common::{close, nums, root, strs, REL};
+use prognosis::data::cohort::{self, FitRequest};
+use prognosis::data::csv::{self as data, ReadOptions};
+use prognosis::model::validation_competing::{self as vc, CompetingValidationOptions};
+use prognosis::stats::competing::{self, CompetingSurv, CrrOptions};
+use prognosis::stats::cox::Design;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const CASES: [&str; 3] = ["bone_mets_cr", "mgus2_cr", "rotterdam_cr"];
+
+fn reference() -> Value {
+    let path = root().join("tests/reference/competing_risks/competing_risks.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+struct CrCase {
+    r: Value,
+    surv: CompetingSurv,
+    /// The design with R's column order (`crr$terms`).
+    design: Design,
+}
+
+fn load(name: &str) -> CrCase {
+    let r = reference()[name].clone();
+    let mut reference_levels = BTreeMap::new();
+    if let Some(obj) = r["factor_reference"].as_object() {
+        for (k, v) in obj {
+            reference_levels.insert(k.clone(), v.as_str().unwrap().to_string());
+        }
+    }
+    let req = FitRequest {
+        time: "time".into(),
+        event: "cause".into(),
+        covariates: strs(&r["covariates"]),
+        reference: reference_levels,
+        event_values: vec!["1".into()],
+        ..Default::default()
+    };
+    let path = root()
+        .join("tests/reference/competing_risks/datasets")
+        .join(r["file"].as_str().unwrap());
+    let table = data::read_csv(&path, &req.columns(), &ReadOptions::default()).unwrap();
+    let prepared = cohort::prepare(&table, &req).unwrap();
+    assert_eq!(
+        prepared.surv.len() as u64,
+        r["n_complete"].as_u64().unwrap()
+    );
+    let cause_col = table.column("cause").unwrap().values();
+    let cause: Vec<u32> = prepared.rows.iter().map(|&i| cause_col[i] as u32).collect();
+    let surv = CompetingSurv::new(prepared.surv.time().to_vec(), cause).unwrap();
+    assert_eq!(surv.n_events(1) as u64, r["n_cause1"].as_u64().unwrap());
+    assert_eq!(surv.n_events(2) as u64, r["n_cause2"].as_u64().unwrap());
+    // reorder the design's columns to R's term order
+    let terms = strs(&r["crr"]["terms"]);
+    let d = &prepared.design;
+    let cols: Vec<usize> = terms
+        .iter()
+        .map(|t| {
+            d.names
+                .iter()
+                .position(|n| n.replace('=', "") == *t)
+                .unwrap_or_else(|| panic!("{name}: term {t} not in {:?}", d.names))
+        })
+        .collect();
+    let mut x = Vec::with_capacity(d.n * cols.len());
+    for i in 0..d.n {
+        x.extend(cols.iter().map(|&c| d.row(i)[c]));
+    }
+    let design = Design::new(x, d.n, terms).unwrap();
+    CrCase { r, surv, design }
+}
+
+/// R's predicted cumulative incidence of every complete row, one vector per horizon.
+fn r_predictions(case: &CrCase) -> Vec<Vec<f64>> {
+    case.r["predicted_cif"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(nums)
+        .collect()
+}
+
+fn extra() -> Value {
+    let path = root().join("tests/reference/competing_risks/validation_extra.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn check_score(name: &str, got: &[competing::metrics::CompetingScore], want: &Value, what: &str) {
+    let (auc, se) = (nums(&want["auc"]), nums(&want["auc_se"]));
+    let (brier, null) = (nums(&want["brier"]), nums(&want["brier_null"]));
+    for (j, s) in got.iter().enumerate() {
+        let at = format!("{name} {what} at {}", s.time);
+        close(s.auc, auc[j], REL, &format!("{at} AUC"));
+        close(s.auc_se, se[j], REL, &format!("{at} AUC se"));
+        close(s.brier, brier[j], REL, &format!("{at} Brier"));
+        close(s.null_brier, null[j], REL, &format!("{at} null Brier"));
+        close(s.ipa, 1.0 - brier[j] / null[j], REL, &format!("{at} IPA"));
+    }
+}
+
+#[test]
+fn auc_brier_and_ipa_equal_riskregression_score() {
+    let extra = extra();
+    for name in CASES {
+        let case = load(name);
+        let times = nums(&case.r["times"]);
+        let pred = r_predictions(&case);
+        let got = competing::metrics::score(&case.surv, 1, &pred, &times).unwrap();
+        check_score(name, &got, &case.r["score"], "Score");
+        // the same predictions rounded to two decimals: many tied predictions
+        let rounded: Vec<Vec<f64>> = pred
+            .iter()
+            .map(|p| p.iter().map(|v| (v * 100.0).round() / 100.0).collect())
+            .collect();
+        let got = competing::metrics::score(&case.surv, 1, &rounded, &times).unwrap();
+        check_score(name, &got, &extra[name]["score_rounded2"], "rounded Score");
+    }
+}
+
+#[test]
+fn truncated_cindex_equals_pec() {
+    let extra = extra();
+    for name in CASES {
+        let case = load(name);
+        let times = nums(&case.r["times"]);
+        let pred = r_predictions(&case);
+        let want = nums(&extra[name]["cindex"]);
+        let want2 = nums(&extra[name]["cindex_rounded2"]);
+        for (j, &t) in times.iter().enumerate() {
+            let got = competing::truncated_cindex(&case.surv, 1, &pred[j], t).unwrap();
+            close(got, want[j], REL, &format!("{name} C at {t}"));
+            let rounded: Vec<f64> = pred[j]
+                .iter()
+                .map(|v| (v * 100.0).round() / 100.0)
+                .collect();
+            let got = competing::truncated_cindex(&case.surv, 1, &rounded, t).unwrap();
+            close(got, want2[j], REL, &format!("{name} C (rounded) at {t}"));
+        }
+    }
+}
+
+#[test]
+fn fine_gray_validation_equals_r_on_the_reference_cohorts() {
+    let extra = extra();
+    for name in CASES {
+        let case = load(name);
+        let times = nums(&case.r["times"]);
+        let opts = CompetingValidationOptions {
+            times: times.clone(),
+            ..Default::default()
+        };
+        let report =
+            vc::validate_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts)
+                .unwrap();
+        assert_eq!(report.n as u64, case.r["n_complete"].as_u64().unwrap());
+        assert_eq!(report.events as u64, case.r["n_cause1"].as_u64().unwrap());
+        assert_eq!(
+            report.competing as u64,
+            case.r["n_cause2"].as_u64().unwrap()
+        );
+        assert_eq!(
+            report.censored as u64,
+            case.r["n_censored"].as_u64().unwrap()
+        );
+        assert!(report.bootstrap.is_none());
+        let sc = &case.r["score"];
+        let cidx = nums(&extra[name]["cindex"]);
+        for (j, h) in report.horizons.iter().enumerate() {
+            let at = format!("{name} at {}", h.time);
+            close(h.auc, nums(&sc["auc"])[j], REL, &format!("{at} AUC"));
+            close(
+                h.auc_se,
+                nums(&sc["auc_se"])[j],
+                REL,
+                &format!("{at} AUC se"),
+            );
+            close(h.brier, nums(&sc["brier"])[j], REL, &format!("{at} Brier"));
+            close(
+                h.null_brier,
+                nums(&sc["brier_null"])[j],
+                REL,
+                &format!("{at} null"),
+            );
+            close(h.cindex, cidx[j], REL, &format!("{at} C"));
+            let want = case.r["calibration_groups5"][j]["groups"]
+                .as_array()
+                .unwrap();
+            assert_eq!(h.calibration.groups.len(), want.len());
+            for (g, w) in h.calibration.groups.iter().zip(want) {
+                assert_eq!(g.n as u64, w["n"].as_u64().unwrap(), "{at} n");
+                close(g.predicted, w["predicted"].as_f64().unwrap(), REL, &at);
+                close(
+                    g.observed.unwrap(),
+                    w["observed"].as_f64().unwrap(),
+                    REL,
+                    &at,
+                );
+                close(g.var.unwrap(), w["var"].as_f64().unwrap(), REL, &at);
+            }
+        }
+        // the JSON keys of a horizon
+        let json = serde_json::to_value(&report).unwrap();
+        let h = &json["horizons"][0];
+        for key in [
+            "time",
+            "auc",
+            "auc_se",
+            "brier",
+            "null_brier",
+            "ipa",
+            "cindex",
+        ] {
+            assert!(h[key].is_f64(), "{name}: horizon key {key}");
+        }
+        for key in ["n", "predicted", "observed", "var", "lower", "upper"] {
+            assert!(
+                !h["calibration"]["groups"][0][key].is_null(),
+                "{name}: group key {key}"
+            );
+        }
+    }
+}
+
+/// AUC, Brier, IPA and truncated C of `fit` on (design, surv) through the numerical core.
+fn direct_measures(
+    fit: &competing::FineGray,
+    design: &Design,
+    surv: &CompetingSurv,
+    times: &[f64],
+) -> Vec<[f64; 4]> {
+    let pred: Vec<Vec<f64>> = times
+        .iter()
+        .map(|&t| {
+            (0..design.n)
+                .map(|i| fit.predict(design.row(i), &[t]).unwrap()[0])
+                .collect()
+        })
+        .collect();
+    let scores = competing::score(surv, 1, &pred, times).unwrap();
+    scores
+        .iter()
+        .zip(&pred)
+        .map(|(s, p)| {
+            let c = competing::truncated_cindex(surv, 1, p, s.time).unwrap();
+            [s.auc, s.brier, 1.0 - s.brier / s.null_brier, c]
+        })
+        .collect()
+}
+
+#[test]
+fn bootstrap_of_one_resample_is_its_apparent_minus_test_performance() {
+    let case = load("bone_mets_cr");
+    let times = nums(&case.r["times"]);
+    let opts = CompetingValidationOptions {
+        times: times.clone(),
+        bootstrap: 1,
+        seed: 99,
+        ..Default::default()
+    };
+    let boot =
+        vc::bootstrap_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts).unwrap();
+    assert_eq!(boot.failed, 0);
+    // resample 0 drawn as the Cox bootstrap draws it: ChaCha8 seeded with the seed, stream 1
+    let n = case.surv.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    rng.set_stream(1);
+    let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+    let p = case.design.p;
+    let x: Vec<f64> = rows
+        .iter()
+        .flat_map(|&i| case.design.row(i).to_vec())
+        .collect();
+    let d_b = Design::new(x, n, case.design.names.clone()).unwrap();
+    assert_eq!(d_b.p, p);
+    let s_b = case.surv.subset(&rows);
+    let fit_b = competing::crr(&s_b, &d_b, &CrrOptions::default()).unwrap();
+    let app = direct_measures(&fit_b, &d_b, &s_b, &times);
+    let test = direct_measures(&fit_b, &case.design, &case.surv, &times);
+    let fit0 = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
+    let orig = direct_measures(&fit0, &case.design, &case.surv, &times);
+    for (j, h) in boot.horizons.iter().enumerate() {
+        let got = [
+            h.optimism.auc,
+            h.optimism.brier,
+            h.optimism.ipa,
+            h.optimism.cindex,
+        ];
+        let app0 = [
+            h.apparent.auc,
+            h.apparent.brier,
+            h.apparent.ipa,
+            h.apparent.cindex,
+        ];
+        let cor = [
+            h.corrected.auc,
+            h.corrected.brier,
+            h.corrected.ipa,
+            h.corrected.cindex,
+        ];
+        for k in 0..4 {
+            close(
+                got[k],
+                app[j][k] - test[j][k],
+                1e-12,
+                &format!("optimism {k} at {}", h.time),
+            );
+            close(app0[k], orig[j][k], 1e-12, "apparent");
+            close(cor[k], orig[j][k] - got[k], 1e-12, "corrected");
+        }
+        // the refit is optimistic on its own resample for the AUC
+        assert!(app[j][0] != test[j][0]);
+    }
+}
+
+#[test]
+fn bootstrap_optimism_is_small_for_a_large_cohort() {
+    // 20 resamples of the Fine-Gray model of rotterdam_cr: 2,982 patients for 9 covariates, so
+    // the optimism of every measure is within 0.02 (its sign varies between horizons with so few
+    // resamples)
+    let case = load("rotterdam_cr");
+    let opts = CompetingValidationOptions {
+        times: nums(&case.r["times"]),
+        bootstrap: 20,
+        ..Default::default()
+    };
+    let boot =
+        vc::bootstrap_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts).unwrap();
+    assert_eq!((boot.resamples, boot.failed, boot.seed), (20, 0, 2021));
+    for h in &boot.horizons {
+        let o = h.optimism;
+        for v in [o.auc, o.brier, o.ipa, o.cindex] {
+            assert!(v.abs() < 0.02 && v != 0.0, "{h:?}");
+        }
+    }
+}
+
+#[test]
+fn cumulative_incidence_calibration_figures_render() {
+    use prognosis::plot::{self, calibration::CalibrationFigure, ImageFormat};
+    let case = load("bone_mets_cr");
+    let opts = CompetingValidationOptions {
+        times: nums(&case.r["times"]),
+        ..Default::default()
+    };
+    let report =
+        vc::validate_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts).unwrap();
+    let pred = r_predictions(&case);
+    for (h, p) in report.horizons.iter().zip(&pred) {
+        let mut fig = CalibrationFigure::cumulative_incidence(h);
+        fig.risks = p;
+        fig.event = "death from breast cancer".into();
+        fig.time_unit = Some("months".into());
+        let svg = plot::render(&fig, ImageFormat::Svg, "cif").unwrap();
+        assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+        let png = plot::render(&fig, ImageFormat::Png, "cif").unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+}
