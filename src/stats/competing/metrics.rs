@@ -299,10 +299,10 @@ pub(crate) fn auc_with(
     let ng = ipcw.times.len();
     let mut mc = vec![0.0; ng];
     let mut acc = 0.0;
-    for u in 0..ng {
-        let y = ipcw.at_risk[u] as f64;
-        acc += ipcw.censored[u] as f64 / y * nf / y;
-        mc[u] = acc;
+    for ((m, &at_risk), &censored) in mc.iter_mut().zip(&ipcw.at_risk).zip(&ipcw.censored) {
+        let y = at_risk as f64;
+        acc += censored as f64 / y * nf / y;
+        *m = acc;
     }
     let mc_before = |u: usize| if u == 0 { 0.0 } else { mc[u - 1] };
     // per distinct time: sums over events by tau of that time of A = w c (num) and of w (den,
