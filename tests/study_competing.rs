@@ -1,8 +1,13 @@
 //! `prognosis study` on the flagship specification, which has `[competing_risks]`: the
 //! competing-risks section, its files and figures, and its numbers recomputed here with the library
 //! from the study's own analysis file (Gray's tests, the cumulative incidence at the horizons, the
-//! Fine-Gray coefficients) and the attrition counted per cause.
+//! Fine-Gray coefficients, the Fine-Gray model's discrimination, calibration and bootstrap in
+//! both sets) and the attrition counted per cause.
 
+use prognosis::model::validation_competing::{
+    bootstrap_fine_gray, fine_gray_cif, validate_predictions, CompetingMeasures,
+    CompetingValidationOptions, CompetingValidationReport,
+};
 use prognosis::stats::competing::{
     crr, cuminc, gray_test, CompetingSurv, CrrOptions, CumincOptions,
 };
@@ -40,6 +45,9 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
 }
 
+/// Resamples of the run: few, the bootstrap's numbers are compared with the library's.
+const BOOTSTRAP: usize = 12;
+
 const FACTORS: [&str; 7] = ["age", "brain", "liver", "lung", "pr", "surgery", "chemo"];
 
 /// The analysis file's columns by name.
@@ -60,7 +68,7 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
     let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
         .args(["study", "--spec", "models/her2_bone_mets.toml", "--out-dir"])
         .arg(dir.path())
-        .args(["--bootstrap", "0"])
+        .args(["--bootstrap", &BOOTSTRAP.to_string()])
         .current_dir(root())
         .output()
         .unwrap();
@@ -205,24 +213,28 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
     }
 
     // the Fine-Gray model on the development rows
-    let dev: Vec<usize> = (0..a.n).filter(|&i| split[i] == "development").collect();
     let columns: Vec<Vec<f64>> = FACTORS.iter().map(|f| a.numbers(f)).collect();
-    let mut x = Vec::with_capacity(dev.len() * FACTORS.len());
-    for &i in &dev {
-        x.extend(columns.iter().map(|c| c[i]));
-    }
-    let design = Design::new(
-        x,
-        dev.len(),
-        FACTORS.iter().map(|s| s.to_string()).collect(),
-    )
-    .unwrap();
-    let dsurv = CompetingSurv::with_causes(
-        dev.iter().map(|&i| time[i]).collect(),
-        dev.iter().map(|&i| cause[i]).collect(),
-        2,
-    )
-    .unwrap();
+    let set_data = |name: &str| -> (Design, CompetingSurv) {
+        let rows: Vec<usize> = (0..a.n).filter(|&i| split[i] == name).collect();
+        let mut x = Vec::with_capacity(rows.len() * FACTORS.len());
+        for &i in &rows {
+            x.extend(columns.iter().map(|c| c[i]));
+        }
+        let design = Design::new(
+            x,
+            rows.len(),
+            FACTORS.iter().map(|s| s.to_string()).collect(),
+        )
+        .unwrap();
+        let surv = CompetingSurv::with_causes(
+            rows.iter().map(|&i| time[i]).collect(),
+            rows.iter().map(|&i| cause[i]).collect(),
+            2,
+        )
+        .unwrap();
+        (design, surv)
+    };
+    let (design, dsurv) = set_data("development");
     let fit = crr(&dsurv, &design, &CrrOptions::default()).unwrap();
     let (fh, frows) = csv_rows(d, "fine_gray.csv");
     assert_eq!(
@@ -272,4 +284,173 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
     let (_, trows) = csv_rows(d, "competing_regression.csv");
     assert_eq!(trows.len(), FACTORS.len());
     assert_eq!(trows[0][0], "Age at diagnosis (years)");
+
+    // discrimination and calibration of the Fine-Gray model in both sets, recomputed with the
+    // development fit's predictions on each set's rows of the analysis file
+    let times = [12.0, 36.0, 60.0];
+    let labels = ["1 year", "3 years", "5 years"];
+    let opts = CompetingValidationOptions {
+        times: times.to_vec(),
+        groups: 5,
+        ..Default::default()
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&read(d, "manifest.json")).unwrap();
+    let seed = manifest["seed"].as_u64().unwrap();
+    let (vh, vrows) = csv_rows(d, "fine_gray_validation.csv");
+    assert_eq!(
+        vh,
+        [
+            "set",
+            "n",
+            "events",
+            "competing",
+            "censored",
+            "time",
+            "horizon",
+            "auc",
+            "auc_se",
+            "auc_lower",
+            "auc_upper",
+            "brier",
+            "null_brier",
+            "ipa",
+            "cindex"
+        ]
+    );
+    assert_eq!(vrows.len(), 2 * times.len());
+    let (_, grows) = csv_rows(d, "fine_gray_calibration_groups.csv");
+    let (vdesign, vsurv) = set_data("validation");
+    for (k, (set, design, surv)) in [
+        ("development", &design, &dsurv),
+        ("validation", &vdesign, &vsurv),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let predicted = fine_gray_cif(&fit, design, &times).unwrap();
+        let want = validate_predictions(surv, &predicted, &opts).unwrap();
+        let rows = &vrows[k * times.len()..(k + 1) * times.len()];
+        for ((row, h), label) in rows.iter().zip(&want.horizons).zip(labels) {
+            assert_eq!(row[0], set);
+            assert_eq!(num(&row[1]), want.n as f64);
+            assert_eq!(num(&row[2]), want.events as f64);
+            assert_eq!(num(&row[3]), want.competing as f64);
+            assert_eq!(num(&row[4]), want.censored as f64);
+            assert_eq!(num(&row[5]), h.time);
+            assert_eq!(row[6], label);
+            let z = 1.959963984540054;
+            for (c, v) in [
+                (7, h.auc),
+                (8, h.auc_se),
+                (9, h.auc - z * h.auc_se),
+                (10, h.auc + z * h.auc_se),
+                (11, h.brier),
+                (12, h.null_brier),
+                (13, h.ipa),
+                (14, h.cindex),
+            ] {
+                assert!(
+                    close(num(&row[c]), v, 1e-10),
+                    "{set} {label} {}: {} against {v}",
+                    vh[c],
+                    row[c]
+                );
+            }
+            // the grouped calibration of this set and horizon
+            let groups: Vec<&Vec<String>> = grows
+                .iter()
+                .filter(|g| g[0] == set && num(&g[1]) == h.time)
+                .collect();
+            assert_eq!(groups.len(), h.calibration.groups.len());
+            for (g, w) in groups.iter().zip(&h.calibration.groups) {
+                assert_eq!(num(&g[4]), w.n as f64);
+                assert!(close(num(&g[5]), w.predicted, 1e-10), "{g:?}");
+                assert!(close(num(&g[6]), w.observed.unwrap(), 1e-10), "{g:?}");
+                assert!(close(num(&g[8]), w.lower.unwrap(), 1e-10), "{g:?}");
+                assert!(close(num(&g[9]), w.upper.unwrap(), 1e-10), "{g:?}");
+            }
+        }
+        // the set's JSON holds the same report
+        let json: CompetingValidationReport =
+            serde_json::from_str(&read(d, &format!("{set}_fine_gray_measures.json"))).unwrap();
+        assert_eq!((json.n, json.events), (want.n, want.events));
+        for (a, b) in json.horizons.iter().zip(&want.horizons) {
+            assert!(close(a.auc, b.auc, 1e-10) && close(a.cindex, b.cindex, 1e-10));
+            assert_eq!(a.calibration.groups.len(), b.calibration.groups.len());
+        }
+        assert_eq!(json.bootstrap.is_some(), set == "development");
+        // the calibration figures of this set, one per horizon, named by set and horizon
+        for (t, label) in times.iter().zip(labels) {
+            let stem = format!("{set}_fine_gray_calibration_{}", label.replace(' ', "_"));
+            for ext in ["svg", "png", "pdf"] {
+                assert!(d.join(format!("{stem}.{ext}")).exists(), "{stem}.{ext}");
+            }
+            assert!(
+                md.contains(&format!("({stem}.svg)")),
+                "{stem} not in report.md"
+            );
+            let svg = read(d, &format!("{stem}.svg"));
+            assert!(
+                svg.contains(&format!("at {label}")) && svg.contains(&format!("{set} set")),
+                "{stem}: title without its horizon or set"
+            );
+            let other = if set == "development" {
+                "validation set"
+            } else {
+                "development set"
+            };
+            assert!(!svg.contains(other), "{stem} names the other set");
+            let _ = t;
+        }
+    }
+    for text in [&md, &html] {
+        assert!(text.contains("Fine–Gray model: discrimination and calibration in each set"));
+        assert!(text.contains("Bootstrap optimism correction in the development set"));
+    }
+
+    // the bootstrap: the study's resamples and seed, refitting crr on the development rows
+    let boot = bootstrap_fine_gray(
+        &design,
+        &dsurv,
+        &CrrOptions::default(),
+        &CompetingValidationOptions {
+            bootstrap: BOOTSTRAP,
+            seed,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    let (bh, brows) = csv_rows(d, "fine_gray_bootstrap.csv");
+    assert_eq!(brows.len(), times.len());
+    for (row, h) in brows.iter().zip(&boot.horizons) {
+        assert_eq!(num(&row[0]), h.time);
+        assert_eq!(num(&row[2]), BOOTSTRAP as f64);
+        assert_eq!(num(&row[3]), boot.failed as f64);
+        assert_eq!(num(&row[4]), seed as f64);
+        let m = [h.apparent, h.optimism, h.corrected];
+        let pick: [fn(&CompetingMeasures) -> f64; 4] =
+            [|x| x.auc, |x| x.brier, |x| x.ipa, |x| x.cindex];
+        let want: Vec<f64> = pick.iter().flat_map(|g| m.iter().map(g)).collect();
+        for (k, v) in want.iter().enumerate() {
+            assert!(
+                close(num(&row[5 + k]), *v, 1e-10),
+                "{}: {} against {v}",
+                bh[5 + k],
+                row[5 + k]
+            );
+        }
+    }
+
+    // TRIPOD 12e and 23a point to the Fine-Gray validation
+    let (_, trows) = csv_rows(d, "tripod_checklist.csv");
+    let table = md
+        .lines()
+        .find(|l| l.contains("Fine–Gray model: discrimination and calibration in each set"))
+        .and_then(|l| l.split("**").nth(1))
+        .map(|l| l.trim_end_matches('.').to_string())
+        .unwrap();
+    for item in ["12e", "23a"] {
+        let row = trows.iter().find(|r| r[0] == item).unwrap();
+        assert!(row[4].contains(&table), "{item}: {row:?} lacks {table}");
+    }
 }

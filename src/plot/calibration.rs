@@ -276,16 +276,26 @@ impl<'a> CalibrationFigure<'a> {
             let size = (common::width(&t, ici_font), ici_font * 1.2);
             (!obstacles.hit(at, size, 2.0)).then_some(at)
         });
+        let set = self
+            .set
+            .as_ref()
+            .map_or(String::new(), |s| format!(", {s}"));
+        // the title is centred on the plot and must stay inside the figure
+        let centre = (left + right) / 2.0;
+        let fits =
+            |t: &str| common::width(t, common::TITLE) / 2.0 <= centre.min(WIDTH - centre) - 4.0;
         let mut title = match self.source {
-            Source::Survival(_) => format!("Calibration at {}", self.when()),
-            Source::CumulativeIncidence(_) if self.event != "event" => {
-                format!("Calibration at {}: {}", self.when(), self.event)
+            Source::Survival(_) => format!("Calibration at {}{set}", self.when()),
+            Source::CumulativeIncidence(_) => {
+                let named = format!("Calibration at {}: {}{set}", self.when(), self.event);
+                if self.event != "event" && fits(&named) {
+                    named
+                } else {
+                    // a cause too long for the title: the axes say cumulative incidence
+                    format!("Cumulative incidence calibration at {}{set}", self.when())
+                }
             }
-            Source::CumulativeIncidence(_) => format!("Calibration at {}", self.when()),
         };
-        if let Some(set) = &self.set {
-            title.push_str(&format!(", {set}"));
-        }
         if let (None, Some(t)) = (ici_at, self.ici_text()) {
             title.push_str(&format!(", {t}"));
         }
@@ -629,5 +639,18 @@ mod tests {
         assert!(svg.starts_with(b"<svg") || svg.windows(4).any(|w| w == b"<svg"));
         let png = super::super::to_png(&fig).unwrap();
         assert_eq!(&png[1..4], b"PNG");
+        // with the set named, a long cause leaves the title; the title fits the figure
+        fig.set = Some("validation set".into());
+        let l = fig.layout();
+        assert_eq!(
+            l.title,
+            "Cumulative incidence calibration at 5 years, validation set"
+        );
+        assert!(common::width(&l.title, common::TITLE) < l.frame.width - 8.0);
+        fig.event = "relapse".into();
+        assert_eq!(
+            fig.layout().title,
+            "Calibration at 5 years: relapse, validation set"
+        );
     }
 }

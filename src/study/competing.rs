@@ -3,6 +3,7 @@
 //! incidence at the horizons; the Fine-Gray model of the event of interest on the development set
 //! beside the Cox model; and its nomogram of the cumulative incidence.
 
+use super::competing_validation::fine_gray_validation;
 use super::*;
 use crate::data::registry::{CohortVariable, CovariateDef, Values};
 use crate::plot::curves::{StepCurve, SurvivalFigure};
@@ -302,6 +303,7 @@ pub(super) fn competing_section(r: &Run, o: &mut Out, f: &Fitted) -> Result<(), 
     let fg = fine_gray_fit(r, f, cause)?;
     fine_gray_table(r, files, doc, f, &fg);
     competing_nomogram(r, files, doc, f, &fg)?;
+    fine_gray_validation(r, files, doc, f, &fg, cause)?;
     let _ = writeln!(
         summary,
         "Competing risks: {} events of interest, {} competing events, {} censored; Fine-Gray \

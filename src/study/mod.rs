@@ -53,6 +53,7 @@ use diagnostics::ph_section;
 mod risk_groups;
 use risk_groups::risk_group_section;
 mod competing;
+mod competing_validation;
 use competing::competing_section;
 
 /// Why the study could not be run.

@@ -67,6 +67,20 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
     let competing = r.spec.competing_risks.is_some();
     let fg_table = t("Multivariable Cox and Fine–Gray");
     let cr_nomogram = figures_of(blocks, "competing_nomogram");
+    let fg_validation = t("Fine–Gray model: discrimination");
+    let fg_calibration_figs = join(&[
+        &figures_of(blocks, "development_fine_gray_calibration"),
+        &figures_of(blocks, "validation_fine_gray_calibration"),
+    ]);
+    let fg_performance = if competing {
+        join(&[
+            "Section 8 (Fine–Gray model)",
+            &fg_validation,
+            &fg_calibration_figs,
+        ])
+    } else {
+        String::new()
+    };
     let split = if r.has_split {
         "Section 1 (random development/validation split)"
     } else {
@@ -145,7 +159,13 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
             ),
             "12e" => (
                 Filled,
-                join(&["Sections 5–6", &disc, &cal, "decision curves"]),
+                join(&[
+                    "Sections 5–6",
+                    &disc,
+                    &cal,
+                    "decision curves",
+                    &fg_performance,
+                ]),
                 String::new(),
             ),
             "12f" => (
@@ -210,7 +230,7 @@ fn fill(r: &Run, blocks: &[Block]) -> Vec<(Status, String, String)> {
             ),
             "23a" => (
                 Partly,
-                join(&[&disc, &cal, &calibration_figs, &groups]),
+                join(&[&disc, &cal, &calibration_figs, &groups, &fg_performance]),
                 "performance in key subgroups".into(),
             ),
             "24" => (

@@ -1,0 +1,340 @@
+//! The end of section 8: discrimination and calibration of the Fine-Gray model fitted on the
+//! development set, in the development set (apparent, with Harrell's bootstrap optimism
+//! correction when the study asks for resamples) and in the validation set (the development
+//! model's predictions): per horizon the AUC of predicted cumulative incidence with its 95% CI,
+//! the Brier score, the null model's Brier score, IPA and the truncated C-index; the grouped
+//! calibration figures of every set and horizon.
+
+use super::*;
+use crate::model::validation_competing::{
+    bootstrap_fine_gray, fine_gray_cif, validate_predictions, CompetingBootstrap,
+    CompetingMeasures, CompetingValidationOptions, CompetingValidationReport,
+};
+use crate::plot::calibration::CalibrationFigure;
+use crate::report::format::horizon_slug;
+use crate::stats::competing::{CompetingSurv, CrrOptions, FineGray};
+
+/// The standard normal quantile of a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// One set's validation of the Fine-Gray model and its predictions (one vector per horizon).
+struct FgSet {
+    name: &'static str,
+    report: CompetingValidationReport,
+    predicted: Vec<Vec<f64>>,
+}
+
+/// The validation set's design (the development model's columns) and competing-risks outcome.
+fn validation_data(
+    r: &Run,
+    f: &Fitted,
+    cause: &registry::CauseColumn,
+) -> Result<(cox::Design, CompetingSurv), StudyError> {
+    let rows = r.cohort.rows_in(Split::Validation);
+    let table: Table = r.cohort.subset(&rows).to_table();
+    let d = cohort::prepare_with_spec(&table, &f.model.spec)?;
+    if let Some((line, what)) = d.problems.first() {
+        return Err(StudyError::Study(format!(
+            "{} validation rows have a level the development set lacks (first: line {line}: {what})",
+            d.problems.len()
+        )));
+    }
+    let codes: Vec<u32> = d.rows.iter().map(|&k| cause.cause[rows[k]]).collect();
+    let surv = CompetingSurv::with_causes(d.surv.time().to_vec(), codes, 2)
+        .map_err(|e| StudyError::Study(format!("Fine-Gray validation, outcome: {e}")))?;
+    Ok((d.design, surv))
+}
+
+/// Discrimination and calibration of the Fine-Gray model `fg` in each set, with its table, its
+/// files and its calibration figures.
+pub(super) fn fine_gray_validation(
+    r: &Run,
+    files: &mut Files,
+    doc: &mut Doc,
+    f: &Fitted,
+    fg: &FineGray,
+    cause: &registry::CauseColumn,
+) -> Result<(), StudyError> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        StudyError::Study(format!("Fine-Gray validation, {what}: {e}"))
+    };
+    let opts = CompetingValidationOptions {
+        times: r.times.clone(),
+        cause: 1,
+        groups: r.groups,
+        bootstrap: r.bootstrap,
+        seed: r.seed,
+    };
+    // development: the rows and design the model was fitted on
+    let dev = r.cohort.rows_in(Split::Development);
+    let codes: Vec<u32> = f.prep.rows.iter().map(|&k| cause.cause[dev[k]]).collect();
+    let dev_surv = CompetingSurv::with_causes(f.prep.surv.time().to_vec(), codes, 2)
+        .map_err(|e| failed("outcome", &e))?;
+    let mut data = vec![("development", f.prep.design.clone(), dev_surv)];
+    if r.has_split {
+        let (design, surv) = validation_data(r, f, cause)?;
+        data.push(("validation", design, surv));
+    }
+    let mut sets = Vec::new();
+    for (name, design, surv) in &data {
+        let predicted =
+            fine_gray_cif(fg, design, &r.times).map_err(|e| failed("predictions", &e))?;
+        let report = validate_predictions(surv, &predicted, &opts)
+            .map_err(|e| failed(&format!("{name} set"), &e))?;
+        sets.push(FgSet {
+            name,
+            report,
+            predicted,
+        });
+    }
+    if r.bootstrap > 0 {
+        let (_, design, surv) = &data[0];
+        let b = bootstrap_fine_gray(design, surv, &CrrOptions::default(), &opts)
+            .map_err(|e| failed("bootstrap", &e))?;
+        sets[0].report.bootstrap = Some(b);
+    }
+    let causes = r
+        .spec
+        .competing_risks
+        .as_ref()
+        .map(|c| c.cause_labels())
+        .unwrap_or_default();
+    doc.h(3, "Discrimination and calibration of the Fine–Gray model");
+    measures_table(r, files, doc, &sets, &causes[0]);
+    for s in &sets {
+        let json = serde_json::to_string_pretty(&s.report).unwrap_or_default() + "\n";
+        files.add(
+            &format!("{}_fine_gray_measures.json", s.name),
+            json.into_bytes(),
+        );
+    }
+    calibration_files(r, files, &sets);
+    calibration_figures(r, files, doc, &sets, &causes[0])
+}
+
+/// The numbered table of AUC, Brier, IPA and truncated C per set and horizon (and the bootstrap's
+/// corrected values), `fine_gray_validation.csv` and `fine_gray_bootstrap.csv`.
+fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], event: &str) {
+    let header = strings(&[
+        "set",
+        "horizon",
+        "AUC (95% CI)",
+        "Brier",
+        "null Brier",
+        "IPA",
+        "truncated C",
+    ]);
+    let csv_header = strings(&[
+        "set",
+        "n",
+        "events",
+        "competing",
+        "censored",
+        "time",
+        "horizon",
+        "auc",
+        "auc_se",
+        "auc_lower",
+        "auc_upper",
+        "brier",
+        "null_brier",
+        "ipa",
+        "cindex",
+    ]);
+    let mut rows = Vec::new();
+    let mut csv_rows = Vec::new();
+    for s in sets {
+        let rep = &s.report;
+        for (k, h) in rep.horizons.iter().enumerate() {
+            let (lo, hi) = (h.auc - Z95 * h.auc_se, h.auc + Z95 * h.auc_se);
+            rows.push(vec![
+                if k == 0 {
+                    format!("{} (n = {}, {} events)", s.name, rep.n, rep.events)
+                } else {
+                    String::new()
+                },
+                r.horizon_label(h.time),
+                fmt_est_ci(h.auc, lo, hi, 3),
+                format!("{:.3}", h.brier),
+                format!("{:.3}", h.null_brier),
+                format!("{:.3}", h.ipa),
+                format!("{:.3}", h.cindex),
+            ]);
+            csv_rows.push(vec![
+                s.name.to_string(),
+                rep.n.to_string(),
+                rep.events.to_string(),
+                rep.competing.to_string(),
+                rep.censored.to_string(),
+                full(h.time),
+                r.horizon_label(h.time),
+                full(h.auc),
+                full(h.auc_se),
+                full(lo),
+                full(hi),
+                full(h.brier),
+                full(h.null_brier),
+                full(h.ipa),
+                full(h.cindex),
+            ]);
+        }
+    }
+    let mut notes = vec![format!(
+        "Fine–Gray model of {} fitted on the development set; its predicted cumulative incidence \
+         at each horizon validated in the development set (apparent) and in the validation set. \
+         AUC, time-dependent area under the ROC curve of the cumulative incidence (cases: the \
+         event of interest by the horizon; controls: all others, those with the competing event \
+         by the horizon included), 95% CI from its influence-function standard error \
+         (riskRegression::Score); Brier, inverse-probability-of-censoring weighted Brier score; \
+         null Brier, that of the Aalen–Johansen cumulative incidence given to everyone; IPA, \
+         1 − Brier / null Brier; truncated C, the concordance of Wolbers et al. up to the horizon \
+         (pec::cindex).",
+        event.to_lowercase()
+    )];
+    if let Some(b) = &sets[0].report.bootstrap {
+        notes.push(bootstrap_note(r, b));
+        bootstrap_csv(r, files, b);
+    }
+    doc.numbered_table(
+        TableKind::Main,
+        "Fine–Gray model: discrimination and calibration in each set",
+        &header,
+        &rows,
+        &notes,
+    );
+    files.table("fine_gray_validation", &csv_header, &csv_rows);
+}
+
+/// The table's note on the bootstrap: the optimism-corrected measures at each horizon.
+fn bootstrap_note(r: &Run, b: &CompetingBootstrap) -> String {
+    let per: Vec<String> = b
+        .horizons
+        .iter()
+        .map(|h| {
+            format!(
+                "{}: AUC {:.3} (optimism {:.3}), Brier {:.3}, IPA {:.3}, truncated C {:.3}",
+                r.horizon_label(h.time),
+                h.corrected.auc,
+                h.optimism.auc,
+                h.corrected.brier,
+                h.corrected.ipa,
+                h.corrected.cindex
+            )
+        })
+        .collect();
+    let failed = if b.failed > 0 {
+        format!(", {} failed refits left out", b.failed)
+    } else {
+        String::new()
+    };
+    format!(
+        "Bootstrap optimism correction in the development set (the Fine–Gray model refitted on \
+         each of {} resamples, seed {}{failed}): {}.",
+        b.resamples,
+        b.seed,
+        per.join("; ")
+    )
+}
+
+/// `fine_gray_bootstrap.csv`: apparent, optimism and corrected measures per horizon.
+fn bootstrap_csv(r: &Run, files: &mut Files, b: &CompetingBootstrap) {
+    let mut header = strings(&["time", "horizon", "resamples", "failed", "seed"]);
+    for m in ["auc", "brier", "ipa", "cindex"] {
+        for k in ["apparent", "optimism", "corrected"] {
+            header.push(format!("{m}_{k}"));
+        }
+    }
+    let rows: Vec<Vec<String>> = b
+        .horizons
+        .iter()
+        .map(|h| {
+            let mut row = vec![
+                full(h.time),
+                r.horizon_label(h.time),
+                b.resamples.to_string(),
+                b.failed.to_string(),
+                b.seed.to_string(),
+            ];
+            let pick: [fn(&CompetingMeasures) -> f64; 4] =
+                [|m| m.auc, |m| m.brier, |m| m.ipa, |m| m.cindex];
+            for g in pick {
+                row.extend([g(&h.apparent), g(&h.optimism), g(&h.corrected)].map(full));
+            }
+            row
+        })
+        .collect();
+    files.table("fine_gray_bootstrap", &header, &rows);
+}
+
+/// `fine_gray_calibration_groups.csv`: the grouped calibration of every set and horizon.
+fn calibration_files(r: &Run, files: &mut Files, sets: &[FgSet]) {
+    let header = strings(&[
+        "set",
+        "time",
+        "horizon",
+        "group",
+        "n",
+        "predicted",
+        "observed",
+        "variance",
+        "lower",
+        "upper",
+    ]);
+    let mut rows = Vec::new();
+    for s in sets {
+        for h in &s.report.horizons {
+            for (k, g) in h.calibration.groups.iter().enumerate() {
+                rows.push(vec![
+                    s.name.to_string(),
+                    full(h.time),
+                    r.horizon_label(h.time),
+                    (k + 1).to_string(),
+                    g.n.to_string(),
+                    full(g.predicted),
+                    full_opt(g.observed),
+                    full_opt(g.var),
+                    full_opt(g.lower),
+                    full_opt(g.upper),
+                ]);
+            }
+        }
+    }
+    files.table("fine_gray_calibration_groups", &header, &rows);
+}
+
+/// The calibration figure of every set and horizon, `SET_fine_gray_calibration_HORIZON`.
+fn calibration_figures(
+    r: &Run,
+    files: &mut Files,
+    doc: &mut Doc,
+    sets: &[FgSet],
+    event: &str,
+) -> Result<(), StudyError> {
+    for s in sets {
+        for (h, predicted) in s.report.horizons.iter().zip(&s.predicted) {
+            let label = r.horizon_label(h.time);
+            let mut fig = CalibrationFigure::cumulative_incidence(h);
+            fig.event = event.to_lowercase();
+            fig.time_unit = r.unit.clone();
+            fig.horizon_label = Some(label.clone());
+            fig.set = Some(format!("{} set", s.name));
+            fig.risks = predicted;
+            let name = format!("{}_fine_gray_calibration_{}", s.name, horizon_slug(&label));
+            let svg = files.figure(&name, &fig)?;
+            doc.figure(
+                &format!("{name}.svg"),
+                &svg,
+                &format!(
+                    "Calibration of the Fine–Gray model at {label} in the {} set: observed \
+                     (Aalen–Johansen) against predicted cumulative incidence of {} by group of \
+                     predicted incidence ({} groups) with 95% limits, and the distribution of \
+                     predicted incidence.",
+                    s.name,
+                    event.to_lowercase(),
+                    h.calibration.groups.len()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
