@@ -244,6 +244,7 @@ fn competing_file(
         rows: prepared.counts.clone(),
         events: events[0],
         follow_up: FollowUp::of(&prepared.surv),
+        recalibrated: None,
     };
     let outcome = CompetingOutcome {
         cause: pc.causes[0].clone(),

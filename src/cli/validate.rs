@@ -4,9 +4,9 @@ use super::args::{check_increasing_times, model_and_data, stdout, MapArgs, ReadA
 use crate::data::cohort::{self, FitRequest};
 use crate::data::competing::prepare_competing;
 use crate::model::competing::{load_any, AnyModel, CompetingKind, CompetingModelFile};
-use crate::model::spec::CovariateKind;
 use crate::model::file::Recalibrated;
 use crate::model::recalibration;
+use crate::model::spec::CovariateKind;
 use crate::model::validation;
 use crate::model::validation_competing::{self as vc, CompetingValidationOptions};
 use crate::plot;

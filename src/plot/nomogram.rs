@@ -157,6 +157,7 @@ impl<'a> NomogramFigure<'a> {
                     .map(|t| (on_total(t.total_points), super::tick_label(t.incidence)))
                     .collect(),
                 scale: Which::Total,
+                one_row: false,
             });
         }
         for m in &nom.median {
