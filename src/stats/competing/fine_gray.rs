@@ -728,44 +728,15 @@ impl FineGray {
                 expected: self.event_times.len(),
             });
         }
-        let p = prep.p;
-        let n = prep.n;
-        let b = &self.coef;
-        let ev = evaluate(&prep, b, true);
-        let hinv = inverse(&ev.hess, p)?;
-        let u = score_terms(&prep, b, &ev);
-        // beta influence H^-1 u_i
-        let mut hu = vec![0.0; n * p];
-        for i in 0..n {
-            for a in 0..p {
-                hu[i * p + a] = (0..p).map(|c| hinv[a * p + c] * u[i * p + c]).sum();
-            }
-        }
-        let e = prep.risk(b);
-        let nd = prep.ev_time.len();
-        let xc: Vec<f64> = x.iter().zip(&prep.center).map(|(v, c)| v - c).collect();
-        let lpc: f64 = xc.iter().zip(b).map(|(x, b)| x * b).sum();
+        let sp = SeParts::new(prep, &self.coef)?;
+        let p = sp.prep.p;
+        let xc: Vec<f64> = x.iter().zip(&sp.prep.center).map(|(v, c)| v - c).collect();
+        let lpc: f64 = xc.iter().zip(&self.coef).map(|(x, b)| x * b).sum();
         let _ = lp;
-        // prefix sums: d/S0, d E/S0, d/S0^2, d G/S0^2
-        let mut a0 = vec![0.0; nd];
-        let mut a1 = vec![0.0; nd * p];
-        let mut b0 = vec![0.0; nd];
-        let mut gb0 = vec![0.0; nd];
-        for k in 0..nd {
-            let w = prep.ev_d[k] / ev.s0[k];
-            let prev = |v: &[f64], i: usize| if k > 0 { v[i - 1] } else { 0.0 };
-            a0[k] = prev(&a0, k) + w;
-            b0[k] = prev(&b0, k) + w / ev.s0[k];
-            gb0[k] = prev(&gb0, k) + w * prep.ev_g[k] / ev.s0[k];
-            for j in 0..p {
-                a1[k * p + j] =
-                    w * ev.mean[k * p + j] + if k > 0 { a1[(k - 1) * p + j] } else { 0.0 };
-            }
-        }
         let z = z_for_level(self.level);
         let mut out = Vec::with_capacity(times.len());
         for &t in times {
-            let kt = prep.ev_time.partition_point(|&v| v <= t);
+            let kt = sp.prep.ev_time.partition_point(|&v| v <= t);
             if kt == 0 {
                 out.push(PredictedCif {
                     time: t,
@@ -776,64 +747,16 @@ impl FineGray {
                 });
                 continue;
             }
-            let lam0 = a0[kt - 1];
+            let lam0 = sp.a0[kt - 1];
             let g: Vec<f64> = (0..p)
-                .map(|j| xc[j] - a1[(kt - 1) * p + j] / lam0)
+                .map(|j| xc[j] - sp.a1[(kt - 1) * p + j] / lam0)
                 .collect();
             let mut var = 0.0;
-            let mut r0 = 0.0;
-            let mut cum = 0.0;
-            let mut q = 0.0;
-            let mut s = 0;
-            while s < n {
-                let mut end = s;
-                let mut dc = 0usize;
-                while end < n && prep.t[end] == prep.t[s] {
-                    dc += (prep.st[end] == 0) as usize;
-                    end += 1;
-                }
-                let y = (n - s) as f64;
-                if dc > 0 {
-                    let kl = prep.ev_time.partition_point(|&v| v < prep.t[s]);
-                    q = if kl < kt {
-                        r0 * (gb0[kt - 1] - if kl > 0 { gb0[kl - 1] } else { 0.0 })
-                    } else {
-                        0.0
-                    };
-                    cum += dc as f64 * q / (y * y);
-                }
-                for i in s..end {
-                    let k = prep.kidx[i];
-                    let kmin = k.min(kt);
-                    let mut li = -cum;
-                    if kmin > 0 {
-                        li -= e[i] * b0[kmin - 1];
-                    }
-                    match prep.st[i] {
-                        0 => li += q / y,
-                        1 => {
-                            if k <= kt {
-                                li += 1.0 / ev.s0[k - 1];
-                            }
-                        }
-                        _ => {
-                            if kt > k {
-                                let lo = if k > 0 { gb0[k - 1] } else { 0.0 };
-                                li -= e[i] / prep.gw[i] * (gb0[kt - 1] - lo);
-                            }
-                        }
-                    }
-                    let beta: f64 = (0..p).map(|j| g[j] * hu[i * p + j]).sum();
-                    let inf = li / lam0 + beta;
-                    var += inf * inf;
-                }
-                for i in s..end {
-                    if prep.st[i] == 2 {
-                        r0 += e[i] / prep.gw[i];
-                    }
-                }
-                s = end;
-            }
+            sp.baseline_influence(kt, |i, li| {
+                let beta: f64 = (0..p).map(|j| g[j] * sp.hu[i * p + j]).sum();
+                let inf = li / lam0 + beta;
+                var += inf * inf;
+            });
             let lam = lpc.exp() * lam0;
             let cif = 1.0 - (-lam).exp();
             let se_log = var.sqrt();
@@ -862,9 +785,55 @@ impl FineGray {
         if prep.ev_time != self.event_times {
             return Err(CompetingError::NotTheFittedData);
         }
+        let sp = SeParts::new(prep, &self.coef)?;
+        let p = sp.prep.p;
+        let nd = sp.prep.ev_time.len();
+        let mut out = PredictionTerms {
+            center: sp.prep.center.clone(),
+            time: sp.prep.ev_time.clone(),
+            cumhaz: sp.a0.clone(),
+            a: Vec::with_capacity(nd),
+            c: Vec::with_capacity(nd),
+            m: Vec::with_capacity(nd),
+        };
+        for kt in 1..=nd {
+            let lam0 = sp.a0[kt - 1];
+            let mut sq = 0.0;
+            let mut cross = vec![0.0; p];
+            sp.baseline_influence(kt, |i, li| {
+                let l = li / lam0;
+                sq += l * l;
+                for j in 0..p {
+                    cross[j] += l * sp.hu[i * p + j];
+                }
+            });
+            out.a.push(sq);
+            out.c.push(cross);
+            out.m
+                .push((0..p).map(|j| sp.a1[(kt - 1) * p + j] / lam0).collect());
+        }
+        Ok(out)
+    }
+}
+
+/// What a prediction's standard error needs from the data the model was fitted to: the
+/// coefficients' influence H^-1 u_i per sorted row, the risk scores, and prefix sums over the
+/// distinct event times (d/S0, d E/S0, d/S0^2, d G/S0^2).
+struct SeParts {
+    prep: Prep,
+    ev: Eval,
+    hu: Vec<f64>,
+    e: Vec<f64>,
+    a0: Vec<f64>,
+    a1: Vec<f64>,
+    b0: Vec<f64>,
+    gb0: Vec<f64>,
+}
+
+impl SeParts {
+    fn new(prep: Prep, b: &[f64]) -> Result<SeParts, CompetingError> {
         let p = prep.p;
         let n = prep.n;
-        let b = &self.coef;
         let ev = evaluate(&prep, b, true);
         let hinv = inverse(&ev.hess, p)?;
         let u = score_terms(&prep, b, &ev);
@@ -891,79 +860,75 @@ impl FineGray {
                     w * ev.mean[k * p + j] + if k > 0 { a1[(k - 1) * p + j] } else { 0.0 };
             }
         }
-        let mut out = PredictionTerms {
-            center: prep.center.clone(),
-            time: prep.ev_time.clone(),
-            cumhaz: a0.clone(),
-            a: Vec::with_capacity(nd),
-            c: Vec::with_capacity(nd),
-            m: Vec::with_capacity(nd),
-        };
-        for kt in 1..=nd {
-            let lam0 = a0[kt - 1];
-            let mut sq = 0.0;
-            let mut cross = vec![0.0; p];
-            let mut r0 = 0.0;
-            let mut cum = 0.0;
-            let mut q = 0.0;
-            let mut s = 0;
-            while s < n {
-                let mut end = s;
-                let mut dc = 0usize;
-                while end < n && prep.t[end] == prep.t[s] {
-                    dc += (prep.st[end] == 0) as usize;
-                    end += 1;
-                }
-                let y = (n - s) as f64;
-                if dc > 0 {
-                    let kl = prep.ev_time.partition_point(|&v| v < prep.t[s]);
-                    q = if kl < kt {
-                        r0 * (gb0[kt - 1] - if kl > 0 { gb0[kl - 1] } else { 0.0 })
-                    } else {
-                        0.0
-                    };
-                    cum += dc as f64 * q / (y * y);
-                }
-                for i in s..end {
-                    let k = prep.kidx[i];
-                    let kmin = k.min(kt);
-                    let mut li = -cum;
-                    if kmin > 0 {
-                        li -= e[i] * b0[kmin - 1];
-                    }
-                    match prep.st[i] {
-                        0 => li += q / y,
-                        1 => {
-                            if k <= kt {
-                                li += 1.0 / ev.s0[k - 1];
-                            }
-                        }
-                        _ => {
-                            if kt > k {
-                                let lo = if k > 0 { gb0[k - 1] } else { 0.0 };
-                                li -= e[i] / prep.gw[i] * (gb0[kt - 1] - lo);
-                            }
-                        }
-                    }
-                    let l = li / lam0;
-                    sq += l * l;
-                    for j in 0..p {
-                        cross[j] += l * hu[i * p + j];
-                    }
-                }
-                for i in s..end {
-                    if prep.st[i] == 2 {
-                        r0 += e[i] / prep.gw[i];
-                    }
-                }
-                s = end;
+        Ok(SeParts {
+            prep,
+            ev,
+            hu,
+            e,
+            a0,
+            a1,
+            b0,
+            gb0,
+        })
+    }
+
+    /// Each sorted row's influence l_i on the baseline cumulative subdistribution hazard at the
+    /// `kt`-th distinct event time (its martingale and censoring-weight terms), passed to `f(i, l_i)`
+    /// in one scan over time.
+    fn baseline_influence(&self, kt: usize, mut f: impl FnMut(usize, f64)) {
+        let (prep, e, b0, gb0) = (&self.prep, &self.e, &self.b0, &self.gb0);
+        let n = prep.n;
+        let mut r0 = 0.0;
+        let mut cum = 0.0;
+        let mut q = 0.0;
+        let mut s = 0;
+        while s < n {
+            let mut end = s;
+            let mut dc = 0usize;
+            while end < n && prep.t[end] == prep.t[s] {
+                dc += (prep.st[end] == 0) as usize;
+                end += 1;
             }
-            out.a.push(sq);
-            out.c.push(cross);
-            out.m
-                .push((0..p).map(|j| a1[(kt - 1) * p + j] / lam0).collect());
+            let y = (n - s) as f64;
+            if dc > 0 {
+                let kl = prep.ev_time.partition_point(|&v| v < prep.t[s]);
+                q = if kl < kt {
+                    r0 * (gb0[kt - 1] - if kl > 0 { gb0[kl - 1] } else { 0.0 })
+                } else {
+                    0.0
+                };
+                cum += dc as f64 * q / (y * y);
+            }
+            for i in s..end {
+                let k = prep.kidx[i];
+                let kmin = k.min(kt);
+                let mut li = -cum;
+                if kmin > 0 {
+                    li -= e[i] * b0[kmin - 1];
+                }
+                match prep.st[i] {
+                    0 => li += q / y,
+                    1 => {
+                        if k <= kt {
+                            li += 1.0 / self.ev.s0[k - 1];
+                        }
+                    }
+                    _ => {
+                        if kt > k {
+                            let lo = if k > 0 { gb0[k - 1] } else { 0.0 };
+                            li -= e[i] / prep.gw[i] * (gb0[kt - 1] - lo);
+                        }
+                    }
+                }
+                f(i, li);
+            }
+            for i in s..end {
+                if prep.st[i] == 2 {
+                    r0 += e[i] / prep.gw[i];
+                }
+            }
+            s = end;
         }
-        Ok(out)
     }
 }
 
