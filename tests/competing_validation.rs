@@ -6,80 +6,14 @@
 
 mod common;
 
-use common::{close, nums, root, strs, REL};
-use prognosis::data::cohort::{self, FitRequest};
-use prognosis::data::csv::{self as data, ReadOptions};
+use common::competing::{load, CrCase, CASES};
+use common::{close, nums, root, REL};
 use prognosis::model::validation_competing::{self as vc, CompetingValidationOptions};
 use prognosis::stats::competing::{self, CompetingSurv, CrrOptions};
 use prognosis::stats::cox::Design;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
-use std::collections::BTreeMap;
-
-const CASES: [&str; 3] = ["bone_mets_cr", "mgus2_cr", "rotterdam_cr"];
-
-fn reference() -> Value {
-    let path = root().join("tests/reference/competing_risks/competing_risks.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-struct CrCase {
-    r: Value,
-    surv: CompetingSurv,
-    /// The design with R's column order (`crr$terms`).
-    design: Design,
-}
-
-fn load(name: &str) -> CrCase {
-    let r = reference()[name].clone();
-    let mut reference_levels = BTreeMap::new();
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            reference_levels.insert(k.clone(), v.as_str().unwrap().to_string());
-        }
-    }
-    let req = FitRequest {
-        time: "time".into(),
-        event: "cause".into(),
-        covariates: strs(&r["covariates"]),
-        reference: reference_levels,
-        event_values: vec!["1".into()],
-        ..Default::default()
-    };
-    let path = root()
-        .join("tests/reference/competing_risks/datasets")
-        .join(r["file"].as_str().unwrap());
-    let table = data::read_csv(&path, &req.columns(), &ReadOptions::default()).unwrap();
-    let prepared = cohort::prepare(&table, &req).unwrap();
-    assert_eq!(
-        prepared.surv.len() as u64,
-        r["n_complete"].as_u64().unwrap()
-    );
-    let cause_col = table.column("cause").unwrap().values();
-    let cause: Vec<u32> = prepared.rows.iter().map(|&i| cause_col[i] as u32).collect();
-    let surv = CompetingSurv::new(prepared.surv.time().to_vec(), cause).unwrap();
-    assert_eq!(surv.n_events(1) as u64, r["n_cause1"].as_u64().unwrap());
-    assert_eq!(surv.n_events(2) as u64, r["n_cause2"].as_u64().unwrap());
-    // reorder the design's columns to R's term order
-    let terms = strs(&r["crr"]["terms"]);
-    let d = &prepared.design;
-    let cols: Vec<usize> = terms
-        .iter()
-        .map(|t| {
-            d.names
-                .iter()
-                .position(|n| n.replace('=', "") == *t)
-                .unwrap_or_else(|| panic!("{name}: term {t} not in {:?}", d.names))
-        })
-        .collect();
-    let mut x = Vec::with_capacity(d.n * cols.len());
-    for i in 0..d.n {
-        x.extend(cols.iter().map(|&c| d.row(i)[c]));
-    }
-    let design = Design::new(x, d.n, terms).unwrap();
-    CrCase { r, surv, design }
-}
 
 /// R's predicted cumulative incidence of every complete row, one vector per horizon.
 fn r_predictions(case: &CrCase) -> Vec<Vec<f64>> {

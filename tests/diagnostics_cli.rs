@@ -4,56 +4,12 @@
 
 mod common;
 
+use common::cli::{ok, run, Dir};
 use common::{close, nums, reference, root, strs, REL};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 const CASES: [&str; 3] = ["rotterdam_os", "gbsg_rfs", "bone_mets_css"];
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let (success, stdout, stderr) = run(args);
-    assert!(success, "{args:?} failed: {stderr}");
-    stdout
-}
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!(
-            "prognosis-diag-{tag}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Fits the reference case `name` with `ties` through the binary; returns (model path, data path).
 fn fit_case(dir: &Dir, name: &str, ties: &str) -> (String, String) {

@@ -3,57 +3,11 @@
 //! coded differently give exactly what they give on the same cohort rewritten with the model's
 //! names and codes; a column the data lacks is an error naming what to add.
 
+mod common;
+
+use common::cli::{ok, run, Dir};
+use common::root;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let (success, stdout, stderr) = run(args);
-    assert!(success, "{args:?} failed: {stderr}");
-    stdout
-}
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!(
-            "prognosis-extval-{tag}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A Rotterdam model of recurrence-free survival, fitted by the binary.
 fn rotterdam_model(dir: &Dir) -> String {
@@ -147,11 +101,6 @@ fn with(base: &[&str], extra: &[&str]) -> Vec<String> {
     base.iter().chain(extra).map(|s| s.to_string()).collect()
 }
 
-fn ok_owned(args: &[String]) -> String {
-    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    ok(&a)
-}
-
 #[test]
 fn mapped_columns_give_what_the_renamed_file_gives() {
     let dir = Dir::new("same");
@@ -168,8 +117,8 @@ fn mapped_columns_give_what_the_renamed_file_gives() {
         "1095,1825",
         "--json",
     ];
-    let want: Value = serde_json::from_str(&ok_owned(&with(&validate, &[&renamed]))).unwrap();
-    let got: Value = serde_json::from_str(&ok_owned(&with(
+    let want: Value = serde_json::from_str(&ok(&with(&validate, &[&renamed]))).unwrap();
+    let got: Value = serde_json::from_str(&ok(&with(
         &validate,
         &[&[hospital.as_str()], &mapped[..]].concat(),
     )))
@@ -178,8 +127,8 @@ fn mapped_columns_give_what_the_renamed_file_gives() {
 
     let predict = ["predict", "--model", &model, "--times", "1825"];
     let pmap: Vec<&str> = mapped[6..].to_vec(); // no outcome options for predict
-    let want = ok_owned(&with(&predict, &[&renamed]));
-    let got = ok_owned(&with(&predict, &[&[hospital.as_str()], &pmap[..]].concat()));
+    let want = ok(&with(&predict, &[&renamed]));
+    let got = ok(&with(&predict, &[&[hospital.as_str()], &pmap[..]].concat()));
     assert_eq!(got, want, "predict");
     assert_eq!(want.lines().count(), 687, "one line per patient");
 
@@ -191,8 +140,8 @@ fn mapped_columns_give_what_the_renamed_file_gives() {
         "1825",
         "--json",
     ];
-    let want = ok_owned(&with(&rg, &[&renamed]));
-    let got = ok_owned(&with(&rg, &[&[hospital.as_str()], &mapped[..]].concat()));
+    let want = ok(&with(&rg, &[&renamed]));
+    let got = ok(&with(&rg, &[&[hospital.as_str()], &mapped[..]].concat()));
     let (w, g): (Value, Value) = (
         serde_json::from_str(&want).unwrap(),
         serde_json::from_str(&got).unwrap(),

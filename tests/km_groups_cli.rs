@@ -2,26 +2,11 @@
 //! `--levels` to set the order and `--label LEVEL=NAME` to rename groups in the output and figure;
 //! the curves themselves do not depend on the order.
 
+mod common;
+
+use common::cli::run;
+use common::root;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn km(by: &str, extra: &[&str]) -> Value {
     let mut args = vec![

@@ -2,35 +2,14 @@
 //! model card records for a 0/1 covariate ("Yes" for 1), and errors and warnings that say what a
 //! 0/1 covariate expects.
 
+mod common;
+
+use common::cli::{ok, run};
+use common::root;
 use prognosis::model::card::{ModelCard, ValueLabel};
 use prognosis::model::file::ModelFile;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let (success, stdout, stderr) = run(args);
-    assert!(success, "{args:?} failed: {stderr}");
-    stdout
-}
+use std::path::Path;
 
 /// The bone-metastasis model with `pr` written as words ("negative"/"positive"), fitted by the
 /// binary; with `labels`, a model card labelling brain 0/1 as No/Yes.

@@ -1,30 +1,16 @@
 //! `prognosis validate` end to end: the shipped flagship model on its own cohort, against R's and
 //! scikit-survival's reference numbers, the bootstrap's reproducibility, and the files it writes.
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::cli::run;
+use common::root;
+use serde_json::Value;
+use std::path::Path;
 
 fn reference(file: &str) -> Value {
     let text = std::fs::read_to_string(root().join("tests/reference").join(file)).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prognosis"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn validate_json(extra: &[&str]) -> Value {

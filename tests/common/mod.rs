@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests that read `tests/reference/`: paths, the reference
-//! JSON, number lists, relative comparison, and the complete-case data of a reference case.
+//! JSON, number lists, relative comparison, and the complete-case data of a reference case;
+//! `cli` runs the binary.
 #![allow(dead_code)]
+
+pub mod cli;
+pub mod competing;
 
 use prognosis::data::cohort::{self, FitRequest, Prepared};
 use prognosis::data::csv::{self as data, ReadOptions, Table};
