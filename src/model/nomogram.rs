@@ -30,6 +30,7 @@
 //! incidence of the event of interest at each horizon, F(t) = 1 - exp(-Λ0(t) exp(x'β)) with crr's
 //! baseline Λ0, as `QHScrnomo::nomogram.crr` draws them.
 
+use crate::model::competing::CompetingModelFile;
 use crate::model::file::{CovariateSummary, ModelFile};
 use crate::model::spec::format_number;
 use crate::model::spec::{CovariateKind, CovariateSpec};
@@ -75,6 +76,8 @@ pub enum NomogramError {
     BadHorizon(f64),
     #[error("covariate '{name}': {message}")]
     BadValue { name: String, message: String },
+    #[error("a cause-specific model has one linear predictor per cause, not one a nomogram can draw; fit a Fine-Gray model (--model fine-gray) for a competing-risks nomogram")]
+    NotFineGray,
 }
 
 /// A tick's value: a number or a level.
@@ -504,17 +507,65 @@ impl Nomogram {
         time_unit: Option<String>,
         opts: &NomogramOptions,
     ) -> Result<Nomogram, NomogramError> {
-        let coef_of = |term: &str| -> Option<f64> {
-            fit.names
-                .iter()
-                .position(|t| t == term)
-                .map(|j| fit.coef[j])
-        };
+        let mut cumhaz = Vec::with_capacity(fit.baseline_jumps.len());
+        let mut h = 0.0;
+        for d in &fit.baseline_jumps {
+            h += d;
+            cumhaz.push(h);
+        }
+        Self::fine_gray_scale(
+            &fit.names,
+            &fit.coef,
+            (&fit.event_times, &cumhaz),
+            covariates,
+            summaries,
+            time_unit,
+            opts,
+        )
+    }
+
+    /// The nomogram of a saved Fine-Gray model file, as [`Nomogram::from_fine_gray`] draws the
+    /// fit it came from. The file stores the baseline at the training means `center`; crr's
+    /// baseline (at x = 0) is Λ0(t) = Λ_center(t) exp(-center'β). A cause-specific file has no
+    /// single linear predictor and is refused ([`NomogramError::NotFineGray`]).
+    pub fn from_competing_model(
+        model: &CompetingModelFile,
+        opts: &NomogramOptions,
+    ) -> Result<Nomogram, NomogramError> {
+        let fg = model.fine_gray.as_ref().ok_or(NomogramError::NotFineGray)?;
+        let shift: f64 = fg.center.iter().zip(&fg.coef).map(|(c, b)| c * b).sum();
+        let factor = (-shift).exp();
+        let cumhaz: Vec<f64> = fg.cumhaz.iter().map(|h| h * factor).collect();
+        Self::fine_gray_scale(
+            &fg.terms,
+            &fg.coef,
+            (&fg.time, &cumhaz),
+            &model.spec.covariates,
+            &model.covariates,
+            model.spec.time_unit.clone(),
+            opts,
+        )
+    }
+
+    /// The Fine-Gray nomogram of coefficients `coef` of `terms` and crr's baseline cumulative
+    /// subdistribution hazard `baseline` = (event times, Λ0 at x = 0 at each).
+    fn fine_gray_scale(
+        terms: &[String],
+        coef: &[f64],
+        baseline: (&[f64], &[f64]),
+        covariates: &[CovariateSpec],
+        summaries: &[CovariateSummary],
+        time_unit: Option<String>,
+        opts: &NomogramOptions,
+    ) -> Result<Nomogram, NomogramError> {
+        let coef_of =
+            |term: &str| -> Option<f64> { terms.iter().position(|t| t == term).map(|j| coef[j]) };
         let ps = PointsScale::new(covariates, summaries, &coef_of, None, opts)?;
         let mut nom = ps.nomogram(ps.centre, opts.max_points, time_unit);
+        let (times, cumhaz) = baseline;
         for &t in &opts.times {
-            let k = fit.event_times.partition_point(|&u| u <= t);
-            let h0: f64 = fit.baseline_jumps[..k].iter().sum();
+            let k = times.partition_point(|&u| u <= t);
+            let h0 = if k == 0 { 0.0 } else { cumhaz[k - 1] };
             let axis = if h0 > 0.0 {
                 nom.incidence_axis(h0, ps.lp_min, ps.lp_max, opts.intervals)
             } else {
