@@ -676,6 +676,25 @@ mod tests {
     }
 
     #[test]
+    fn cut_points_give_the_quantile_groups() {
+        let preds: [Vec<f64>; 3] = [
+            (0..37).map(|i| ((i * 17) % 23) as f64 / 23.0).collect(),
+            vec![0.2, 0.2, 0.2, 0.5, 0.5, 0.9, 0.9, 0.9, 0.9],
+            vec![0.3; 6],
+        ];
+        for p in &preds {
+            for g in [2, 5, 10] {
+                let cuts = cut_points(p, g);
+                let (groups, k) = calibration::quantile_groups(p, g);
+                assert_eq!(cuts.len() + 1, k);
+                for (&v, &q) in p.iter().zip(&groups) {
+                    assert_eq!(cuts.partition_point(|&c| c < v), q);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn checks_options() {
         let (_, s) = toy();
         let p = vec![vec![0.5; s.len()]];

@@ -618,7 +618,12 @@ mod tests {
             null_brier: 0.24,
             ipa: 0.17,
             cindex: 0.68,
-            calibration: CompetingCalibration { groups },
+            calibration: CompetingCalibration {
+                expected: 0.4,
+                observed: Some(0.42),
+                observed_expected: Some(1.05),
+                groups,
+            },
         };
         let mut fig = CalibrationFigure::cumulative_incidence(&h);
         fig.event = "death from breast cancer".into();
