@@ -223,6 +223,20 @@ fn bootstrap_of_one_resample_is_its_apparent_minus_test_performance() {
     let test = direct_measures(&fit_b, &case.design, &case.surv, &times);
     let fit0 = competing::crr(&case.surv, &case.design, &CrrOptions::default()).unwrap();
     let orig = direct_measures(&fit0, &case.design, &case.surv, &times);
+    // the slope: the refit's linear predictor on the resample minus on the original data
+    let slope_b = vc::calibration_slope(&s_b, 1, &vc::fine_gray_lp(&fit_b, &d_b)).unwrap();
+    let slope_t =
+        vc::calibration_slope(&case.surv, 1, &vc::fine_gray_lp(&fit_b, &case.design)).unwrap();
+    let slope0 =
+        vc::calibration_slope(&case.surv, 1, &vc::fine_gray_lp(&fit0, &case.design)).unwrap();
+    close(
+        boot.slope.optimism,
+        slope_b.slope - slope_t.slope,
+        1e-12,
+        "slope optimism",
+    );
+    close(boot.slope.apparent, slope0.slope, 1e-12, "apparent slope");
+    assert!((slope_b.slope - 1.0).abs() < 1e-5 && slope_t.slope < 1.0);
     for (j, h) in boot.horizons.iter().enumerate() {
         let got = [
             h.optimism.auc,
@@ -300,4 +314,176 @@ fn cumulative_incidence_calibration_figures_render() {
         let png = plot::render(&fig, ImageFormat::Png, "cif").unwrap();
         assert_eq!(&png[1..4], b"PNG");
     }
+}
+
+fn slope_reference() -> Value {
+    let path = root().join("tests/reference/competing_risks/slope.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn check_slope(got: &vc::FineGraySlope, want: &Value, what: &str) {
+    for (key, v) in [
+        ("slope", got.slope),
+        ("se", got.se),
+        ("lower", got.lower),
+        ("upper", got.upper),
+    ] {
+        close(
+            v,
+            want[key].as_f64().unwrap(),
+            REL,
+            &format!("{what} {key}"),
+        );
+    }
+    assert_eq!(Some(got.converged), want["converged"].as_bool(), "{what}");
+    assert_eq!(got.conf_level, 0.95);
+}
+
+fn check_observed_expected(report: &vc::CompetingValidationReport, want: &Value, what: &str) {
+    let (exp, obs) = (nums(&want["expected"]), nums(&want["observed"]));
+    for (j, h) in report.horizons.iter().enumerate() {
+        let c = &h.calibration;
+        let at = format!("{what} at {}", h.time);
+        close(c.expected, exp[j], REL, &format!("{at} expected"));
+        close(c.observed.unwrap(), obs[j], REL, &format!("{at} observed"));
+        close(
+            c.observed_expected.unwrap(),
+            obs[j] / exp[j],
+            REL,
+            &format!("{at} O/E"),
+        );
+    }
+}
+
+/// The rows of a design (in order).
+fn rows_of(design: &Design, rows: &[usize]) -> Design {
+    let x: Vec<f64> = rows.iter().flat_map(|&i| design.row(i).to_vec()).collect();
+    Design::new(x, rows.len(), design.names.clone()).unwrap()
+}
+
+#[test]
+fn calibration_slope_and_observed_expected_equal_crr() {
+    let reference = slope_reference();
+    for name in CASES {
+        let case = load(name);
+        let want = &reference[name];
+        let times = nums(&want["times"]);
+        let opts = CompetingValidationOptions {
+            times: times.clone(),
+            ..Default::default()
+        };
+        // apparent: the model's own data; the slope is 1 up to crr's convergence
+        let report =
+            vc::validate_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts)
+                .unwrap();
+        let slope = report.slope.as_ref().unwrap();
+        check_slope(slope, &want["apparent"], &format!("{name} apparent"));
+        assert!((slope.slope - 1.0).abs() < 1e-5, "{name}: {slope:?}");
+        check_observed_expected(&report, &want["apparent"], &format!("{name} apparent"));
+        // split: odd complete rows develop, even ones validate
+        let n = case.surv.len();
+        let dev: Vec<usize> = (0..n).step_by(2).collect();
+        let val: Vec<usize> = (1..n).step_by(2).collect();
+        let s = &want["split"];
+        assert_eq!(dev.len() as u64, s["n_development"].as_u64().unwrap());
+        assert_eq!(val.len() as u64, s["n_validation"].as_u64().unwrap());
+        let fit = competing::crr(
+            &case.surv.subset(&dev),
+            &rows_of(&case.design, &dev),
+            &CrrOptions::default(),
+        )
+        .unwrap();
+        for (b, w) in fit.coef.iter().zip(nums(&s["coef_development"])) {
+            close(*b, w, REL, &format!("{name} development coefficient"));
+        }
+        let d_val = rows_of(&case.design, &val);
+        let s_val = case.surv.subset(&val);
+        let lp = vc::fine_gray_lp(&fit, &d_val);
+        let got = vc::calibration_slope(&s_val, 1, &lp).unwrap();
+        check_slope(&got, s, &format!("{name} split"));
+        let pred = vc::fine_gray_cif(&fit, &d_val, &times).unwrap();
+        let mut report = vc::validate_predictions(&s_val, &pred, &opts).unwrap();
+        assert!(report.slope.is_none());
+        report.slope = Some(got);
+        check_observed_expected(&report, s, &format!("{name} split"));
+        // the slope does not depend on where the linear predictor is centred; it scales
+        let shifted: Vec<f64> = lp.iter().map(|v| v - 3.0).collect();
+        let again = vc::calibration_slope(&s_val, 1, &shifted).unwrap();
+        close(again.slope, s["slope"].as_f64().unwrap(), REL, "shifted");
+        let doubled: Vec<f64> = lp.iter().map(|v| 2.0 * v).collect();
+        let half = vc::calibration_slope(&s_val, 1, &doubled).unwrap();
+        // (equal up to crr's convergence tolerance, gtol 1e-6 on the score)
+        close(
+            2.0 * half.slope,
+            s["slope"].as_f64().unwrap(),
+            1e-4,
+            "doubled",
+        );
+    }
+}
+
+#[test]
+fn calibration_slope_errors() {
+    let case = load("bone_mets_cr");
+    let lp = vec![0.0; case.surv.len() - 1];
+    assert!(matches!(
+        vc::calibration_slope(&case.surv, 1, &lp),
+        Err(vc::CompetingValidationError::LinearPredictorShape { .. })
+    ));
+    // a constant linear predictor has no slope
+    let err = vc::calibration_slope(&case.surv, 1, &vec![0.5; case.surv.len()]).unwrap_err();
+    assert!(err.to_string().contains("calibration slope"), "{err}");
+}
+
+#[test]
+fn bootstrap_corrects_the_slope_and_the_calibration_curve() {
+    let case = load("bone_mets_cr");
+    let times = nums(&case.r["times"]);
+    let opts = CompetingValidationOptions {
+        times: times.clone(),
+        bootstrap: 8,
+        seed: 11,
+        ..Default::default()
+    };
+    let report =
+        vc::validate_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts).unwrap();
+    let b = report.bootstrap.as_ref().unwrap();
+    assert_eq!((b.resamples, b.failed, b.seed), (8, 0, 11));
+    // the apparent slope is the report's; corrected = apparent - optimism exactly
+    let s = b.slope;
+    assert_eq!(s.apparent, report.slope.as_ref().unwrap().slope);
+    assert_eq!(s.corrected, s.apparent - s.optimism);
+    // refits on resamples are optimistic: their slope on the original data is below 1
+    assert!(s.optimism > 0.0 && s.optimism < 0.3, "{s:?}");
+    assert_eq!(b.calibration.len(), times.len());
+    for (curve, h) in b.calibration.iter().zip(&report.horizons) {
+        assert_eq!(curve.time, h.time);
+        // the apparent curve is the grouped calibration (groups of at least 2 patients)
+        let groups: Vec<_> = h.calibration.groups.iter().filter(|g| g.n >= 2).collect();
+        assert_eq!(curve.groups.len(), groups.len());
+        for (c, g) in curve.groups.iter().zip(groups) {
+            assert_eq!(c.predicted, g.predicted);
+            assert_eq!(Some(c.observed), g.observed);
+            assert_eq!(c.corrected, (c.observed - c.optimism).clamp(0.0, 1.0));
+            assert!(c.optimism != 0.0 && c.optimism.abs() < 0.2, "{c:?}");
+        }
+        // no clamping here: corrected = apparent observed - optimism exactly
+        assert!(curve
+            .groups
+            .iter()
+            .all(|c| c.corrected == c.observed - c.optimism));
+    }
+    // reproducible with the seed, different with another
+    let again =
+        vc::bootstrap_fine_gray(&case.design, &case.surv, &CrrOptions::default(), &opts).unwrap();
+    assert_eq!(&again, b);
+    let other = vc::bootstrap_fine_gray(
+        &case.design,
+        &case.surv,
+        &CrrOptions::default(),
+        &CompetingValidationOptions { seed: 12, ..opts },
+    )
+    .unwrap();
+    assert_ne!(other.slope, b.slope);
+    assert_ne!(other.calibration, b.calibration);
 }

@@ -5,8 +5,8 @@
 //! both sets) and the attrition counted per cause.
 
 use prognosis::model::validation_competing::{
-    bootstrap_fine_gray, fine_gray_cif, validate_predictions, CompetingMeasures,
-    CompetingValidationOptions, CompetingValidationReport,
+    bootstrap_fine_gray, calibration_slope, fine_gray_cif, fine_gray_lp, validate_predictions,
+    CompetingMeasures, CompetingValidationOptions, CompetingValidationReport,
 };
 use prognosis::stats::competing::{
     crr, cuminc, gray_test, CompetingSurv, CrrOptions, CumincOptions,
@@ -314,7 +314,14 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
             "brier",
             "null_brier",
             "ipa",
-            "cindex"
+            "cindex",
+            "expected",
+            "observed",
+            "observed_expected",
+            "slope",
+            "slope_se",
+            "slope_lower",
+            "slope_upper"
         ]
     );
     assert_eq!(vrows.len(), 2 * times.len());
@@ -329,6 +336,11 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
     {
         let predicted = fine_gray_cif(&fit, design, &times).unwrap();
         let want = validate_predictions(surv, &predicted, &opts).unwrap();
+        let slope = calibration_slope(surv, 1, &fine_gray_lp(&fit, design)).unwrap();
+        if set == "development" {
+            // the model's own linear predictor on its data: 1 up to crr's convergence
+            assert!((slope.slope - 1.0).abs() < 1e-5, "{slope:?}");
+        }
         let rows = &vrows[k * times.len()..(k + 1) * times.len()];
         for ((row, h), label) in rows.iter().zip(&want.horizons).zip(labels) {
             assert_eq!(row[0], set);
@@ -348,6 +360,13 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
                 (12, h.null_brier),
                 (13, h.ipa),
                 (14, h.cindex),
+                (15, h.calibration.expected),
+                (16, h.calibration.observed.unwrap()),
+                (17, h.calibration.observed_expected.unwrap()),
+                (18, slope.slope),
+                (19, slope.se),
+                (20, slope.lower),
+                (21, slope.upper),
             ] {
                 assert!(
                     close(num(&row[c]), v, 1e-10),
@@ -439,6 +458,53 @@ fn competing_risks_section_equals_the_library_on_the_analysis_file() {
                 row[5 + k]
             );
         }
+        let s = boot.slope;
+        assert_eq!(
+            bh[17..],
+            ["slope_apparent", "slope_optimism", "slope_corrected"]
+        );
+        for (k, v) in [s.apparent, s.optimism, s.corrected].iter().enumerate() {
+            assert!(close(num(&row[17 + k]), *v, 1e-10), "{row:?}");
+        }
+    }
+    assert!(boot.slope.optimism != 0.0);
+    // the optimism-corrected calibration of the development set
+    let (ch, crows) = csv_rows(d, "fine_gray_calibration_corrected.csv");
+    assert_eq!(
+        ch,
+        [
+            "set",
+            "time",
+            "horizon",
+            "group",
+            "predicted",
+            "observed",
+            "optimism",
+            "corrected"
+        ]
+    );
+    let want: Vec<(f64, &prognosis::model::validation::CorrectedGroup)> = boot
+        .calibration
+        .iter()
+        .flat_map(|c| c.groups.iter().map(move |g| (c.time, g)))
+        .collect();
+    assert_eq!(crows.len(), want.len());
+    assert!(crows.len() >= 3 * 4);
+    for (row, (t, g)) in crows.iter().zip(want) {
+        assert_eq!((row[0].as_str(), num(&row[1])), ("development", t));
+        for (c, v) in [
+            (4, g.predicted),
+            (5, g.observed),
+            (6, g.optimism),
+            (7, g.corrected),
+        ] {
+            assert!(close(num(&row[c]), v, 1e-10), "{row:?}");
+        }
+        assert_eq!(g.corrected, (g.observed - g.optimism).clamp(0.0, 1.0));
+    }
+    for text in [&md, &html] {
+        assert!(text.contains("Calibration slope (95% CI)"));
+        assert!(text.contains("the bootstrap optimism-corrected groups"));
     }
 
     // TRIPOD 12e and 23a point to the Fine-Gray validation

@@ -35,9 +35,14 @@ fn data_path(r: &Value) -> String {
 
 /// Fits the reference case's model (`fine-gray` or `cause-specific`) into `out`.
 fn fit(r: &Value, kind: &str, out: &Path) {
+    fit_on(r, &data_path(r), kind, out)
+}
+
+/// Fits the reference case's model on the data file `data`.
+fn fit_on(r: &Value, data: &str, kind: &str, out: &Path) {
     let mut args: Vec<String> = vec![
         "fit".into(),
-        data_path(r),
+        data.into(),
         "--time".into(),
         "time".into(),
         "--event".into(),
@@ -62,12 +67,16 @@ fn fit(r: &Value, kind: &str, out: &Path) {
 }
 
 fn validate(model: &Path, r: &Value, extra: &[&str]) -> std::process::Output {
+    validate_on(model, r, &data_path(r), extra)
+}
+
+fn validate_on(model: &Path, r: &Value, data: &str, extra: &[&str]) -> std::process::Output {
     let times: Vec<String> = nums(&r["times"]).iter().map(|t| t.to_string()).collect();
     let mut args: Vec<String> = vec![
         "validate".into(),
         "--model".into(),
         model.to_str().unwrap().into(),
-        data_path(r),
+        data.into(),
         "--times".into(),
         times.join(","),
     ];
@@ -194,8 +203,161 @@ fn a_cause_specific_model_is_validated_but_not_bootstrapped() {
     let j: Value = serde_json::from_slice(&o.stdout).unwrap();
     let auc = j["horizons"][0]["auc"].as_f64().unwrap();
     assert!(auc > 0.5 && auc < 0.9, "{auc}");
+    // one linear predictor per cause: no calibration slope
+    assert!(j["slope"].is_null());
+    assert!(j["horizons"][0]["calibration"]["observed_expected"].is_f64());
     let o = validate(&model, r, &["--bootstrap", "10"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("Fine-Gray model only"), "{err}");
+}
+
+/// Checks a validate JSON's `slope` and the horizons' observed/expected against `want` (an entry of
+/// slope.json).
+fn check_slope_json(j: &Value, want: &Value, what: &str) {
+    let sl = &j["slope"];
+    for key in ["slope", "se", "lower", "upper"] {
+        let v = sl[key].as_f64().unwrap();
+        close(
+            v,
+            want[key].as_f64().unwrap(),
+            REL,
+            &format!("{what} {key}"),
+        );
+    }
+    assert_eq!(sl["converged"], want["converged"], "{what}");
+    let (exp, obs) = (nums(&want["expected"]), nums(&want["observed"]));
+    for (k, h) in j["horizons"].as_array().unwrap().iter().enumerate() {
+        let c = &h["calibration"];
+        let at = format!("{what} at {}", h["time"]);
+        close(c["expected"].as_f64().unwrap(), exp[k], REL, &at);
+        close(c["observed"].as_f64().unwrap(), obs[k], REL, &at);
+        let oe = c["observed_expected"].as_f64().unwrap();
+        close(oe, obs[k] / exp[k], REL, &format!("{at} O/E"));
+    }
+}
+
+#[test]
+fn calibration_slope_and_observed_expected_equal_crr() {
+    let slopes = json("slope.json");
+    let dir = tempfile::tempdir().unwrap();
+    for name in CASES {
+        let case = common::competing::load(name);
+        let r = &case.r;
+        let want = &slopes[name];
+        // apparent: the model validated on its own data
+        let model = dir.path().join(format!("{name}.json"));
+        fit(r, "fine-gray", &model);
+        let o = validate(&model, r, &["--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+        check_slope_json(&j, &want["apparent"], &format!("{name} apparent"));
+        let o = validate(&model, r, &[]);
+        let text = String::from_utf8(o.stdout).unwrap();
+        assert!(text.contains("Calibration slope 1.0000 (95% CI"), "{text}");
+        assert!(text.contains("O/E"), "{text}");
+        // split: the complete rows in file order, odd positions develop, even ones validate
+        let file = std::fs::read_to_string(root().join(data_path(r))).unwrap();
+        let lines: Vec<&str> = file.lines().collect();
+        let mut parts = [lines[0].to_string(), lines[0].to_string()];
+        for (k, &row) in case.rows.iter().enumerate() {
+            let line = lines[case.table.lines[row] as usize - 1];
+            parts[k % 2].push('\n');
+            parts[k % 2].push_str(line);
+        }
+        let paths: Vec<String> = ["development", "validation"]
+            .iter()
+            .zip(&parts)
+            .map(|(set, text)| {
+                let p = dir.path().join(format!("{name}_{set}.csv"));
+                std::fs::write(&p, text.clone() + "\n").unwrap();
+                p.to_str().unwrap().to_string()
+            })
+            .collect();
+        let dev_model = dir.path().join(format!("{name}_development.json"));
+        fit_on(r, &paths[0], "fine-gray", &dev_model);
+        let o = validate_on(&dev_model, r, &paths[1], &["--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["n"].as_u64(), want["split"]["n_validation"].as_u64());
+        check_slope_json(&j, &want["split"], &format!("{name} split"));
+    }
+}
+
+#[test]
+fn bootstrap_corrected_calibration_files_and_figures() {
+    let all = json("competing_risks.json");
+    let r = &all["mgus2_cr"];
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("fg.json");
+    fit(r, "fine-gray", &model);
+    let out = dir.path().join("out");
+    let args = ["--bootstrap", "6", "--seed", "3", "--out-dir"];
+    let mut with_dir: Vec<&str> = args.to_vec();
+    with_dir.push(out.to_str().unwrap());
+    let o = validate(&model, r, &with_dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("Calibration slope: apparent 1.0000, optimism"),
+        "{text}"
+    );
+    assert!(text.contains("Optimism-corrected calibration at"), "{text}");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let b = &saved["bootstrap"];
+    let sl = &b["slope"];
+    let (a, o, c) = (
+        sl["apparent"].as_f64().unwrap(),
+        sl["optimism"].as_f64().unwrap(),
+        sl["corrected"].as_f64().unwrap(),
+    );
+    assert_eq!(c, a - o);
+    assert_eq!(a, saved["slope"]["slope"].as_f64().unwrap());
+    // calibration_corrected.csv holds the JSON's corrected curves, corrected = observed - optimism
+    let csv = std::fs::read_to_string(out.join("calibration_corrected.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("horizon,predicted,observed,optimism,corrected")
+    );
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let curves = b["calibration"].as_array().unwrap();
+    let groups: Vec<&Value> = curves
+        .iter()
+        .flat_map(|c| c["groups"].as_array().unwrap())
+        .collect();
+    assert_eq!(rows.len(), groups.len());
+    assert!(rows.len() >= 3 * 4, "{csv}");
+    for (row, g) in rows.iter().zip(&groups) {
+        assert_eq!(row[1], g["predicted"].as_f64().unwrap());
+        assert_eq!(row[4], g["corrected"].as_f64().unwrap());
+        assert_eq!(row[4], (row[2] - row[3]).clamp(0.0, 1.0));
+    }
+    // the figures carry the corrected groups next to the apparent ones
+    for t in ["60", "120", "240"] {
+        let svg = std::fs::read_to_string(out.join(format!("calibration_time_{t}.svg"))).unwrap();
+        assert!(svg.contains("<svg"));
+        for ext in ["png", "pdf"] {
+            let f = out.join(format!("calibration_time_{t}.{ext}"));
+            assert!(f.metadata().unwrap().len() > 1000, "{}", f.display());
+        }
+    }
+    // without the bootstrap: no corrected file, and the figures differ
+    let plain = dir.path().join("plain");
+    let o = validate(&model, r, &["--out-dir", plain.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(!plain.join("calibration_corrected.csv").exists());
+    let a = std::fs::read(plain.join("calibration_time_120.svg")).unwrap();
+    let b2 = std::fs::read(out.join("calibration_time_120.svg")).unwrap();
+    assert_ne!(a, b2);
+    // the same seed gives the same numbers
+    let mut json_args: Vec<&str> = args[..4].to_vec();
+    json_args.push("--json");
+    let o = validate(&model, r, &json_args);
+    let again: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(again, saved);
 }

@@ -264,11 +264,13 @@ fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
     let surv = pc.surv.subset(&kept);
     let design = Design::new(x, kept.len(), spec.terms())?;
     let mut predicted = vec![Vec::with_capacity(design.n); a.times.len()];
+    let mut lp = Vec::with_capacity(design.n);
     for i in 0..design.n {
         let p = model.predict(design.row(i), &a.times, None)?;
         for (j, q) in p.incidence.iter().enumerate() {
             predicted[j].push(q.cif);
         }
+        lp.push(p.lp);
     }
     for w in super::competing_model::horizon_warnings(model, &a.times) {
         eprintln!("warning: {w}");
@@ -281,6 +283,11 @@ fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
         seed: a.seed,
     };
     let mut rep = vc::validate_predictions(&surv, &predicted, &vopts)?;
+    // the calibration slope of a Fine-Gray model's linear predictor (a cause-specific model has
+    // one per cause and no single slope)
+    if model.model == CompetingKind::FineGray {
+        rep.slope = Some(vc::calibration_slope(&surv, 1, &lp)?);
+    }
     if a.bootstrap > 0 {
         rep.bootstrap = Some(vc::bootstrap_fine_gray(
             &design,
@@ -295,9 +302,16 @@ fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
     if let Some(dir) = &a.out_dir {
         let mut files: Vec<(PathBuf, Vec<u8>)> =
             vec![(dir.join("validation.json"), json.clone().into_bytes())];
-        for (h, p) in rep.horizons.iter().zip(&predicted) {
+        if let Some(b) = &rep.bootstrap {
+            files.push((
+                dir.join("calibration_corrected.csv"),
+                crate::report::competing::corrected_calibration_csv(b).into_bytes(),
+            ));
+        }
+        for (j, (h, p)) in rep.horizons.iter().zip(&predicted).enumerate() {
             let mut fig = plot::calibration::CalibrationFigure::cumulative_incidence(h);
             fig.risks = p;
+            fig.corrected = rep.bootstrap.as_ref().map(|b| &b.calibration[j]);
             fig.event = format!("{} = {cause}", model.spec.event);
             fig.time_unit = model.spec.time_unit.clone();
             let slug = crate::report::format::horizon_slug(&crate::report::format::horizon_label(

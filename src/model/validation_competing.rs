@@ -1,8 +1,10 @@
 //! Validation of a competing-risks model on data: per horizon the time-dependent AUC with its
 //! standard error, the Brier score with the null (Aalen-Johansen) model's and IPA (as
 //! `riskRegression::Score`), the truncated C-index (as `pec::cindex`), and grouped calibration
-//! of predicted against Aalen-Johansen observed cumulative incidence; and Harrell's bootstrap
-//! optimism correction for a Fine-Gray model, refitted with `crr` on each resample.
+//! of predicted against Aalen-Johansen observed cumulative incidence with the observed/expected
+//! ratio; the calibration slope of a Fine-Gray model's linear predictor (`crr` of the outcome on
+//! it); and Harrell's bootstrap optimism correction for a Fine-Gray model, refitted with `crr` on
+//! each resample (the measures, the slope and the grouped calibration curve).
 //!
 //! Predictions come in as a matrix of predicted cumulative incidence (one vector per horizon, one
 //! value per subject), so any model can be validated on any data ([`validate_predictions`]); the
@@ -11,6 +13,7 @@
 //!
 //! Numerical core: plain inputs, no I/O.
 
+pub use crate::model::validation::{CorrectedCurve, CorrectedGroup};
 use crate::stats::competing::{
     self, calibration, metrics, CifGroup, CompetingSurv, CrrOptions, CumincOptions, FineGray,
 };
@@ -76,6 +79,10 @@ pub enum CompetingValidationError {
     },
     #[error("fitting the Fine-Gray model: {0}")]
     Fit(competing::CompetingError),
+    #[error("{got} linear predictors for {expected} patients")]
+    LinearPredictorShape { got: usize, expected: usize },
+    #[error("calibration slope (Fine-Gray model of the outcome on the linear predictor): {0}")]
+    Slope(competing::CompetingError),
 }
 
 /// Accuracy, discrimination and calibration at one horizon.
@@ -95,10 +102,36 @@ pub struct CompetingHorizon {
     pub calibration: CompetingCalibration,
 }
 
-/// Grouped calibration at a horizon, as cumulative incidence.
+/// Grouped calibration at a horizon, as cumulative incidence, and calibration in the large.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompetingCalibration {
+    /// Expected: the mean predicted cumulative incidence at the horizon.
+    #[serde(default)]
+    pub expected: f64,
+    /// Observed: the Aalen-Johansen cumulative incidence of all patients at the horizon (`None`
+    /// after the last follow-up time).
+    #[serde(default)]
+    pub observed: Option<f64>,
+    /// observed / expected (1 = calibration in the large; above 1 the model under-predicts).
+    #[serde(default)]
+    pub observed_expected: Option<f64>,
     pub groups: Vec<CifGroup>,
+}
+
+/// The calibration slope of a competing-risks model: the coefficient of a Fine-Gray model of the
+/// outcome on the model's linear predictor alone (R:
+/// `crr(ftime, fstatus, cov1 = lp, failcode = cause, cencode = 0)`), with `crr`'s sandwich
+/// standard error and Wald limits `slope -/+ z se`. 1 is ideal, below 1 the predictions are too
+/// extreme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FineGraySlope {
+    pub slope: f64,
+    pub se: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub conf_level: f64,
+    /// Whether `crr`'s Newton iterations met its convergence criterion.
+    pub converged: bool,
 }
 
 /// The whole validation.
@@ -110,6 +143,10 @@ pub struct CompetingValidationReport {
     pub events: usize,
     pub competing: usize,
     pub censored: usize,
+    /// The calibration slope of the model's linear predictor (a Fine-Gray model's only: `None`
+    /// for predictions without one).
+    #[serde(default)]
+    pub slope: Option<FineGraySlope>,
     pub horizons: Vec<CompetingHorizon>,
     pub bootstrap: Option<CompetingBootstrap>,
 }
@@ -133,6 +170,15 @@ pub struct CorrectedHorizon {
     pub corrected: CompetingMeasures,
 }
 
+/// The calibration slope's apparent value (the refit's linear predictor on the data), optimism
+/// and corrected value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CorrectedSlope {
+    pub apparent: f64,
+    pub optimism: f64,
+    pub corrected: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompetingBootstrap {
     pub resamples: usize,
@@ -140,6 +186,11 @@ pub struct CompetingBootstrap {
     pub failed: usize,
     pub seed: u64,
     pub horizons: Vec<CorrectedHorizon>,
+    pub slope: CorrectedSlope,
+    /// Per horizon the optimism-corrected grouped calibration: per group of the apparent
+    /// calibration, mean predicted and Aalen-Johansen observed cumulative incidence, the
+    /// optimism of observed - predicted and the corrected observed incidence.
+    pub calibration: Vec<CorrectedCurve>,
 }
 
 fn check(opts: &CompetingValidationOptions, n: usize) -> Result<(), CompetingValidationError> {
@@ -186,6 +237,117 @@ pub fn fine_gray_cif(
     Ok(out)
 }
 
+/// The linear predictor x'b of every row of `design` under `fit` (covariates on their own scale,
+/// uncentred; the slope does not depend on a shift).
+pub fn fine_gray_lp(fit: &FineGray, design: &Design) -> Vec<f64> {
+    (0..design.n)
+        .map(|i| {
+            design
+                .row(i)
+                .iter()
+                .zip(&fit.coef)
+                .map(|(x, b)| x * b)
+                .sum()
+        })
+        .collect()
+}
+
+/// The calibration slope of the linear predictor `lp` (one per patient of `surv`) for `cause`: the
+/// Fine-Gray model of the outcome on `lp` alone, fitted with `crr`'s defaults (gtol 1e-6, at most
+/// 10 Newton iterations), as `crr(ftime, fstatus, cov1 = lp, failcode = cause, cencode = 0)`.
+/// On the data a Fine-Gray model was fitted to, the slope of its own linear predictor is 1 up to
+/// `crr`'s convergence tolerance.
+pub fn calibration_slope(
+    surv: &CompetingSurv,
+    cause: u32,
+    lp: &[f64],
+) -> Result<FineGraySlope, CompetingValidationError> {
+    if lp.len() != surv.len() {
+        return Err(CompetingValidationError::LinearPredictorShape {
+            got: lp.len(),
+            expected: surv.len(),
+        });
+    }
+    let design = Design {
+        n: lp.len(),
+        p: 1,
+        x: lp.to_vec(),
+        names: vec!["lp".into()],
+    };
+    let opts = CrrOptions {
+        cause,
+        ..CrrOptions::default()
+    };
+    let fit = competing::crr(surv, &design, &opts).map_err(CompetingValidationError::Slope)?;
+    let slope = fit.coef[0];
+    let se = fit.se()[0];
+    let z = crate::stats::dist::z_for_level(fit.level());
+    Ok(FineGraySlope {
+        slope,
+        se,
+        lower: slope - z * se,
+        upper: slope + z * se,
+        conf_level: fit.level(),
+        converged: fit.converged,
+    })
+}
+
+/// The cut-points of the grouped calibration of `pred` in `groups` quantile groups (the inner
+/// breaks of [`calibration::quantile_groups`]): a prediction v is in interval
+/// `cuts.partition_point(|&c| c < v)`, intervals (c_{k-1}, c_k] open at both ends, so that
+/// predictions of another fit fall in one too. On `pred` itself these are the quantile groups.
+fn cut_points(pred: &[f64], groups: usize) -> Vec<f64> {
+    let mut sorted = pred.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut breaks: Vec<f64> = (0..=groups)
+        .map(|q| calibration::quantile7(&sorted, q as f64 / groups as f64))
+        .collect();
+    breaks.dedup();
+    if breaks.len() <= 2 {
+        return Vec::new();
+    }
+    breaks[1..breaks.len() - 1].to_vec()
+}
+
+/// Per interval of `cuts`: the mean prediction and the Aalen-Johansen cumulative incidence of
+/// `cause` at `tau` of its patients (`pred` one per patient of `surv`); `None` for an interval
+/// with fewer than 2 patients or no estimate at `tau` (after its last follow-up).
+fn interval_calibration(
+    surv: &CompetingSurv,
+    cause: u32,
+    pred: &[f64],
+    cuts: &[f64],
+    tau: f64,
+) -> Vec<Option<(f64, f64)>> {
+    let k = cuts.len() + 1;
+    let codes: Vec<usize> = pred
+        .iter()
+        .map(|&v| cuts.partition_point(|&c| c < v))
+        .collect();
+    let mut n = vec![0usize; k];
+    let mut sum = vec![0.0; k];
+    for (&q, &p) in codes.iter().zip(pred) {
+        n[q] += 1;
+        sum[q] += p;
+    }
+    let Ok(curves) = competing::cuminc(surv, Some(&codes), &CumincOptions::default()) else {
+        return vec![None; k];
+    };
+    (0..k)
+        .map(|q| {
+            if n[q] < 2 {
+                return None;
+            }
+            let observed = curves
+                .iter()
+                .find(|c| c.cause == cause && c.group == Some(q))
+                .and_then(|c| c.at(tau))?
+                .estimate;
+            Some((sum[q] / n[q] as f64, observed))
+        })
+        .collect()
+}
+
 /// AUC, Brier, IPA and truncated C at each horizon (no standard error, no calibration): what the
 /// bootstrap compares.
 fn measures(
@@ -222,8 +384,9 @@ fn measures(
 
 /// Validation of predicted cumulative incidence of `opts.cause` (`predicted[j]` at
 /// `opts.times[j]`, one value per subject of `surv`) on the outcome `surv`: apparent validation
-/// when the model was fitted on these data, external validation otherwise. No bootstrap here
-/// (`opts.bootstrap` is ignored; see [`bootstrap_fine_gray`]).
+/// when the model was fitted on these data, external validation otherwise. No calibration slope
+/// (predictions carry no linear predictor: set `slope` with [`calibration_slope`]) and no
+/// bootstrap here (`opts.bootstrap` is ignored; see [`bootstrap_fine_gray`]).
 pub fn validate_predictions(
     surv: &CompetingSurv,
     predicted: &[Vec<f64>],
@@ -239,6 +402,11 @@ pub fn validate_predictions(
     let cause = opts.cause;
     let at = |time: f64| move |source| CompetingValidationError::Measure { time, source };
     let scores = metrics::score(surv, cause, predicted, &opts.times).map_err(at(opts.times[0]))?;
+    // the Aalen-Johansen cumulative incidence of everybody, for observed/expected
+    let overall = competing::cuminc(surv, None, &CumincOptions::default())
+        .map_err(at(opts.times[0]))?
+        .into_iter()
+        .find(|c| c.cause == cause);
     let mut horizons = Vec::with_capacity(scores.len());
     for (s, p) in scores.iter().zip(predicted) {
         let cindex = competing::truncated_cindex(surv, cause, p, s.time).map_err(at(s.time))?;
@@ -251,6 +419,11 @@ pub fn validate_predictions(
             &CumincOptions::default(),
         )
         .map_err(at(s.time))?;
+        let expected = p.iter().sum::<f64>() / p.len() as f64;
+        let observed = overall
+            .as_ref()
+            .and_then(|c| c.at(s.time))
+            .map(|q| q.estimate);
         horizons.push(CompetingHorizon {
             time: s.time,
             auc: s.auc,
@@ -259,7 +432,12 @@ pub fn validate_predictions(
             null_brier: s.null_brier,
             ipa: s.ipa,
             cindex,
-            calibration: CompetingCalibration { groups },
+            calibration: CompetingCalibration {
+                expected,
+                observed,
+                observed_expected: observed.filter(|_| expected > 0.0).map(|o| o / expected),
+                groups,
+            },
         });
     }
     let events = surv.n_events(cause);
@@ -270,6 +448,7 @@ pub fn validate_predictions(
         events,
         competing: surv.len() - events - censored,
         censored,
+        slope: None,
         horizons,
         bootstrap: None,
     })
@@ -289,13 +468,19 @@ fn design_rows(design: &Design, rows: &[usize]) -> Design {
     }
 }
 
-/// Harrell's bootstrap optimism correction of AUC, Brier score, IPA and truncated C-index for a
-/// Fine-Gray model of `opts.cause` on `design` (the model's columns) and `surv`: `opts.bootstrap`
-/// resamples with replacement, `crr` refitted on each; each measure of the refit on the resample
-/// (apparent) and on the original data (test); optimism = mean(apparent - test); corrected =
-/// apparent on the original data - optimism. Resample r draws its rows from a ChaCha8 stream
-/// r + 1 seeded with `opts.seed`, exactly as the Cox bootstrap of [`crate::model::validation`],
-/// and the results are combined in resample order: the same for any number of threads.
+/// Harrell's bootstrap optimism correction of AUC, Brier score, IPA, truncated C-index, the
+/// calibration slope and the grouped calibration curve, for a Fine-Gray model of `opts.cause` on
+/// `design` (the model's columns) and `surv`: `opts.bootstrap` resamples with replacement, `crr`
+/// refitted on each; each measure of the refit on the resample (apparent) and on the original
+/// data (test); optimism = mean(apparent - test); corrected = apparent on the original data -
+/// optimism. The calibration curve is corrected as the Cox model's (`rms::calibrate`,
+/// `cmethod = "KM"`), with the Aalen-Johansen estimate in place of Kaplan-Meier: at each horizon
+/// the cut-points of the original fit's quantile groups; per interval and resample the optimism
+/// (observed - predicted on the resample) - (observed - predicted on the original data), both
+/// with the refit's predictions; corrected observed = apparent observed - mean optimism, clamped
+/// to [0, 1]. Resample r draws its rows from a ChaCha8 stream r + 1 seeded with `opts.seed`,
+/// exactly as the Cox bootstrap of [`crate::model::validation`], and the results are combined in
+/// resample order: the same for any number of threads.
 pub fn bootstrap_fine_gray(
     design: &Design,
     surv: &CompetingSurv,
@@ -313,7 +498,21 @@ pub fn bootstrap_fine_gray(
     let fit0 = competing::crr(surv, design, &crr_opts).map_err(CompetingValidationError::Fit)?;
     let pred0 = fine_gray_cif(&fit0, design, times).map_err(CompetingValidationError::Fit)?;
     let apparent = measures(surv, cause, &pred0, times)?;
-    let reps: Vec<Option<Vec<(CompetingMeasures, CompetingMeasures)>>> = (0..opts.bootstrap)
+    let slope0 = calibration_slope(surv, cause, &fine_gray_lp(&fit0, design))?.slope;
+    // per horizon: the original cut-points and apparent curve
+    let cuts: Vec<Vec<f64>> = pred0.iter().map(|p| cut_points(p, opts.groups)).collect();
+    let app_curve: Vec<Vec<Option<(f64, f64)>>> = times
+        .iter()
+        .zip(&pred0)
+        .zip(&cuts)
+        .map(|((&u, p), c)| interval_calibration(surv, cause, p, c, u))
+        .collect();
+    struct Replicate {
+        measures: Vec<(CompetingMeasures, CompetingMeasures)>,
+        slope: (f64, f64),
+        curve: Vec<Vec<Option<f64>>>,
+    }
+    let reps: Vec<Option<Replicate>> = (0..opts.bootstrap)
         .into_par_iter()
         .map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -326,11 +525,29 @@ pub fn bootstrap_fine_gray(
             let app = measures(&s_b, cause, &p_b, times).ok()?;
             let p_t = fine_gray_cif(&fit_b, design, times).ok()?;
             let test = measures(surv, cause, &p_t, times).ok()?;
-            Some(app.into_iter().zip(test).collect())
+            let slope_app = calibration_slope(&s_b, cause, &fine_gray_lp(&fit_b, &d_b)).ok()?;
+            let slope_test = calibration_slope(surv, cause, &fine_gray_lp(&fit_b, design)).ok()?;
+            let curve = (0..times.len())
+                .map(|j| {
+                    let eb = interval_calibration(&s_b, cause, &p_b[j], &cuts[j], times[j]);
+                    let et = interval_calibration(surv, cause, &p_t[j], &cuts[j], times[j]);
+                    eb.iter()
+                        .zip(&et)
+                        .map(|(a, b)| match (a, b) {
+                            (Some((pa, oa)), Some((pb, ob))) => Some((oa - pa) - (ob - pb)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect();
+            Some(Replicate {
+                measures: app.into_iter().zip(test).collect(),
+                slope: (slope_app.slope, slope_test.slope),
+                curve,
+            })
         })
         .collect();
-    let ok: Vec<&Vec<(CompetingMeasures, CompetingMeasures)>> =
-        reps.iter().filter_map(|r| r.as_ref()).collect();
+    let ok: Vec<&Replicate> = reps.iter().filter_map(|r| r.as_ref()).collect();
     let failed = reps.len() - ok.len();
     let m = ok.len().max(1) as f64;
     let horizons = times
@@ -338,7 +555,10 @@ pub fn bootstrap_fine_gray(
         .enumerate()
         .map(|(j, &time)| {
             let mean = |f: fn(&CompetingMeasures) -> f64| {
-                ok.iter().map(|r| f(&r[j].0) - f(&r[j].1)).sum::<f64>() / m
+                ok.iter()
+                    .map(|r| f(&r.measures[j].0) - f(&r.measures[j].1))
+                    .sum::<f64>()
+                    / m
             };
             let optimism = CompetingMeasures {
                 auc: mean(|x| x.auc),
@@ -360,11 +580,44 @@ pub fn bootstrap_fine_gray(
             }
         })
         .collect();
+    let slope_optimism = ok.iter().map(|r| r.slope.0 - r.slope.1).sum::<f64>() / m;
+    let calibration = times
+        .iter()
+        .enumerate()
+        .map(|(j, &time)| CorrectedCurve {
+            time,
+            groups: app_curve[j]
+                .iter()
+                .enumerate()
+                .filter_map(|(k, a)| {
+                    let (predicted, observed) = (*a)?;
+                    let vals: Vec<f64> = ok.iter().filter_map(|r| r.curve[j][k]).collect();
+                    let optimism = if vals.is_empty() {
+                        0.0
+                    } else {
+                        vals.iter().sum::<f64>() / vals.len() as f64
+                    };
+                    Some(CorrectedGroup {
+                        predicted,
+                        observed,
+                        optimism,
+                        corrected: (observed - optimism).clamp(0.0, 1.0),
+                    })
+                })
+                .collect(),
+        })
+        .collect();
     Ok(CompetingBootstrap {
         resamples: opts.bootstrap,
         failed,
         seed: opts.seed,
         horizons,
+        slope: CorrectedSlope {
+            apparent: slope0,
+            optimism: slope_optimism,
+            corrected: slope0 - slope_optimism,
+        },
+        calibration,
     })
 }
 
@@ -384,6 +637,11 @@ pub fn validate_fine_gray(
     let fit = competing::crr(surv, design, &crr_opts).map_err(CompetingValidationError::Fit)?;
     let pred = fine_gray_cif(&fit, design, &opts.times).map_err(CompetingValidationError::Fit)?;
     let mut report = validate_predictions(surv, &pred, opts)?;
+    report.slope = Some(calibration_slope(
+        surv,
+        opts.cause,
+        &fine_gray_lp(&fit, design),
+    )?);
     if opts.bootstrap > 0 {
         report.bootstrap = Some(bootstrap_fine_gray(design, surv, &crr_opts, opts)?);
     }
@@ -415,6 +673,25 @@ mod tests {
             Design::new(x, n, vec!["x".into()]).unwrap(),
             CompetingSurv::new(t, c).unwrap(),
         )
+    }
+
+    #[test]
+    fn cut_points_give_the_quantile_groups() {
+        let preds: [Vec<f64>; 3] = [
+            (0..37).map(|i| ((i * 17) % 23) as f64 / 23.0).collect(),
+            vec![0.2, 0.2, 0.2, 0.5, 0.5, 0.9, 0.9, 0.9, 0.9],
+            vec![0.3; 6],
+        ];
+        for p in &preds {
+            for g in [2, 5, 10] {
+                let cuts = cut_points(p, g);
+                let (groups, k) = calibration::quantile_groups(p, g);
+                assert_eq!(cuts.len() + 1, k);
+                for (&v, &q) in p.iter().zip(&groups) {
+                    assert_eq!(cuts.partition_point(|&c| c < v), q);
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!
 //! For a competing-risks model ([`CalibrationFigure::cumulative_incidence`]) the same plot shows
 //! predicted against observed cumulative incidence of the cause of interest, the observed one the
-//! Aalen–Johansen estimate of each group with its limits (no smooth curve, no ICI).
+//! Aalen–Johansen estimate of each group with its limits and, after a bootstrap, the
+//! optimism-corrected groups (no smooth curve, no ICI).
 
 use super::common::{
     self, draw_cross, horizon_text, Frame, Key, Legend, Obstacles, BAR_WIDTH, DASH, MARGIN,
@@ -30,7 +31,8 @@ enum Source<'a> {
 pub struct CalibrationFigure<'a> {
     /// The horizon's measures: time, grouped calibration, smooth curve, ICI.
     source: Source<'a>,
-    /// The bootstrap's optimism-corrected groups at this horizon, if any.
+    /// The bootstrap's optimism-corrected groups at this horizon, if any (survival for a Cox
+    /// model, cumulative incidence for a competing-risks model, as the source).
     pub corrected: Option<&'a CorrectedCurve>,
     /// Every patient's predicted risk 1 - S(t), for the histogram along the x axis (may be
     /// empty).
@@ -133,12 +135,18 @@ impl<'a> CalibrationFigure<'a> {
             .collect()
     }
 
+    /// The corrected groups as (predicted risk, corrected observed risk): survival turned into
+    /// risk, cumulative incidence as it is.
     fn corrected_points(&self) -> Vec<(f64, f64)> {
+        let risk = |v: f64| match self.source {
+            Source::Survival(_) => 1.0 - v,
+            Source::CumulativeIncidence(_) => v,
+        };
         self.corrected
             .map(|c| {
                 c.groups
                     .iter()
-                    .map(|g| (1.0 - g.predicted, 1.0 - g.corrected))
+                    .map(|g| (risk(g.predicted), risk(g.corrected)))
                     .filter(|p| p.0.is_finite() && p.1.is_finite())
                     .collect()
             })
@@ -610,7 +618,12 @@ mod tests {
             null_brier: 0.24,
             ipa: 0.17,
             cindex: 0.68,
-            calibration: CompetingCalibration { groups },
+            calibration: CompetingCalibration {
+                expected: 0.4,
+                observed: Some(0.42),
+                observed_expected: Some(1.05),
+                groups,
+            },
         };
         let mut fig = CalibrationFigure::cumulative_incidence(&h);
         fig.event = "death from breast cancer".into();

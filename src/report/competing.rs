@@ -518,6 +518,20 @@ pub fn competing_validation_summary(
         "  {} patients: {} events of {cause}, {} competing events, {} censored",
         rep.n, rep.events, rep.competing, rep.censored
     );
+    if let Some(sl) = &rep.slope {
+        let _ = writeln!(
+            s,
+            "  Calibration slope {:.4} (95% CI {:.4} to {:.4}; 1 = ideal){}",
+            sl.slope,
+            sl.lower,
+            sl.upper,
+            if sl.converged {
+                ""
+            } else {
+                " (crr did not converge)"
+            }
+        );
+    }
     let rows: Vec<Vec<String>> = rep
         .horizons
         .iter()
@@ -535,6 +549,9 @@ pub fn competing_validation_summary(
                 fmt_sig(h.null_brier, 3),
                 fmt_sig(h.ipa, 3),
                 fmt_sig(h.cindex, 3),
+                h.calibration
+                    .observed_expected
+                    .map_or("NA".into(), |v| format!("{v:.3}")),
             ]
         })
         .collect();
@@ -547,6 +564,7 @@ pub fn competing_validation_summary(
             "null Brier",
             "IPA",
             "truncated C",
+            "O/E",
         ],
         &rows,
     ));
@@ -613,6 +631,53 @@ pub fn competing_validation_summary(
             &["horizon", "measure", "apparent", "optimism", "corrected"],
             &rows,
         ));
+        let _ = writeln!(
+            s,
+            "Calibration slope: apparent {:.4}, optimism {:.4}, corrected {:.4}",
+            b.slope.apparent, b.slope.optimism, b.slope.corrected
+        );
+        for curve in &b.calibration {
+            let _ = writeln!(
+                s,
+                "\nOptimism-corrected calibration at {} (cumulative incidence)",
+                horizon_label(curve.time, unit)
+            );
+            let rows: Vec<Vec<String>> = curve
+                .groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        fmt_sig(g.predicted, 3),
+                        fmt_sig(g.observed, 3),
+                        format!("{:+.3}", g.optimism),
+                        fmt_sig(g.corrected, 3),
+                    ]
+                })
+                .collect();
+            s.push_str(&table(
+                &["predicted", "observed", "optimism", "corrected"],
+                &rows,
+            ));
+        }
     }
     s
+}
+
+/// `calibration_corrected.csv` of a competing-risks bootstrap: per horizon and group of the
+/// apparent calibration, the mean predicted and Aalen-Johansen observed cumulative incidence, the
+/// optimism and the corrected observed incidence (the Cox file's columns).
+pub fn corrected_calibration_csv(
+    b: &crate::model::validation_competing::CompetingBootstrap,
+) -> String {
+    let mut c = String::from("horizon,predicted,observed,optimism,corrected\n");
+    for curve in &b.calibration {
+        for g in &curve.groups {
+            let _ = writeln!(
+                c,
+                "{},{},{},{},{}",
+                curve.time, g.predicted, g.observed, g.optimism, g.corrected
+            );
+        }
+    }
+    c
 }

@@ -2,13 +2,15 @@
 //! development set, in the development set (apparent, with Harrell's bootstrap optimism
 //! correction when the study asks for resamples) and in the validation set (the development
 //! model's predictions): per horizon the AUC of predicted cumulative incidence with its 95% CI,
-//! the Brier score, the null model's Brier score, IPA and the truncated C-index; the grouped
-//! calibration figures of every set and horizon.
+//! the Brier score, the null model's Brier score, IPA and the truncated C-index, observed/expected
+//! cumulative incidence, and the calibration slope of the linear predictor; the grouped
+//! calibration figures of every set and horizon, with the bootstrap's optimism-corrected groups
+//! in the development set.
 
 use super::*;
 use crate::model::validation_competing::{
-    bootstrap_fine_gray, fine_gray_cif, validate_predictions, CompetingBootstrap,
-    CompetingMeasures, CompetingValidationOptions, CompetingValidationReport,
+    bootstrap_fine_gray, calibration_slope, fine_gray_cif, fine_gray_lp, validate_predictions,
+    CompetingBootstrap, CompetingMeasures, CompetingValidationOptions, CompetingValidationReport,
 };
 use crate::plot::calibration::CalibrationFigure;
 use crate::report::format::horizon_slug;
@@ -79,8 +81,12 @@ pub(super) fn fine_gray_validation(
     for (name, design, surv) in &data {
         let predicted =
             fine_gray_cif(fg, design, &r.times).map_err(|e| failed("predictions", &e))?;
-        let report = validate_predictions(surv, &predicted, &opts)
+        let mut report = validate_predictions(surv, &predicted, &opts)
             .map_err(|e| failed(&format!("{name} set"), &e))?;
+        report.slope = Some(
+            calibration_slope(surv, 1, &fine_gray_lp(fg, design))
+                .map_err(|e| failed(&format!("{name} set"), &e))?,
+        );
         sets.push(FgSet {
             name,
             report,
@@ -123,6 +129,7 @@ fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], eve
         "null Brier",
         "IPA",
         "truncated C",
+        "O/E",
     ]);
     let csv_header = strings(&[
         "set",
@@ -140,6 +147,13 @@ fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], eve
         "null_brier",
         "ipa",
         "cindex",
+        "expected",
+        "observed",
+        "observed_expected",
+        "slope",
+        "slope_se",
+        "slope_lower",
+        "slope_upper",
     ]);
     let mut rows = Vec::new();
     let mut csv_rows = Vec::new();
@@ -159,6 +173,9 @@ fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], eve
                 format!("{:.3}", h.null_brier),
                 format!("{:.3}", h.ipa),
                 format!("{:.3}", h.cindex),
+                h.calibration
+                    .observed_expected
+                    .map_or("NA".into(), |v| format!("{v:.2}")),
             ]);
             csv_rows.push(vec![
                 s.name.to_string(),
@@ -176,6 +193,13 @@ fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], eve
                 full(h.null_brier),
                 full(h.ipa),
                 full(h.cindex),
+                full(h.calibration.expected),
+                full_opt(h.calibration.observed),
+                full_opt(h.calibration.observed_expected),
+                full_opt(rep.slope.as_ref().map(|v| v.slope)),
+                full_opt(rep.slope.as_ref().map(|v| v.se)),
+                full_opt(rep.slope.as_ref().map(|v| v.lower)),
+                full_opt(rep.slope.as_ref().map(|v| v.upper)),
             ]);
         }
     }
@@ -188,9 +212,29 @@ fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], eve
          (riskRegression::Score); Brier, inverse-probability-of-censoring weighted Brier score; \
          null Brier, that of the Aalen–Johansen cumulative incidence given to everyone; IPA, \
          1 − Brier / null Brier; truncated C, the concordance of Wolbers et al. up to the horizon \
-         (pec::cindex).",
+         (pec::cindex); O/E, the Aalen–Johansen cumulative incidence of the set over the mean \
+         predicted cumulative incidence.",
         event.to_lowercase()
     )];
+    let slopes: Vec<String> = sets
+        .iter()
+        .filter_map(|s| {
+            let v = s.report.slope.as_ref()?;
+            Some(format!(
+                "{} set {}",
+                s.name,
+                fmt_est_ci(v.slope, v.lower, v.upper, 2)
+            ))
+        })
+        .collect();
+    if !slopes.is_empty() {
+        notes.push(format!(
+            "Calibration slope (95% CI), the coefficient of a Fine–Gray model of the outcome on \
+             the model's linear predictor (1 is ideal, below 1 predictions too extreme; 1 by \
+             construction in the development set): {}.",
+            slopes.join("; ")
+        ));
+    }
     if let Some(b) = &sets[0].report.bootstrap {
         notes.push(bootstrap_note(r, b));
         bootstrap_csv(r, files, b);
@@ -229,10 +273,14 @@ fn bootstrap_note(r: &Run, b: &CompetingBootstrap) -> String {
     };
     format!(
         "Bootstrap optimism correction in the development set (the Fine–Gray model refitted on \
-         each of {} resamples, seed {}{failed}): {}.",
+         each of {} resamples, seed {}{failed}): {}; calibration slope {:.3} corrected to {:.3} \
+         (optimism {:.3}).",
         b.resamples,
         b.seed,
-        per.join("; ")
+        per.join("; "),
+        b.slope.apparent,
+        b.slope.corrected,
+        b.slope.optimism
     )
 }
 
@@ -244,6 +292,11 @@ fn bootstrap_csv(r: &Run, files: &mut Files, b: &CompetingBootstrap) {
             header.push(format!("{m}_{k}"));
         }
     }
+    header.extend(strings(&[
+        "slope_apparent",
+        "slope_optimism",
+        "slope_corrected",
+    ]));
     let rows: Vec<Vec<String>> = b
         .horizons
         .iter()
@@ -260,6 +313,7 @@ fn bootstrap_csv(r: &Run, files: &mut Files, b: &CompetingBootstrap) {
             for g in pick {
                 row.extend([g(&h.apparent), g(&h.optimism), g(&h.corrected)].map(full));
             }
+            row.extend([b.slope.apparent, b.slope.optimism, b.slope.corrected].map(full));
             row
         })
         .collect();
@@ -300,6 +354,34 @@ fn calibration_files(r: &Run, files: &mut Files, sets: &[FgSet]) {
         }
     }
     files.table("fine_gray_calibration_groups", &header, &rows);
+    if let Some(b) = sets.first().and_then(|s| s.report.bootstrap.as_ref()) {
+        let header = strings(&[
+            "set",
+            "time",
+            "horizon",
+            "group",
+            "predicted",
+            "observed",
+            "optimism",
+            "corrected",
+        ]);
+        let mut rows = Vec::new();
+        for curve in &b.calibration {
+            for (k, g) in curve.groups.iter().enumerate() {
+                rows.push(vec![
+                    sets[0].name.to_string(),
+                    full(curve.time),
+                    r.horizon_label(curve.time),
+                    (k + 1).to_string(),
+                    full(g.predicted),
+                    full(g.observed),
+                    full(g.optimism),
+                    full(g.corrected),
+                ]);
+            }
+        }
+        files.table("fine_gray_calibration_corrected", &header, &rows);
+    }
 }
 
 /// The calibration figure of every set and horizon, `SET_fine_gray_calibration_HORIZON`.
@@ -311,9 +393,11 @@ fn calibration_figures(
     event: &str,
 ) -> Result<(), StudyError> {
     for s in sets {
-        for (h, predicted) in s.report.horizons.iter().zip(&s.predicted) {
+        for (j, (h, predicted)) in s.report.horizons.iter().zip(&s.predicted).enumerate() {
             let label = r.horizon_label(h.time);
             let mut fig = CalibrationFigure::cumulative_incidence(h);
+            let corrected = s.report.bootstrap.as_ref().map(|b| &b.calibration[j]);
+            fig.corrected = corrected;
             fig.event = event.to_lowercase();
             fig.time_unit = r.unit.clone();
             fig.horizon_label = Some(label.clone());
@@ -327,11 +411,16 @@ fn calibration_figures(
                 &format!(
                     "Calibration of the Fine–Gray model at {label} in the {} set: observed \
                      (Aalen–Johansen) against predicted cumulative incidence of {} by group of \
-                     predicted incidence ({} groups) with 95% limits, and the distribution of \
+                     predicted incidence ({} groups) with 95% limits{}, and the distribution of \
                      predicted incidence.",
                     s.name,
                     event.to_lowercase(),
-                    h.calibration.groups.len()
+                    h.calibration.groups.len(),
+                    if corrected.is_some() {
+                        ", the bootstrap optimism-corrected groups"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
