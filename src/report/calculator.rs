@@ -19,6 +19,9 @@ use serde::Serialize;
 use std::fmt::Write;
 use thiserror::Error;
 
+mod competing;
+pub use competing::competing_calculator_html;
+
 const PAGE_JS: &str = include_str!("calculator/page.js");
 const PAGE_CSS: &str = include_str!("calculator/page.css");
 
