@@ -221,8 +221,7 @@ fn page_covariates(
         });
         let labels = value_labels(card, &cs.name);
         let coef_at = |j: usize| {
-            coef
-                .get(j)
+            coef.get(j)
                 .copied()
                 .ok_or_else(|| CalculatorError::Inconsistent("too few coefficients".into()))
         };

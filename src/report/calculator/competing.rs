@@ -91,12 +91,7 @@ fn card_html(model: &CompetingModelFile, times: &[f64]) -> String {
     let mut row = |k: &str, v: String| {
         let _ = writeln!(h, "<dt>{}</dt><dd>{v}</dd>", esc(k));
     };
-    let covs: Vec<String> = model
-        .spec
-        .covariates
-        .iter()
-        .map(|c| esc(&c.name))
-        .collect();
+    let covs: Vec<String> = model.spec.covariates.iter().map(|c| esc(&c.name)).collect();
     let competing: Vec<String> = o
         .competing
         .iter()
@@ -110,7 +105,7 @@ fn card_html(model: &CompetingModelFile, times: &[f64]) -> String {
                 .to_string()
         }
         CompetingKind::CauseSpecific => format!(
-            "cause-specific Cox models of every cause ({} ties); the cumulative incidence from all \
+            "Cause-specific Cox models of every cause ({} ties); the cumulative incidence from all \
              of them by the product limit, as <code>riskRegression::CSC</code>",
             model
                 .cause_specific
