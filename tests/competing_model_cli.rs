@@ -299,12 +299,10 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let model = fit_out(&r, "fine-gray", dir.path()).display().to_string();
     let data = data_path(&r).display().to_string();
-    let html = dir.path().join("c.html").display().to_string();
     let svg = dir.path().join("c.svg").display().to_string();
     for args in [
         vec!["nomogram", "--model", &model],
         vec!["risk-groups", "--model", &model, &data],
-        vec!["calculator", "--model", &model, "--out", &html],
         vec!["ph-test", "--model", &model, &data],
         vec!["residuals", "--model", &model, &data],
         vec![

@@ -19,6 +19,9 @@ use serde::Serialize;
 use std::fmt::Write;
 use thiserror::Error;
 
+mod competing;
+pub use competing::competing_calculator_html;
+
 const PAGE_JS: &str = include_str!("calculator/page.js");
 const PAGE_CSS: &str = include_str!("calculator/page.css");
 
@@ -200,26 +203,25 @@ fn on_step(v: f64, step: f64) -> String {
     crate::model::spec::format_number(parsed)
 }
 
-fn page_data<'a>(
-    model: &'a ModelFile,
-    times: Vec<f64>,
-    title: String,
-) -> Result<PageData<'a>, CalculatorError> {
-    let card = model.card.as_ref();
-    let fit = &model.fit;
-    let nom = Nomogram::from_model(model, &NomogramOptions::default()).ok();
+/// The inputs of the page, one per covariate of `covariates` (model order), with the coefficients
+/// `coef` (in term order) the nomogram points need.
+fn page_covariates(
+    covariates_spec: &[crate::model::spec::CovariateSpec],
+    summaries: &[CovariateSummary],
+    card: Option<&ModelCard>,
+    coef: &[f64],
+) -> Result<Vec<PageCovariate>, CalculatorError> {
     let mut covariates = Vec::new();
     let mut term = 0;
-    for cs in &model.spec.covariates {
-        let summary = model.covariates.iter().find(|s| match s {
+    for cs in covariates_spec {
+        let summary = summaries.iter().find(|s| match s {
             CovariateSummary::Numeric { name, .. } | CovariateSummary::Categorical { name, .. } => {
                 *name == cs.name
             }
         });
         let labels = value_labels(card, &cs.name);
         let coef_at = |j: usize| {
-            fit.coef
-                .get(j)
+            coef.get(j)
                 .copied()
                 .ok_or_else(|| CalculatorError::Inconsistent("too few coefficients".into()))
         };
@@ -330,11 +332,52 @@ fn page_data<'a>(
         };
         covariates.push(c);
     }
-    if term != fit.coef.len() {
+    if term != coef.len() {
         return Err(CalculatorError::Inconsistent(
             "the specification's terms and the coefficients differ in number".into(),
         ));
     }
+    Ok(covariates)
+}
+
+/// Training ranges of the numeric covariates, in summary order.
+fn page_ranges(summaries: &[CovariateSummary]) -> Vec<PageRange> {
+    summaries
+        .iter()
+        .filter_map(|s| match s {
+            CovariateSummary::Numeric { name, min, max, .. } => Some(PageRange {
+                name: name.clone(),
+                min: *min,
+                max: *max,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the page needs of a nomogram to give each factor's points.
+fn page_nomogram(n: &Nomogram) -> PageNomogram {
+    PageNomogram {
+        scale: n.scale,
+        max_points: n.max_points,
+        min_contribution: n.variables.iter().map(|v| v.min_contribution()).collect(),
+        top_points: n
+            .variables
+            .iter()
+            .map(|v| v.axis.iter().map(|t| t.points).fold(0.0, f64::max))
+            .collect(),
+    }
+}
+
+fn page_data<'a>(
+    model: &'a ModelFile,
+    times: Vec<f64>,
+    title: String,
+) -> Result<PageData<'a>, CalculatorError> {
+    let card = model.card.as_ref();
+    let fit = &model.fit;
+    let nom = Nomogram::from_model(model, &NomogramOptions::default()).ok();
+    let covariates = page_covariates(&model.spec.covariates, &model.covariates, card, &fit.coef)?;
     let strata = model.spec.strata.as_ref().map(|s| {
         let labels = value_labels(card, &s.column);
         PageStrata {
@@ -351,28 +394,8 @@ fn page_data<'a>(
                 .collect(),
         }
     });
-    let ranges = model
-        .covariates
-        .iter()
-        .filter_map(|s| match s {
-            CovariateSummary::Numeric { name, min, max, .. } => Some(PageRange {
-                name: name.clone(),
-                min: *min,
-                max: *max,
-            }),
-            _ => None,
-        })
-        .collect();
-    let nomogram = nom.map(|n| PageNomogram {
-        scale: n.scale,
-        max_points: n.max_points,
-        min_contribution: n.variables.iter().map(|v| v.min_contribution()).collect(),
-        top_points: n
-            .variables
-            .iter()
-            .map(|v| v.axis.iter().map(|t| t.points).fold(0.0, f64::max))
-            .collect(),
-    });
+    let ranges = page_ranges(&model.covariates);
+    let nomogram = nom.as_ref().map(page_nomogram);
     Ok(PageData {
         version: env!("CARGO_PKG_VERSION"),
         model_version: &model.prognosis_version,

@@ -1,11 +1,15 @@
 // prognosis clinician calculator. The arithmetic repeats prognosis's Rust code operation by
 // operation (cohort::encode_patient, CoxFit::patient_curve, PatientCurve::at and ::median,
 // Nomogram::score, ModelFile::range_warnings and ::horizon_warnings), so that the numbers equal
-// `prognosis score --json`. No request of any kind is made.
+// `prognosis score --json`. On the page of a competing-risks model file (M.model set) it repeats
+// stats::competing::predict_from_terms (Fine-Gray) or CauseHazards::absolute_risk
+// (cause-specific) and cli::competing_model's warnings instead. No request of any kind is made.
 (function () {
   'use strict';
   var M = JSON.parse(document.getElementById('model-data').textContent);
   var TOL = Math.sqrt(2.220446049250313e-16);
+  // a competing-risks page: 'fine-gray' or 'cause-specific'
+  var CR = M.model || null;
 
   // ---- numbers as prognosis reads and writes them
 
@@ -241,6 +245,115 @@
     });
   }
 
+  // ---- competing risks
+
+  // stats::competing::predict_from_terms: what does not depend on the time
+  function fineGrayPrep(x) {
+    var F = M.fine_gray, p = F.coef.length, xc = [], lpc = 0, lp = 0, j;
+    for (j = 0; j < p; j++) xc.push(x[j] - F.center[j]);
+    for (j = 0; j < p; j++) lpc += xc[j] * F.coef[j];
+    for (j = 0; j < p; j++) lp += x[j] * F.coef[j];
+    return { xc: xc, lpc: lpc, lp: lp };
+  }
+
+  // ... and at event time index k (the last event time <= t): Var log Lambda(t; x) =
+  // a_k + 2 g'c_k + g' var g, g = (x - center) - m_k; limits on log(-log(1 - F))
+  function fineGrayAt(P, k, t) {
+    var F = M.fine_gray, p = F.coef.length, j, l;
+    if (k < 0) return { time: t, cif: 0, se: 0, lower: 0, upper: 0 };
+    var g = [];
+    for (j = 0; j < p; j++) g.push(P.xc[j] - F.var_m[k][j]);
+    var v = F.var_a[k];
+    for (j = 0; j < p; j++) {
+      v += 2 * g[j] * F.var_c[k][j];
+      var row = F['var'][j];
+      for (l = 0; l < p; l++) v += g[j] * row[l] * g[l];
+    }
+    var seLog = Math.sqrt(v >= 0 ? v : 0);
+    var lam = Math.exp(P.lpc) * F.cumhaz[k];
+    var cif = 1 - Math.exp(-lam);
+    return {
+      time: t,
+      cif: cif,
+      se: (1 - cif) * lam * seLog,
+      lower: 1 - Math.exp(-lam * Math.exp(-M.z * seLog)),
+      upper: 1 - Math.exp(-lam * Math.exp(M.z * seLog))
+    };
+  }
+
+  // CauseHazards::curves and ::absolute_risk of the cause of interest (the first cause): the
+  // cumulative incidence at each grid time
+  function causeSpecificCurve(x) {
+    var C = M.cause_specific, p = C.center.length, m = C.time.length, j, k, g;
+    var dl = C.causes.map(function (c) {
+      var s = 0;
+      for (j = 0; j < p; j++) s += (x[j] - C.center[j]) * c.coef[j];
+      var r = Math.exp(s);
+      return c.jumps.map(function (v) { return v * r; });
+    });
+    var sb = [], s = 1;
+    for (g = 0; g < m; g++) {
+      sb.push(s);
+      var all = 0;
+      for (k = 0; k < dl.length; k++) all += dl[k][g];
+      s *= 1 - all;
+    }
+    var cum = [], acc = 0;
+    for (g = 0; g < m; g++) {
+      acc += sb[g] * dl[0][g];
+      cum.push(acc);
+    }
+    var lp = 0, b = C.causes[0].coef;
+    for (j = 0; j < p; j++) lp += x[j] * b[j];
+    return { time: C.time, cif: cum, lp: lp };
+  }
+
+  // the cumulative incidence at `times`, as CompetingModelFile::predict without training data
+  function incidence(x, times) {
+    if (CR === 'fine-gray') {
+      var P = fineGrayPrep(x), T = M.fine_gray.time;
+      return { lp: P.lp, points: times.map(function (t) {
+        return fineGrayAt(P, countAtOrBefore(T, t) - 1, t);
+      }) };
+    }
+    var c = causeSpecificCurve(x);
+    return { lp: c.lp, points: times.map(function (t) {
+      var k = countAtOrBefore(c.time, t);
+      return { time: t, cif: k === 0 ? 0 : c.cif[k - 1], se: null, lower: null, upper: null };
+    }) };
+  }
+
+  // cli::competing_model::horizon_warnings
+  function competingHorizonWarnings(times) {
+    var unit = M.time_unit || '';
+    return times.filter(function (t) { return t > M.last_event; }).map(function (t) {
+      return ('time ' + formatNumber(t) + ' is after the last event of the cause in the training ' +
+        'data (' + formatNumber(M.last_event) + ' ' + unit + '): the cumulative incidence there ' +
+        'is carried forward from that time').split(' )').join(')');
+    });
+  }
+
+  // the object `prognosis score --json` prints for a competing-risks model, with the nomogram
+  // points of a Fine-Gray model added
+  function predictCompeting(values, times) {
+    var enc = encodePatient(values);
+    var inc = incidence(enc.x, times);
+    var covs = {};
+    Object.keys(values).sort(byteOrder).forEach(function (k) { covs[k] = values[k]; });
+    var points = nomogramPoints(enc);
+    return {
+      model: CR,
+      cause: M.cause,
+      covariates: covs,
+      lp: inc.lp,
+      incidence: inc.points,
+      time_unit: M.time_unit === undefined ? null : M.time_unit,
+      warnings: rangeWarnings(values).concat(competingHorizonWarnings(times)),
+      points: points,
+      total_points: points ? points.total : null
+    };
+  }
+
   // the object `prognosis score --json` prints
   function predict(input, times) {
     var values = {};
@@ -254,6 +367,7 @@
         throw new Error('--times: ' + t + ' is not a time >= 0');
       }
     });
+    if (CR) return predictCompeting(values, times);
     var enc = encodePatient(values);
     var curve = patientCurve(enc.x, enc.stratum);
     var covs = {};
@@ -503,7 +617,7 @@
     var msg = $('message'), out = $('output'), wl = $('warnings');
     var result;
     try {
-      result = predict(state);
+      result = CR ? predict(state, shownTimes()) : predict(state);
     } catch (e) {
       msg.textContent = e.message;
       msg.hidden = false;
@@ -521,6 +635,12 @@
     wl.textContent = '';
     result.warnings.forEach(function (w) { wl.appendChild(el('li', null, w)); });
     wl.hidden = !result.warnings.length;
+    if (CR) {
+      renderIncidence(result);
+      renderIncidenceCurve(result);
+      renderPoints(result);
+      return;
+    }
     renderSurvival(result);
     renderMedian(result);
     renderRisk(result);
@@ -702,6 +822,124 @@
     fig.insertBefore(root, fig.firstChild);
   }
 
+  // ---- the competing-risks page
+
+  var causeWords = CR ? M.event + ' = ' + M.cause : '';
+
+  // the horizons, and the time typed under the table when it is one
+  function shownTimes() {
+    var t = extraTime();
+    return t === null ? M.times.slice() : M.times.concat([t]);
+  }
+
+  function extraTime() {
+    var inp = $('time-extra');
+    if (!inp) return null;
+    var text = inp.value.trim(), w = $('w-time-extra');
+    var v = text === '' ? null : parseNumber(text);
+    var bad = text !== '' && (v === null || v < 0);
+    w.textContent = bad ? "'" + text + "' is not a time >= 0" : '';
+    w.hidden = !bad;
+    $('f-time-extra').classList.toggle('out', bad);
+    return bad ? null : v;
+  }
+
+  function renderIncidence(r) {
+    var body = document.querySelector('#incidence tbody');
+    body.textContent = '';
+    var f = function (v) { return v === null ? '' : String(v); };
+    r.incidence.forEach(function (q, k) {
+      var tr = el('tr', k >= M.times.length ? { 'class': 'extra' } : null);
+      tr.appendChild(el('th', { scope: 'row' }, 'By ' + timeWords(q.time)));
+      var td = el('td');
+      td.appendChild(el('span', { 'class': 'sv', 'data-time': String(q.time), 'data-cif': String(q.cif),
+        'data-se': f(q.se), 'data-lower': f(q.lower), 'data-upper': f(q.upper) }, pct(q.cif)));
+      if (q.lower !== null) {
+        td.appendChild(el('span', { 'class': 'ci' }, ' (' + displayNumber(100 * M.conf_level) +
+          '% CI ' + pct(q.lower) + ' to ' + pct(q.upper) + ')'));
+      }
+      tr.appendChild(td);
+      tr.appendChild(el('td', { 'class': 'words' }, Math.round(100 * q.cif) +
+        ' of 100 similar patients have ' + causeWords + ' by ' + timeWords(q.time) +
+        ', deaths from other causes competing'));
+      body.appendChild(tr);
+    });
+  }
+
+  function renderIncidenceCurve(r) {
+    var fig = $('curve');
+    var old = fig.querySelector('svg');
+    if (old) old.remove();
+    var enc;
+    try { enc = encodePatient(state); } catch (e) { return; }
+    var time, cif, lower = null, upper = null, k;
+    if (CR === 'fine-gray') {
+      var P = fineGrayPrep(enc.x);
+      time = M.fine_gray.time;
+      cif = []; lower = []; upper = [];
+      for (k = 0; k < time.length; k++) {
+        var q = fineGrayAt(P, k, time[k]);
+        cif.push(q.cif); lower.push(q.lower); upper.push(q.upper);
+      }
+    } else {
+      var c = causeSpecificCurve(enc.x);
+      time = c.time; cif = c.cif;
+    }
+    var W = Math.round(Math.max(320, Math.min(640, fig.clientWidth || 640)));
+    var H = Math.round(Math.max(260, Math.min(340, W * 0.56))), L = 56, R = 14, T = 14, B = 52;
+    var tmax = Math.max(time.length ? time[time.length - 1] : 1,
+      Math.max.apply(null, r.incidence.map(function (q) { return q.time; }).concat([0])));
+    if (!(tmax > 0)) tmax = 1;
+    var top = Math.max.apply(null, (upper || cif).concat([0]));
+    var ymax = [0.1, 0.2, 0.4, 0.6, 0.8, 1].filter(function (v) { return v >= top - 1e-12; })[0] || 1;
+    var X = function (t) { return L + (W - L - R) * t / tmax; };
+    var Y = function (v) { return T + (H - T - B) * (1 - v / ymax); };
+    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img',
+      'aria-label': 'Predicted cumulative incidence of ' + causeWords, 'class': 'curve' });
+    var g = svg('g', { 'class': 'axes' });
+    [0, 0.25, 0.5, 0.75, 1].forEach(function (f) {
+      var v = f * ymax;
+      g.appendChild(svg('line', { x1: L, x2: W - R, y1: Y(v), y2: Y(v), 'class': 'grid' }));
+      g.appendChild(svg('text', { x: L - 8, y: Y(v) + 5, 'text-anchor': 'end' },
+        formatNumber(Math.round(1000 * v) / 10) + '%'));
+    });
+    niceTicks(0, tmax, W < 480 ? 4 : 6).forEach(function (t) {
+      g.appendChild(svg('line', { x1: X(t), x2: X(t), y1: H - B, y2: H - B + 5, 'class': 'tick' }));
+      g.appendChild(svg('text', { x: X(t), y: H - B + 22, 'text-anchor': 'middle' }, formatNumber(Math.round(t * 1e6) / 1e6)));
+    });
+    g.appendChild(svg('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, 'class': 'axis' }));
+    g.appendChild(svg('line', { x1: L, x2: L, y1: T, y2: H - B, 'class': 'axis' }));
+    g.appendChild(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle' },
+      'Time' + (unit ? ' (' + unit + ')' : '')));
+    root.appendChild(g);
+    var line = ['M', X(0), Y(0)], up = ['M', X(0), Y(0)], lo = [X(0) + ',' + Y(0)];
+    var pS = 0, pU = 0, pL = 0;
+    for (k = 0; k < time.length; k++) {
+      var x = X(time[k]);
+      line.push('L', x, Y(pS), 'L', x, Y(cif[k]));
+      pS = cif[k];
+      if (upper) {
+        up.push('L', x, Y(pU), 'L', x, Y(upper[k]));
+        lo.push(x + ',' + Y(pL), x + ',' + Y(lower[k]));
+        pU = upper[k]; pL = lower[k];
+      }
+    }
+    line.push('L', X(tmax), Y(pS));
+    if (upper) {
+      up.push('L', X(tmax), Y(pU));
+      lo.push(X(tmax) + ',' + Y(pL));
+      root.appendChild(svg('path', { d: up.join(' ') + ' L ' + lo.reverse().join(' L ') + ' Z',
+        'class': 'band' }));
+    }
+    root.appendChild(svg('path', { d: line.join(' '), 'class': 'line' }));
+    r.incidence.forEach(function (q) {
+      if (q.time > tmax) return;
+      root.appendChild(svg('line', { x1: X(q.time), x2: X(q.time), y1: T, y2: H - B, 'class': 'hz' }));
+      root.appendChild(svg('circle', { cx: X(q.time), cy: Y(q.cif), r: 4.5, 'class': 'dot' }));
+    });
+    fig.insertBefore(root, fig.firstChild);
+  }
+
   // ---- start
 
   buildForm();
@@ -718,7 +956,7 @@
   var lastWidth = $('curve').clientWidth;
   window.addEventListener('resize', function () {
     var w = $('curve').clientWidth;
-    if (w !== lastWidth) { lastWidth = w; renderCurve(); }
+    if (w !== lastWidth) { lastWidth = w; if (CR) update(); else renderCurve(); }
   });
   $('reset').addEventListener('click', function () {
     state = defaults();
@@ -727,5 +965,6 @@
     update();
     writeHash();
   });
+  if (CR) $('time-extra').addEventListener('input', update);
   window.prognosis.current = function () { return last; };
 })();
