@@ -301,7 +301,6 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
     let data = data_path(&r).display().to_string();
     let svg = dir.path().join("c.svg").display().to_string();
     for args in [
-        vec!["nomogram", "--model", &model],
         vec!["risk-groups", "--model", &model, &data],
         vec!["ph-test", "--model", &model, &data],
         vec!["residuals", "--model", &model, &data],
@@ -323,6 +322,11 @@ fn cox_commands_refuse_a_competing_risks_model_by_name() {
             e.contains(
                 "is a competing-risks model (fine-gray): this command works with Cox models only"
             ),
+            "{args:?}: {e}"
+        );
+        // and names the commands that take it, `nomogram` among them for a Fine-Gray file
+        assert!(
+            e.contains("a Fine-Gray one also with `nomogram`"),
             "{args:?}: {e}"
         );
     }

@@ -110,6 +110,10 @@ fn run_competing(model: &CompetingModelFile, a: &PredictArgs) -> Result<()> {
         Some(t) => Some(super::competing_model::load_training(model, t, &opts)?),
         None => None,
     };
+    // the training data's part of the standard errors, once for every row
+    let predictor = model
+        .predictor(training.as_ref())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let cmap = a.map.column_map(&model.spec, false)?;
     let (table, spec) = crate::data::mapping::read_for_model(
         &a.data,
@@ -122,22 +126,20 @@ fn run_competing(model: &CompetingModelFile, a: &PredictArgs) -> Result<()> {
         .into_iter()
         .zip(&table.lines)
         .map(|(r, &line)| match r {
-            cohort::EncodedRow::Ok { x, .. } => {
-                match model.predict(&x, &a.times, training.as_ref()) {
-                    Ok(p) => IncidenceRow {
-                        row: line,
-                        id: None,
-                        prediction: Some(p),
-                        problem: None,
-                    },
-                    Err(e) => IncidenceRow {
-                        row: line,
-                        id: None,
-                        prediction: None,
-                        problem: Some(e.to_string()),
-                    },
-                }
-            }
+            cohort::EncodedRow::Ok { x, .. } => match predictor.predict(&x, &a.times) {
+                Ok(p) => IncidenceRow {
+                    row: line,
+                    id: None,
+                    prediction: Some(p),
+                    problem: None,
+                },
+                Err(e) => IncidenceRow {
+                    row: line,
+                    id: None,
+                    prediction: None,
+                    problem: Some(e.to_string()),
+                },
+            },
             cohort::EncodedRow::Problem(p) => IncidenceRow {
                 row: line,
                 id: None,

@@ -16,8 +16,7 @@ use crate::model::file::{
 };
 use crate::model::spec::{CovariateKind, ModelSpec};
 use crate::stats::competing::{
-    absolute_risk_se, predict_from_terms, CauseHazards, CompetingError, CompetingSurv,
-    PredictionTerms,
+    predict_from_terms, CauseHazards, CompetingError, CompetingSurv, PredictionTerms, RiskInfluence,
 };
 use crate::stats::cox::{Design, Ties};
 use serde::{Deserialize, Serialize};
@@ -366,22 +365,26 @@ impl CompetingModelFile {
 
     /// The cumulative incidence of the cause of interest for an encoded patient at `times`: with
     /// standard errors and limits for a Fine-Gray model, and for a cause-specific model when
-    /// `training` is given (else point estimates only).
+    /// `training` is given (else point estimates only). For many patients, make one
+    /// [`CompetingModelFile::predictor`] and call its `predict` per patient: the same numbers,
+    /// with the training data's part computed once.
     pub fn predict(
         &self,
         x: &[f64],
         times: &[f64],
         training: Option<&TrainingData>,
     ) -> Result<CompetingPrediction, CompetingError> {
+        self.predictor(training)?.predict(x, times)
+    }
+
+    /// What prediction needs of the model (and of the training data of a cause-specific model's
+    /// standard errors: risk-set sums and the coefficients' influence, [`RiskInfluence`]),
+    /// computed once for the predictions of many patients.
+    pub fn predictor<'a>(
+        &'a self,
+        training: Option<&'a TrainingData>,
+    ) -> Result<CompetingPredictor<'a>, CompetingError> {
         if let Some(fg) = &self.fine_gray {
-            let p = fg.coef.len();
-            if x.len() != p {
-                return Err(CompetingError::WrongLength {
-                    what: "covariate vector",
-                    got: x.len(),
-                    expected: p,
-                });
-            }
             let terms = PredictionTerms {
                 center: fg.center.clone(),
                 time: fg.time.clone(),
@@ -391,56 +394,113 @@ impl CompetingModelFile {
                 m: fg.var_m.clone(),
             };
             let var: Vec<f64> = fg.var.iter().flatten().copied().collect();
-            let pts = predict_from_terms(&fg.coef, &var, &terms, fg.level, x, times);
-            return Ok(CompetingPrediction {
-                lp: x.iter().zip(&fg.coef).map(|(a, b)| a * b).sum(),
-                incidence: pts
-                    .into_iter()
-                    .map(|q| IncidencePoint {
-                        time: q.time,
-                        cif: q.cif,
-                        se: Some(q.se),
-                        lower: Some(q.lower),
-                        upper: Some(q.upper),
-                    })
-                    .collect(),
+            return Ok(CompetingPredictor {
+                kind: PredictorKind::FineGray { fg, terms, var },
             });
         }
         let cs = self.cause_specific.as_ref().expect("checked on loading");
         let hz = Self::hazards(cs);
-        let lp = hz.linear_predictor(1, x);
-        let incidence = match training {
-            None => hz
-                .absolute_risk(1, x, times)?
-                .into_iter()
-                .zip(times)
-                .map(|(cif, &time)| IncidencePoint {
-                    time,
-                    cif,
-                    se: None,
-                    lower: None,
-                    upper: None,
-                })
-                .collect(),
+        let influence = match training {
+            None => None,
             Some(tr) => {
                 let var: Vec<Vec<f64>> = cs
                     .causes
                     .iter()
                     .map(|c| c.var.iter().flatten().copied().collect())
                     .collect();
-                absolute_risk_se(&hz, &tr.surv, &tr.design, &var, 1, x, times, cs.level)?
-                    .into_iter()
-                    .map(|a| IncidencePoint {
-                        time: a.time,
-                        cif: a.risk,
-                        se: Some(a.se),
-                        lower: Some(a.lower),
-                        upper: Some(a.upper),
-                    })
-                    .collect()
+                Some(RiskInfluence::new(&hz, &tr.surv, &tr.design, &var)?)
             }
         };
-        Ok(CompetingPrediction { lp, incidence })
+        Ok(CompetingPredictor {
+            kind: PredictorKind::CauseSpecific {
+                hz,
+                influence,
+                level: cs.level,
+            },
+        })
+    }
+}
+
+/// A competing-risks model ready to predict for many patients ([`CompetingModelFile::predictor`]).
+pub struct CompetingPredictor<'a> {
+    kind: PredictorKind<'a>,
+}
+
+enum PredictorKind<'a> {
+    FineGray {
+        fg: &'a FineGrayModel,
+        terms: PredictionTerms,
+        var: Vec<f64>,
+    },
+    CauseSpecific {
+        hz: CauseHazards,
+        influence: Option<RiskInfluence<'a>>,
+        level: f64,
+    },
+}
+
+impl CompetingPredictor<'_> {
+    /// As [`CompetingModelFile::predict`].
+    pub fn predict(&self, x: &[f64], times: &[f64]) -> Result<CompetingPrediction, CompetingError> {
+        match &self.kind {
+            PredictorKind::FineGray { fg, terms, var } => {
+                let p = fg.coef.len();
+                if x.len() != p {
+                    return Err(CompetingError::WrongLength {
+                        what: "covariate vector",
+                        got: x.len(),
+                        expected: p,
+                    });
+                }
+                let pts = predict_from_terms(&fg.coef, var, terms, fg.level, x, times);
+                Ok(CompetingPrediction {
+                    lp: x.iter().zip(&fg.coef).map(|(a, b)| a * b).sum(),
+                    incidence: pts
+                        .into_iter()
+                        .map(|q| IncidencePoint {
+                            time: q.time,
+                            cif: q.cif,
+                            se: Some(q.se),
+                            lower: Some(q.lower),
+                            upper: Some(q.upper),
+                        })
+                        .collect(),
+                })
+            }
+            PredictorKind::CauseSpecific {
+                hz,
+                influence,
+                level,
+            } => {
+                let lp = hz.linear_predictor(1, x);
+                let incidence = match influence {
+                    None => hz
+                        .absolute_risk(1, x, times)?
+                        .into_iter()
+                        .zip(times)
+                        .map(|(cif, &time)| IncidencePoint {
+                            time,
+                            cif,
+                            se: None,
+                            lower: None,
+                            upper: None,
+                        })
+                        .collect(),
+                    Some(inf) => inf
+                        .absolute_risk_se(1, x, times, *level)?
+                        .into_iter()
+                        .map(|a| IncidencePoint {
+                            time: a.time,
+                            cif: a.risk,
+                            se: Some(a.se),
+                            lower: Some(a.lower),
+                            upper: Some(a.upper),
+                        })
+                        .collect(),
+                };
+                Ok(CompetingPrediction { lp, incidence })
+            }
+        }
     }
 }
 

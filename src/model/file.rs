@@ -29,7 +29,7 @@ pub enum ModelError {
     WrongFormat { path: String, found: String },
     #[error("{path}: not a prognosis model file: {what}\n  hint: pass a file written by `prognosis fit --out`")]
     NotAModel { path: String, what: String },
-    #[error("{path} is a competing-risks model ({model}): this command works with Cox models only\n  hint: a competing-risks model file works with `prognosis predict`, `prognosis score` and `prognosis calculator`; fit a Cox model (`prognosis fit` without --model) for this command")]
+    #[error("{path} is a competing-risks model ({model}): this command works with Cox models only\n  hint: a competing-risks model file works with `prognosis predict`, `score`, `validate` and `calculator`, a Fine-Gray one also with `nomogram`; fit a Cox model (`prognosis fit` without --model) for this command")]
     CompetingModel { path: String, model: String },
     #[error("{path}: the model file has format version {found}, newer than this prognosis reads ({FORMAT_VERSION})\n  hint: use prognosis {writer} or newer")]
     Newer {

@@ -181,6 +181,9 @@ pub struct IncidenceTick {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncidenceAxis {
     pub time: f64,
+    /// crr's baseline cumulative subdistribution hazard Λ0(t) at x = 0: the incidence at total
+    /// points P is 1 - exp(-Λ0(t) exp(lp + coxph_shift)), lp = P / scale + intercept.
+    pub baseline_cumhaz: f64,
     pub axis: Vec<IncidenceTick>,
 }
 
@@ -196,6 +199,11 @@ pub struct Nomogram {
     /// A Fine-Gray nomogram's cumulative-incidence axes (none for a Cox model).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub incidence: Vec<IncidenceAxis>,
+    /// Whether this is a Fine-Gray nomogram: its linear predictor is that of the subdistribution
+    /// hazard and its outcome axes are the cumulative incidence of the event of interest
+    /// (`incidence`), not survival. Absent from the JSON of a Cox nomogram.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fine_gray: bool,
     /// Points per unit of the linear predictor.
     pub scale: f64,
     /// The (cph-centred) linear predictor at 0 total points.
@@ -421,6 +429,7 @@ impl PointsScale {
             horizons: Vec::new(),
             median: Vec::new(),
             incidence: Vec::new(),
+            fine_gray: false,
             scale: self.scale,
             intercept: self.intercept,
             coxph_shift: shift,
@@ -562,6 +571,7 @@ impl Nomogram {
             |term: &str| -> Option<f64> { terms.iter().position(|t| t == term).map(|j| coef[j]) };
         let ps = PointsScale::new(covariates, summaries, &coef_of, None, opts)?;
         let mut nom = ps.nomogram(ps.centre, opts.max_points, time_unit);
+        nom.fine_gray = true;
         let (times, cumhaz) = baseline;
         for &t in &opts.times {
             let k = times.partition_point(|&u| u <= t);
@@ -571,7 +581,11 @@ impl Nomogram {
             } else {
                 Vec::new()
             };
-            nom.incidence.push(IncidenceAxis { time: t, axis });
+            nom.incidence.push(IncidenceAxis {
+                time: t,
+                baseline_cumhaz: h0,
+                axis,
+            });
         }
         Ok(nom)
     }
@@ -584,6 +598,13 @@ impl Nomogram {
     /// The (cph-centred) linear predictor of a total.
     pub fn lp_of_points(&self, total: f64) -> f64 {
         total / self.scale + self.intercept
+    }
+
+    /// The cumulative incidence that a Fine-Gray nomogram's axis `axis` reads at `total` points:
+    /// 1 - exp(-Λ0(t) exp(lp + coxph_shift)).
+    pub fn incidence_at_points(&self, axis: &IncidenceAxis, total: f64) -> f64 {
+        let eta = self.lp_of_points(total) + self.coxph_shift;
+        -(-axis.baseline_cumhaz * eta.exp()).exp_m1()
     }
 
     fn survival_axis(&self, h0: f64, lp_min: f64, lp_max: f64, n: usize) -> Vec<SurvivalTick> {
@@ -809,6 +830,20 @@ mod tests {
         assert_eq!(nom.incidence.len(), 2);
         assert!(nom.incidence[0].axis.is_empty());
         assert!(nom.horizons.is_empty() && nom.median.is_empty());
+        // a Fine-Gray nomogram says so; each tick reads back through its axis's baseline
+        assert!(nom.fine_gray);
+        let h = &nom.incidence[1];
+        let jumps: f64 = fit
+            .event_times
+            .iter()
+            .zip(&fit.baseline_jumps)
+            .filter(|(t, _)| **t <= 9.0)
+            .map(|(_, j)| j)
+            .sum();
+        assert!((h.baseline_cumhaz - jumps).abs() < 1e-12 && !h.axis.is_empty());
+        for t in &h.axis {
+            assert!((nom.incidence_at_points(h, t.total_points) - t.incidence).abs() < 1e-12);
+        }
         assert!(matches!(
             Nomogram::from_fine_gray(&fit, &spec, &summary, None, &opts(vec![-1.0])),
             Err(NomogramError::BadHorizon(_))

@@ -759,12 +759,22 @@ pub fn nomogram_table(nom: &crate::model::nomogram::Nomogram, labels: &[String])
     );
     let lp_shift = nom.coxph_shift;
     s.push('\n');
-    let _ = writeln!(
-        s,
-        "Total points to prediction (linear predictor centred as rms::cph, at every covariate's \
-         training mean; add {} for prognosis predict's centring)\n",
-        fmt_sig(lp_shift, 6)
-    );
+    if nom.fine_gray {
+        let _ = writeln!(
+            s,
+            "Total points to prediction (linear predictor of the subdistribution hazard centred at \
+             the training mean of x'b; add {} for the uncentred x'b that prognosis predict prints; \
+             F(t) is the cumulative incidence of the event of interest)\n",
+            fmt_sig(lp_shift, 6)
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Total points to prediction (linear predictor centred as rms::cph, at every covariate's \
+             training mean; add {} for prognosis predict's centring)\n",
+            fmt_sig(lp_shift, 6)
+        );
+    }
     for h in &nom.horizons {
         let mut title = format!("S({} {unit})", format_number(h.time));
         if let Some(st) = &h.stratum {
@@ -775,6 +785,21 @@ pub fn nomogram_table(nom: &crate::model::nomogram::Nomogram, labels: &[String])
             totals
                 .iter()
                 .map(|&t| survival_at_points(&h.axis, t).map_or("-".into(), pct))
+                .collect(),
+        );
+    }
+    for h in &nom.incidence {
+        header.push(format!("F({} {unit})", format_number(h.time)).replace(" )", ")"));
+        columns.push(
+            totals
+                .iter()
+                .map(|&t| {
+                    if h.baseline_cumhaz > 0.0 {
+                        pct(nom.incidence_at_points(h, t))
+                    } else {
+                        "-".into()
+                    }
+                })
                 .collect(),
         );
     }

@@ -16,7 +16,7 @@ pub mod metrics;
 
 pub use calibration::{grouped_calibration, CifGroup};
 pub use cindex::truncated_cindex;
-pub use csc::{absolute_risk_se, AbsoluteRisk, CauseHazards};
+pub use csc::{absolute_risk_se, AbsoluteRisk, CauseHazards, RiskInfluence};
 pub use cuminc::{cuminc, gray_test, CifConfType, CifCurve, CifPoint, CumincOptions, GrayTest};
 pub use fine_gray::{
     crr, predict_from_terms, CrrOptions, FineGray, FineGrayCoef, PredictedCif, PredictionTerms,
