@@ -310,7 +310,7 @@ fn figure_files_are_the_drawing_of_the_files_nomogram() {
     // the incidence axes are drawn, titled as such
     let svg_text = std::fs::read_to_string(&svg).unwrap();
     assert!(
-        svg_text.contains("1826-time unit cumulative incidence"),
+        svg_text.contains("Cumulative incidence at time 1826"),
         "no incidence axis title in the SVG's description"
     );
 }

@@ -408,7 +408,9 @@ impl CompetingModelFile {
                     .iter()
                     .map(|c| c.var.iter().flatten().copied().collect())
                     .collect();
-                Some(RiskInfluence::new(&hz, &tr.surv, &tr.design, &var)?)
+                Some(Box::new(RiskInfluence::new(
+                    &hz, &tr.surv, &tr.design, &var,
+                )?))
             }
         };
         Ok(CompetingPredictor {
@@ -434,7 +436,8 @@ enum PredictorKind<'a> {
     },
     CauseSpecific {
         hz: CauseHazards,
-        influence: Option<RiskInfluence<'a>>,
+        // boxed: the training data's part is large, and there is one predictor per file
+        influence: Option<Box<RiskInfluence<'a>>>,
         level: f64,
     },
 }

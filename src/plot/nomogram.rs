@@ -6,6 +6,7 @@
 use super::{Figure, PlotError, Scale, LIGHT_GREY, TICK_PT};
 use crate::model::nomogram::Nomogram;
 use crate::plot::LABEL_PT;
+use crate::report::format::{horizon_adjective, horizon_label};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -39,11 +40,23 @@ impl<'a> NomogramFigure<'a> {
         }
     }
 
-    fn unit(&self) -> String {
-        self.nomogram
-            .time_unit
-            .clone()
-            .unwrap_or_else(|| "time units".to_string())
+    /// The title of a horizon's axis: "5-year survival", "18-month cumulative incidence" (from
+    /// the horizon labels given, or the model's time unit), or "survival at time 1826" where
+    /// neither names the time's unit.
+    fn horizon_title(&self, time: f64, what: &str) -> String {
+        let given = self.horizon_labels.iter().find(|(t, _)| *t == time);
+        match (given, self.nomogram.time_unit.as_deref()) {
+            (Some((_, label)), _) => format!("{} {what}", horizon_adjective(label)),
+            (None, Some(unit)) => format!(
+                "{} {what}",
+                horizon_adjective(&horizon_label(time, Some(unit)))
+            ),
+            (None, None) => {
+                let mut title = format!("{what} at time {}", super::tick_label(time));
+                title[..1].make_ascii_uppercase();
+                title
+            }
+        }
     }
 
     /// The rows: (title, ticks as (position on the 0..1 scale, label)).
@@ -100,21 +113,8 @@ impl<'a> NomogramFigure<'a> {
                 one_row: false,
             });
         }
-        let unit = self.unit();
         for h in &nom.horizons {
-            let given = self.horizon_labels.iter().find(|(t, _)| *t == h.time);
-            let name = given.map_or_else(
-                || crate::report::format::horizon_label(h.time, self.nomogram.time_unit.as_deref()),
-                |(_, l)| l.clone(),
-            );
-            let mut title = if self.nomogram.time_unit.is_some() || given.is_some() {
-                format!(
-                    "{} survival",
-                    crate::report::format::horizon_adjective(&name)
-                )
-            } else {
-                format!("{}-{} survival", super::tick_label(h.time), singular(&unit))
-            };
+            let mut title = self.horizon_title(h.time, "survival");
             if let Some(s) = &h.stratum {
                 title.push_str(&format!(" ({s})"));
             }
@@ -131,23 +131,7 @@ impl<'a> NomogramFigure<'a> {
             });
         }
         for h in &nom.incidence {
-            let given = self.horizon_labels.iter().find(|(t, _)| *t == h.time);
-            let name = given.map_or_else(
-                || crate::report::format::horizon_label(h.time, self.nomogram.time_unit.as_deref()),
-                |(_, l)| l.clone(),
-            );
-            let title = if self.nomogram.time_unit.is_some() || given.is_some() {
-                format!(
-                    "{} cumulative incidence",
-                    crate::report::format::horizon_adjective(&name)
-                )
-            } else {
-                format!(
-                    "{}-{} cumulative incidence",
-                    super::tick_label(h.time),
-                    singular(&unit)
-                )
-            };
+            let title = self.horizon_title(h.time, "cumulative incidence");
             rows.push(Row {
                 title,
                 ticks: h
@@ -161,6 +145,7 @@ impl<'a> NomogramFigure<'a> {
             });
         }
         for m in &nom.median {
+            let unit = self.nomogram.time_unit.as_deref().unwrap_or("time units");
             let mut title = format!("Median survival ({unit})");
             if let Some(s) = &m.stratum {
                 title.push_str(&format!(" ({s})"));
@@ -180,11 +165,6 @@ impl<'a> NomogramFigure<'a> {
         rows.retain(|r| !r.ticks.is_empty());
         rows
     }
-}
-
-/// "months" -> "month" for "12-month survival".
-fn singular(unit: &str) -> String {
-    unit.strip_suffix('s').unwrap_or(unit).to_string()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -338,7 +318,37 @@ impl Figure for NomogramFigure<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{label_places, Place};
+    use super::{label_places, NomogramFigure, Place};
+    use crate::model::file::ModelFile;
+    use crate::model::nomogram::Nomogram;
+
+    #[test]
+    fn horizon_axes_are_titled_from_the_labels_the_unit_or_the_bare_time() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/bone_mets_cox.json");
+        let model = ModelFile::load(&path).unwrap();
+        let mut nom = Nomogram::from_model(&model, &Default::default()).unwrap();
+        assert_eq!(nom.time_unit.as_deref(), Some("months"));
+        let fig = NomogramFigure::new(&nom);
+        assert_eq!(fig.horizon_title(36.0, "survival"), "3-year survival");
+        assert_eq!(
+            fig.horizon_title(18.0, "cumulative incidence"),
+            "18-month cumulative incidence"
+        );
+        let mut fig = NomogramFigure::new(&nom);
+        fig.horizon_labels = vec![(36.0, "36 months".into())];
+        assert_eq!(fig.horizon_title(36.0, "survival"), "36-month survival");
+        nom.time_unit = None;
+        let fig = NomogramFigure::new(&nom);
+        assert_eq!(
+            fig.horizon_title(1826.0, "survival"),
+            "Survival at time 1826"
+        );
+        assert_eq!(
+            fig.horizon_title(1826.0, "cumulative incidence"),
+            "Cumulative incidence at time 1826"
+        );
+    }
 
     #[test]
     fn colliding_labels_go_below_or_on_one_row_are_thinned() {
