@@ -102,6 +102,17 @@ pub struct CompetingHorizon {
     pub calibration: CompetingCalibration,
 }
 
+impl CompetingHorizon {
+    /// The AUC's 95% limits, AUC ± 1.959964 se cut to [0, 1] (as `riskRegression::Score`).
+    pub fn auc_limits(&self) -> (f64, f64) {
+        let z = crate::stats::dist::z_for_level(0.95);
+        (
+            (self.auc - z * self.auc_se).max(0.0),
+            (self.auc + z * self.auc_se).min(1.0),
+        )
+    }
+}
+
 /// Grouped calibration at a horizon, as cumulative incidence, and calibration in the large.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompetingCalibration {
@@ -651,6 +662,32 @@ pub fn validate_fine_gray(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auc_limits_are_cut_to_the_unit_interval() {
+        let mut h = CompetingHorizon {
+            time: 12.0,
+            auc: 0.7,
+            auc_se: 0.05,
+            brier: 0.1,
+            null_brier: 0.12,
+            ipa: 1.0 / 6.0,
+            cindex: 0.7,
+            calibration: CompetingCalibration {
+                expected: 0.1,
+                observed: Some(0.1),
+                observed_expected: Some(1.0),
+                groups: Vec::new(),
+            },
+        };
+        let (lo, hi) = h.auc_limits();
+        assert!((lo - (0.7 - 1.959963984540054 * 0.05)).abs() < 1e-12);
+        assert!((hi - (0.7 + 1.959963984540054 * 0.05)).abs() < 1e-12);
+        h.auc = 0.98;
+        assert_eq!(h.auc_limits().1, 1.0);
+        h.auc = 0.03;
+        assert_eq!(h.auc_limits().0, 0.0);
+    }
 
     fn toy() -> (Design, CompetingSurv) {
         // 60 subjects, one covariate raising the incidence of cause 1

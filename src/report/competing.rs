@@ -536,15 +536,10 @@ pub fn competing_validation_summary(
         .horizons
         .iter()
         .map(|h| {
-            let z = 1.959963984540054;
+            let (lo, hi) = h.auc_limits();
             vec![
                 horizon_label(h.time, unit),
-                fmt_est_ci(
-                    h.auc,
-                    (h.auc - z * h.auc_se).max(0.0),
-                    (h.auc + z * h.auc_se).min(1.0),
-                    3,
-                ),
+                fmt_est_ci(h.auc, lo, hi, 3),
                 fmt_sig(h.brier, 3),
                 fmt_sig(h.null_brier, 3),
                 fmt_sig(h.ipa, 3),

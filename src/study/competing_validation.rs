@@ -16,9 +16,6 @@ use crate::plot::calibration::CalibrationFigure;
 use crate::report::format::horizon_slug;
 use crate::stats::competing::{CompetingSurv, CrrOptions, FineGray};
 
-/// The standard normal quantile of a two-sided 95% interval.
-const Z95: f64 = 1.959_963_984_540_054;
-
 /// One set's validation of the Fine-Gray model and its predictions (one vector per horizon).
 struct FgSet {
     name: &'static str,
@@ -160,7 +157,7 @@ fn measures_table(r: &Run, files: &mut Files, doc: &mut Doc, sets: &[FgSet], eve
     for s in sets {
         let rep = &s.report;
         for (k, h) in rep.horizons.iter().enumerate() {
-            let (lo, hi) = (h.auc - Z95 * h.auc_se, h.auc + Z95 * h.auc_se);
+            let (lo, hi) = h.auc_limits();
             rows.push(vec![
                 if k == 0 {
                     format!("{} (n = {}, {} events)", s.name, rep.n, rep.events)

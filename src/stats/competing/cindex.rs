@@ -1,5 +1,5 @@
 //! The truncated concordance index for competing risks of Wolbers et al. (2009, Epidemiology
-//! 20:555; 2014, Stat Med 33:2435), exactly as `pec::cindex(..., cause = k)` (pec 2022.05.04,
+//! 20:555; 2014, Biostatistics 15:526), exactly as `pec::cindex(..., cause = k)` (pec 2022.05.04,
 //! C routine `ccr`) computes it with marginal Kaplan-Meier censoring weights.
 //!
 //! For a horizon τ and predicted cumulative incidences r (of cause k by τ), every subject i with
