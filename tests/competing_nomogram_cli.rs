@@ -183,6 +183,22 @@ fn points_read_on_the_incidence_axes_give_scores_incidence() {
             args.extend(["--times".into(), times_arg(&times), "--json".into()]);
             let score: Value = serde_json::from_str(&ok(&args)).unwrap();
             let total = total_points(&nom, patient);
+            // score gives the same points as the nomogram, per factor and in total
+            let what = format!("{case} profile {k}");
+            close(score["total_points"].as_f64().unwrap(), total, 1e-9, &what);
+            close(
+                score["points"]["total"].as_f64().unwrap(),
+                total,
+                1e-9,
+                &what,
+            );
+            let factor_sum: f64 = score["points"]["factors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["points"].as_f64().unwrap())
+                .sum();
+            close(factor_sum, total, 1e-9, &what);
             let inc = score["incidence"].as_array().unwrap();
             for (a, want) in axes.iter().zip(inc) {
                 let (xb, f) = incidence_at(&nom, a, total);
@@ -328,6 +344,20 @@ fn a_cause_specific_file_is_refused_with_the_reason() {
         "{e}"
     );
     assert!(!e.contains("works with Cox models only"), "{e}");
+    // nor has `score` points to give for it
+    let score: Value = serde_json::from_str(&ok(&[
+        "score", "--model", &model, "--set", "age=70", "--set", "sex=M", "--set", "hgb=12",
+        "--set", "creat=1", "--set", "mspike=1", "--times", "60", "--json",
+    ]))
+    .unwrap();
+    assert!(
+        score["points"].is_null() && score["total_points"].is_null(),
+        "{score}"
+    );
+    assert!(
+        score["incidence"][0]["cif"].as_f64().unwrap() > 0.0,
+        "{score}"
+    );
 }
 
 /// The flagship study's Fine-Gray nomogram drawn from a model file: `cohort` writes the analysis

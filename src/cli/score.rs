@@ -64,6 +64,46 @@ pub(super) struct ScoreOutput {
     pub figure: Option<plot::curves::SurvivalFigure>,
 }
 
+/// The text block of a patient's nomogram points, after the predictions.
+fn points_text(p: &nomogram::PatientPoints, spec: &crate::model::spec::ModelSpec) -> String {
+    let labels: Vec<String> = spec.covariates.iter().map(|c| c.name.clone()).collect();
+    format!(
+        "\nNomogram points (prognosis nomogram --model ... draws the scale)\n{}",
+        report::points_block(p, &labels)
+    )
+}
+
+/// A patient's nomogram points in `--json`: per factor, and the total.
+#[derive(serde::Serialize)]
+struct PointsJson {
+    factors: Vec<FactorPoints>,
+    total: f64,
+}
+
+#[derive(serde::Serialize)]
+struct FactorPoints {
+    name: String,
+    value: String,
+    points: f64,
+}
+
+impl From<&nomogram::PatientPoints> for PointsJson {
+    fn from(p: &nomogram::PatientPoints) -> Self {
+        PointsJson {
+            factors: p
+                .factors
+                .iter()
+                .map(|(name, value, points)| FactorPoints {
+                    name: name.clone(),
+                    value: value.clone(),
+                    points: *points,
+                })
+                .collect(),
+            total: p.total,
+        }
+    }
+}
+
 pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
     let values = model
         .resolve_values(&parse_pairs(&a.set, "--set")?)
@@ -114,35 +154,13 @@ pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
             median_upper: Option<f64>,
             warnings: &'a [String],
         }
-        #[derive(serde::Serialize)]
-        struct FactorPoints {
-            name: String,
-            value: String,
-            points: f64,
-        }
-        #[derive(serde::Serialize)]
-        struct PointsJson {
-            factors: Vec<FactorPoints>,
-            total: f64,
-        }
         let j = ScoreJson {
             covariates: &values,
             lp: pred.lp,
             survival: &pred.survival,
             median: &pred.median,
             time_unit: model.spec.time_unit.as_deref(),
-            points: points.as_ref().map(|p| PointsJson {
-                factors: p
-                    .factors
-                    .iter()
-                    .map(|(name, value, points)| FactorPoints {
-                        name: name.clone(),
-                        value: value.clone(),
-                        points: *points,
-                    })
-                    .collect(),
-                total: p.total,
-            }),
+            points: points.as_ref().map(PointsJson::from),
             total_points: points.as_ref().map(|p| p.total),
             median_lower: pred.median.lower,
             median_upper: pred.median.upper,
@@ -161,14 +179,7 @@ pub(super) fn render(model: &ModelFile, a: &ScoreArgs) -> Result<ScoreOutput> {
             .collect();
         let mut text = report::score_block(model, &ordered, &pred, &warnings);
         if let Some(p) = &points {
-            let labels: Vec<String> = model
-                .spec
-                .covariates
-                .iter()
-                .map(|c| c.name.clone())
-                .collect();
-            text.push_str("\nNomogram points (prognosis nomogram --model ... draws the scale)\n");
-            text.push_str(&report::points_block(p, &labels));
+            text.push_str(&points_text(p, &model.spec));
         }
         Ok(ScoreOutput {
             stdout: text,
@@ -207,6 +218,11 @@ fn run_competing(model: &crate::model::competing::CompetingModelFile, a: &ScoreA
         .map_err(|e| anyhow!("{e}"))?;
     let mut warnings = super::competing_model::range_warnings(model, &values);
     warnings.extend(super::competing_model::horizon_warnings(model, &times));
+    // the points of the Fine-Gray nomogram (a cause-specific model has none: its incidence
+    // depends on every cause's linear predictor)
+    let points = nomogram::Nomogram::from_competing_model(model, &Default::default())
+        .ok()
+        .and_then(|nom| nom.score(&nom.values_from_design(&x)).ok());
     if a.json {
         #[derive(serde::Serialize)]
         struct ScoreJson<'a> {
@@ -216,6 +232,9 @@ fn run_competing(model: &crate::model::competing::CompetingModelFile, a: &ScoreA
             lp: f64,
             incidence: &'a [crate::model::competing::IncidencePoint],
             time_unit: Option<&'a str>,
+            points: Option<PointsJson>,
+            /// `points.total` again, at the top level for scripts.
+            total_points: Option<f64>,
             warnings: &'a [String],
         }
         for w in &warnings {
@@ -228,6 +247,8 @@ fn run_competing(model: &crate::model::competing::CompetingModelFile, a: &ScoreA
             lp: pred.lp,
             incidence: &pred.incidence,
             time_unit: model.spec.time_unit.as_deref(),
+            points: points.as_ref().map(PointsJson::from),
+            total_points: points.as_ref().map(|p| p.total),
             warnings: &warnings,
         };
         stdout(&(serde_json::to_string_pretty(&j)? + "\n"))
@@ -237,8 +258,13 @@ fn run_competing(model: &crate::model::competing::CompetingModelFile, a: &ScoreA
             .iter()
             .filter_map(|c| values.get(*c).map(|v| (c.to_string(), v.clone())))
             .collect();
-        stdout(&crate::report::competing::incidence_block(
-            model, &ordered, &pred, &warnings,
-        ))
+        let mut text = crate::report::competing::incidence_block(model, &ordered, &pred, &warnings);
+        if let Some(p) = &points {
+            // one blank line between the blocks
+            text.truncate(text.trim_end_matches('\n').len());
+            text.push('\n');
+            text.push_str(&points_text(p, &model.spec));
+        }
+        stdout(&text)
     }
 }

@@ -333,8 +333,8 @@
     });
   }
 
-  // the object `prognosis score --json` prints for a competing-risks model, with the nomogram
-  // points of a Fine-Gray model added
+  // the object `prognosis score --json` prints for a competing-risks model (with a Fine-Gray
+  // model's nomogram points; null for a cause-specific model)
   function predictCompeting(values, times) {
     var enc = encodePatient(values);
     var inc = incidence(enc.x, times);
