@@ -6,14 +6,21 @@
 use crate::data::cohort::{self, FitRequest};
 use crate::data::csv::{read_csv_bytes, ReadOptions};
 use crate::data::registry::{derive_cohort, read_export_bytes, StudySpec};
+use crate::model::competing::{CompetingKind, CompetingModelFile};
 use crate::model::file::{CovariateSummary, ModelFile};
-use crate::model::nomogram::Nomogram;
-use crate::model::spec::{encode_patient, format_number};
+use crate::model::nomogram::{Nomogram, NomogramOptions};
+use crate::model::spec::{encode_patient, format_number, ModelSpec};
 use crate::stats::cox::{self, CoxOptions, FitExtras};
 use std::collections::BTreeMap;
 
 /// The names of the fuzz targets, which are also the corpus folders under `fuzz/corpus/`.
-pub const TARGETS: [&str; 4] = ["csv_cohort", "model_score", "study_spec", "score_args"];
+pub const TARGETS: [&str; 5] = [
+    "csv_cohort",
+    "model_score",
+    "study_spec",
+    "score_args",
+    "competing_model",
+];
 
 /// Runs target `name` on `data`.
 pub fn run(name: &str, data: &[u8]) {
@@ -22,6 +29,7 @@ pub fn run(name: &str, data: &[u8]) {
         "model_score" => model_score(data),
         "study_spec" => study_spec(data),
         "score_args" => score_args(data),
+        "competing_model" => competing_model(data),
         _ => panic!("no fuzz target '{name}'"),
     }
 }
@@ -75,7 +83,7 @@ pub fn model_score(data: &[u8]) {
     let Ok(model) = ModelFile::from_slice_unsealed(data, "fuzz.json") else {
         return;
     };
-    let values = typical_patient(&model);
+    let values = typical_patient(&model.covariates, &model.spec);
     let Ok((x, stratum)) = encode_patient(&model.spec, &values) else {
         return;
     };
@@ -94,6 +102,37 @@ pub fn model_score(data: &[u8]) {
         let _ = nom.score(&nom.values_from_design(&x));
     }
     let _ = crate::cli::fuzz_score(&[], &model);
+}
+
+/// Competing-risks model-file loading (every check but the checksum) and the cumulative incidence
+/// of one patient (each covariate at its training mean or first level) at a few horizons, without
+/// the training data; for a Fine-Gray file also its nomogram and the patient's points.
+pub fn competing_model(data: &[u8]) {
+    let Ok(model) = CompetingModelFile::from_slice_unsealed(data, "fuzz.json") else {
+        return;
+    };
+    let _ = model.input_columns();
+    let _ = model.last_event_time();
+    let values = typical_patient(&model.covariates, &model.spec);
+    let Ok((x, _)) = encode_patient(&model.spec, &values) else {
+        return;
+    };
+    let times = [0.0, 1.0, 12.0, 60.0, 1e9];
+    if let Ok(pred) = model.predict(&x, &times, None) {
+        for p in &pred.incidence {
+            assert!(
+                p.cif.is_nan() || (-1e-9..=1.0 + 1e-9).contains(&p.cif),
+                "cumulative incidence {} out of [0, 1]",
+                p.cif
+            );
+        }
+    }
+    if model.model == CompetingKind::FineGray {
+        if let Ok(nom) = Nomogram::from_competing_model(&model, &NomogramOptions::default()) {
+            let _ = nom.score(&nom.values_from_design(&x));
+        }
+    }
+    let _ = model.to_json();
 }
 
 /// A study specification and its export, separated by a line `---`: the specification is parsed
@@ -161,9 +200,8 @@ fn small_model() -> &'static ModelFile {
 }
 
 /// Each covariate at its training mean (numeric) or first level (categorical), the first stratum.
-fn typical_patient(model: &ModelFile) -> BTreeMap<String, String> {
-    let mut values: BTreeMap<String, String> = model
-        .covariates
+fn typical_patient(covariates: &[CovariateSummary], spec: &ModelSpec) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = covariates
         .iter()
         .map(|c| match c {
             CovariateSummary::Numeric { name, mean, .. } => (name.clone(), format_number(*mean)),
@@ -173,7 +211,7 @@ fn typical_patient(model: &ModelFile) -> BTreeMap<String, String> {
             ),
         })
         .collect();
-    if let Some(st) = &model.spec.strata {
+    if let Some(st) = &spec.strata {
         if let Some(level) = st.levels.first() {
             values.insert(st.column.clone(), level.clone());
         }

@@ -236,6 +236,7 @@ impl CauseHazards {
         self.check_cause(cause)?;
         self.check_x(x)?;
         let (sb, dl) = self.curves(x);
+        self.check_increments(&dl, times)?;
         let c = cause as usize - 1;
         let mut cum = Vec::with_capacity(sb.len());
         let mut acc = 0.0;
@@ -254,6 +255,25 @@ impl CauseHazards {
                 }
             })
             .collect())
+    }
+
+    /// The product limit is a survival probability only while the all-cause hazard increments
+    /// sum_k dLambda_k(s | x) stay at most 1; a larger one (covariates far from the training
+    /// data's, at the end of follow-up where few are at risk) makes S negative and the absolute
+    /// risk no probability. An error when one comes at or before the latest of `times`.
+    fn check_increments(&self, dl: &[Vec<f64>], times: &[f64]) -> Result<(), CompetingError> {
+        let last = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let kt = self.time.partition_point(|&u| u <= last);
+        for g in 0..kt {
+            let all: f64 = dl.iter().map(|d| d[g]).sum();
+            if all.is_nan() || all > 1.0 {
+                return Err(CompetingError::HazardIncrementAboveOne {
+                    time: self.time[g],
+                    value: all,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn check_cause(&self, cause: u32) -> Result<(), CompetingError> {
@@ -534,6 +554,7 @@ impl<'a> RiskInfluence<'a> {
         let surv = tr.surv;
         hazards.check_cause(cause)?;
         hazards.check_x(x)?;
+        hazards.check_increments(&hazards.curves(x).1, times)?;
         let (n, p) = (tr.sorted.n, tr.sorted.p);
         let k = hazards.coef.len();
         let r = hazards.relative_risks(x);
