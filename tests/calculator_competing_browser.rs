@@ -378,6 +378,44 @@ fn competing_risks_pages_match_score_in_the_browser() {
                     check_points(&shown, &f, values, &format!("{what} fragment"));
                 }
             }
+            // patients whose all-cause hazard increments pass 1: near the end of follow-up
+            // (age 90, MGUS2 time 265, where R's product limit gives the same to 1e-11), and
+            // from the first time on (age 150, where R's goes below 0 and beyond 1): the page
+            // scales them as `score` does, to the same probabilities
+            if case == "mgus2_cr" && kind == "cause-specific" {
+                for age in ["90", "150"] {
+                    let values: Vec<(String, String)> = [
+                        ("age", age),
+                        ("sex", "M"),
+                        ("hgb", "8"),
+                        ("creat", "20"),
+                        ("mspike", "3"),
+                    ]
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                    let times = [1.0, 12.0, 240.0, 265.0, 300.0, 400.0];
+                    let score = score_json(&f, &values, &times);
+                    let obj: serde_json::Map<String, Value> =
+                        values.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                    let got = page.eval(&format!(
+                        "window.prognosis.predict({}, {})",
+                        Value::Object(obj),
+                        json!(times)
+                    ));
+                    let what = format!("mgus2 age {age} predict");
+                    same_json(&got, &score, EXACT, &what);
+                    let cif: Vec<f64> = (0..times.len())
+                        .map(|k| score["incidence"][k]["cif"].as_f64().unwrap())
+                        .collect();
+                    assert!(
+                        cif.windows(2).all(|w| w[1] >= w[0])
+                            && cif.iter().all(|&c| (0.0..=1.0).contains(&c)),
+                        "{what}: {cif:?}"
+                    );
+                }
+            }
+
             // a time past the last event of the cause: score's warning
             page.type_into("#time-extra", "100000");
             let shown = displayed(&mut page);

@@ -446,8 +446,6 @@ pub struct CompetingPredictor<'a> {
     kind: PredictorKind<'a>,
 }
 
-// one per model file, made once for all patients: the size of the larger variant does not matter
-#[allow(clippy::large_enum_variant)]
 enum PredictorKind<'a> {
     FineGray {
         fg: &'a FineGrayModel,

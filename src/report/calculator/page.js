@@ -291,12 +291,18 @@
       var r = Math.exp(s);
       return c.jumps.map(function (v) { return v * r; });
     });
+    // increments of a time that sum to more than 1 are scaled to sum to 1 (S drops to 0)
     var sb = [], s = 1;
     for (g = 0; g < m; g++) {
       sb.push(s);
       var all = 0;
       for (k = 0; k < dl.length; k++) all += dl[k][g];
-      s *= 1 - all;
+      if (all > 1) {
+        for (k = 0; k < dl.length; k++) dl[k][g] /= all;
+        s = 0;
+      } else {
+        s *= 1 - all;
+      }
     }
     var cum = [], acc = 0;
     for (g = 0; g < m; g++) {

@@ -205,11 +205,16 @@ impl CauseHazards {
     }
 
     /// Per grid time: S(s- | x) (product limit over the earlier times) and the hazard increments
-    /// of each cause dLambda_k(s | x).
+    /// of each cause dLambda_k(s | x). Where the increments of a time sum to more than 1 (covariates
+    /// far from the training data's, or the end of follow-up where few are at risk), they are
+    /// scaled to sum to 1: the survivors' mass S(s-) is shared among the causes in proportion, S
+    /// drops to 0 instead of below it, and the absolute risk stays a probability.
+    /// `riskRegression`'s product limit takes them as they are (a negative S, then a decreasing or
+    /// out-of-range risk); where no time exceeds 1, the two are the same.
     fn curves(&self, x: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
         let r = self.relative_risks(x);
         let m = self.time.len();
-        let dl: Vec<Vec<f64>> = self
+        let mut dl: Vec<Vec<f64>> = self
             .jumps
             .iter()
             .zip(&r)
@@ -220,7 +225,12 @@ impl CauseHazards {
         for g in 0..m {
             surv_before.push(s);
             let all: f64 = dl.iter().map(|d| d[g]).sum();
-            s *= 1.0 - all;
+            if all > 1.0 {
+                dl.iter_mut().for_each(|d| d[g] /= all);
+                s = 0.0;
+            } else {
+                s *= 1.0 - all;
+            }
         }
         (surv_before, dl)
     }
@@ -236,7 +246,6 @@ impl CauseHazards {
         self.check_cause(cause)?;
         self.check_x(x)?;
         let (sb, dl) = self.curves(x);
-        self.check_increments(&dl, times)?;
         let c = cause as usize - 1;
         let mut cum = Vec::with_capacity(sb.len());
         let mut acc = 0.0;
@@ -255,25 +264,6 @@ impl CauseHazards {
                 }
             })
             .collect())
-    }
-
-    /// The product limit is a survival probability only while the all-cause hazard increments
-    /// sum_k dLambda_k(s | x) stay at most 1; a larger one (covariates far from the training
-    /// data's, at the end of follow-up where few are at risk) makes S negative and the absolute
-    /// risk no probability. An error when one comes at or before the latest of `times`.
-    fn check_increments(&self, dl: &[Vec<f64>], times: &[f64]) -> Result<(), CompetingError> {
-        let last = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let kt = self.time.partition_point(|&u| u <= last);
-        for g in 0..kt {
-            let all: f64 = dl.iter().map(|d| d[g]).sum();
-            if all.is_nan() || all > 1.0 {
-                return Err(CompetingError::HazardIncrementAboveOne {
-                    time: self.time[g],
-                    value: all,
-                });
-            }
-        }
-        Ok(())
     }
 
     fn check_cause(&self, cause: u32) -> Result<(), CompetingError> {
@@ -554,7 +544,6 @@ impl<'a> RiskInfluence<'a> {
         let surv = tr.surv;
         hazards.check_cause(cause)?;
         hazards.check_x(x)?;
-        hazards.check_increments(&hazards.curves(x).1, times)?;
         let (n, p) = (tr.sorted.n, tr.sorted.p);
         let k = hazards.coef.len();
         let r = hazards.relative_risks(x);
@@ -705,4 +694,45 @@ pub fn absolute_risk_se_slow(
         out.push(limits(t, risk, var.sqrt(), level));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two causes, x = centre: the increments are the jumps themselves.
+    fn two_causes(jumps1: Vec<f64>, jumps2: Vec<f64>) -> CauseHazards {
+        CauseHazards {
+            time: vec![1.0, 2.0, 3.0, 4.0],
+            center: vec![0.0],
+            coef: vec![vec![0.5], vec![0.5]],
+            jumps: vec![jumps1, jumps2],
+            ties: Ties::Breslow,
+        }
+    }
+
+    #[test]
+    fn increments_above_one_share_the_survivors_and_leave_a_probability() {
+        // a competing increment of 1.5 at time 2 and no event of the cause after it: as R's
+        // product limit until time 2 (0.1), then the survivors' 0.9 shared 0.2 : 1.5
+        let hz = two_causes(vec![0.1, 0.2, 0.0, 0.0], vec![0.0, 1.5, 0.0, 0.0]);
+        let r = hz.absolute_risk(1, &[0.0], &[1.0, 2.0, 4.0]).unwrap();
+        assert!((r[0] - 0.1).abs() < 1e-15, "{r:?}");
+        assert!((r[1] - (0.1 + 0.9 * 0.2 / 1.7)).abs() < 1e-15, "{r:?}");
+        // nobody is left after time 2: later increments of the cause add nothing
+        let later = two_causes(vec![0.1, 0.2, 0.1, 0.3], vec![0.0, 1.5, 0.0, 0.0]);
+        assert_eq!(later.absolute_risk(1, &[0.0], &[4.0]).unwrap()[0], r[1]);
+        // an increment of the cause alone above 1 takes all the survivors
+        let alone = two_causes(vec![0.1, 1.2, 0.5, 0.0], vec![0.0; 4]);
+        let a = alone.absolute_risk(1, &[0.0], &[2.0, 4.0]).unwrap();
+        assert!(
+            (a[0] - 1.0).abs() < 1e-15 && (a[1] - 1.0).abs() < 1e-15,
+            "{a:?}"
+        );
+        // below 1 everywhere: the plain product limit
+        let plain = two_causes(vec![0.1, 0.2, 0.1, 0.0], vec![0.3, 0.1, 0.0, 0.0]);
+        let p = plain.absolute_risk(1, &[0.0], &[3.0]).unwrap();
+        let want = 0.1 + 0.6 * 0.2 + 0.6 * 0.7 * 0.1;
+        assert!((p[0] - want).abs() < 1e-15, "{} against {want}", p[0]);
+    }
 }

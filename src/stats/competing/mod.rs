@@ -70,13 +70,6 @@ pub enum CompetingError {
         "nobody is event-free after, or has a competing event by, the horizon {time}: no controls"
     )]
     NoControls { time: f64 },
-    #[error(
-        "the all-cause hazard increment at time {time} is {value} for these covariates, more than 1: \
-         the product-limit survival turns negative there and the absolute risk is no probability \
-         (covariates far from the training data's, or the end of follow-up): choose an earlier \
-         horizon or covariates within the training range"
-    )]
-    HazardIncrementAboveOne { time: f64, value: f64 },
     #[error("time {time} is after the last follow-up time {last}")]
     BeyondFollowUp { time: f64, last: f64 },
     #[error(
