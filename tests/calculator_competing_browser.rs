@@ -273,7 +273,7 @@ fn check_points(shown: &Value, f: &Fitted, values: &[(String, String)], what: &s
 fn check_wording(shown: &Value, kind: &str, what: &str) {
     let text = shown["text"].as_str().unwrap();
     assert!(
-        text.contains("cumulative incidence of cause = 1 (deaths from other causes competing)"),
+        text.contains("cumulative incidence of cause = 1 (cause = 2 competing)"),
         "{what}: {text}"
     );
     assert!(
@@ -378,17 +378,17 @@ fn competing_risks_pages_match_score_in_the_browser() {
                     check_points(&shown, &f, values, &format!("{what} fragment"));
                 }
             }
-            // patients whose all-cause hazard increments pass 1: near the end of follow-up
-            // (age 90, MGUS2 time 265, where R's product limit gives the same to 1e-11), and
-            // from the first time on (age 150, where R's goes below 0 and beyond 1): the page
-            // scales them as `score` does, to the same probabilities
+            // the patients of tests/reference/scripts/csc_increment_above_one.R, whose all-cause
+            // hazard increments pass 1: near the end of follow-up (age 90, MGUS2 time 265, where
+            // R's product limit gives the same to 1e-11), and from the first time on (age 150,
+            // where R's goes below 0 and beyond 1): the page scales them as `score` does
             if case == "mgus2_cr" && kind == "cause-specific" {
-                for age in ["90", "150"] {
+                for (age, hgb, creat) in [("90", "8", "5"), ("150", "6", "20")] {
                     let values: Vec<(String, String)> = [
                         ("age", age),
                         ("sex", "M"),
-                        ("hgb", "8"),
-                        ("creat", "20"),
+                        ("hgb", hgb),
+                        ("creat", creat),
                         ("mspike", "3"),
                     ]
                     .iter()
@@ -405,6 +405,13 @@ fn competing_risks_pages_match_score_in_the_browser() {
                     ));
                     let what = format!("mgus2 age {age} predict");
                     same_json(&got, &score, EXACT, &what);
+                    if age == "90" {
+                        // R prints 0.08162823 from 240 months on (the script above)
+                        for k in 2..times.len() {
+                            let c = score["incidence"][k]["cif"].as_f64().unwrap();
+                            assert!((c - 0.08162823).abs() < 5e-9, "{what}: {c}");
+                        }
+                    }
                     let cif: Vec<f64> = (0..times.len())
                         .map(|k| score["incidence"][k]["cif"].as_f64().unwrap())
                         .collect();

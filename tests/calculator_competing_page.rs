@@ -95,7 +95,7 @@ fn fine_gray_page_embeds_the_model_and_speaks_of_cumulative_incidence() {
     );
     let v = visible(&html);
     assert!(
-        v.contains("cumulative incidence of cause = 1 (deaths from other causes competing)"),
+        v.contains("cumulative incidence of cause = 1 (cause = 2 competing)"),
         "{v}"
     );
     assert!(v.contains("Fine-Gray"), "{v}");
@@ -134,7 +134,7 @@ fn cause_specific_page_says_why_it_has_no_limits_and_no_points() {
     );
     assert!(v.contains("--train"), "{v}");
     assert!(
-        v.contains("cumulative incidence of cause = 1 (deaths from other causes competing)"),
+        v.contains("cumulative incidence of cause = 1 (cause = 2 competing)"),
         "{v}"
     );
     assert!(!v.to_lowercase().contains("surviv"), "{v}");

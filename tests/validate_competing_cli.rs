@@ -315,6 +315,26 @@ fn bootstrap_corrected_calibration_files_and_figures() {
     );
     assert_eq!(c, a - o);
     assert_eq!(a, saved["slope"]["slope"].as_f64().unwrap());
+    assert_eq!(sl["failed"].as_u64(), Some(0));
+    // each corrected group names its group of the grouped calibration, whose mean predicted
+    // incidence it shares
+    for (h, curve) in saved["horizons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["calibration"].as_array().unwrap())
+    {
+        let grouped = h["calibration"]["groups"].as_array().unwrap();
+        for g in curve["groups"].as_array().unwrap() {
+            let k = g["group"].as_u64().unwrap() as usize;
+            let want = grouped[k - 1]["predicted"].as_f64().unwrap();
+            let got = g["predicted"].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "group {k}: {got} against {want}"
+            );
+        }
+    }
     // calibration_corrected.csv holds the JSON's corrected curves, corrected = observed - optimism
     let csv = std::fs::read_to_string(out.join("calibration_corrected.csv")).unwrap();
     let mut lines = csv.lines();

@@ -220,9 +220,19 @@ fn run_competing(model: &crate::model::competing::CompetingModelFile, a: &ScoreA
     warnings.extend(super::competing_model::horizon_warnings(model, &times));
     // the points of the Fine-Gray nomogram (a cause-specific model has none: its incidence
     // depends on every cause's linear predictor)
-    let points = nomogram::Nomogram::from_competing_model(model, &Default::default())
-        .ok()
-        .and_then(|nom| nom.score(&nom.values_from_design(&x)).ok());
+    let points = if model.fine_gray.is_some() {
+        match nomogram::Nomogram::from_competing_model(model, &Default::default())
+            .and_then(|nom| nom.score(&nom.values_from_design(&x)))
+        {
+            Ok(p) => Some(p),
+            Err(e) => {
+                warnings.push(format!("no nomogram points: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     if a.json {
         #[derive(serde::Serialize)]
         struct ScoreJson<'a> {

@@ -286,7 +286,13 @@ fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
     // the calibration slope of a Fine-Gray model's linear predictor (a cause-specific model has
     // one per cause and no single slope)
     if model.model == CompetingKind::FineGray {
-        rep.slope = Some(vc::calibration_slope(&surv, 1, &lp)?);
+        rep.slope = match vc::calibration_slope(&surv, vopts.cause, &lp) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("warning: no calibration slope: {e}");
+                None
+            }
+        };
     }
     if a.bootstrap > 0 {
         rep.bootstrap = Some(vc::bootstrap_fine_gray(

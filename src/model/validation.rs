@@ -163,6 +163,11 @@ pub struct CorrectedCurve {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorrectedGroup {
+    /// The number (from 1) of the grouped calibration's group this is, where the corrected curve
+    /// leaves groups out (a competing-risks model's; None for a Cox model's, whose groups are
+    /// numbered in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
     pub predicted: f64,
     pub observed: f64,
     pub optimism: f64,
@@ -762,6 +767,7 @@ pub fn bootstrap_with(
                         vals.iter().sum::<f64>() / vals.len() as f64
                     };
                     Some(CorrectedGroup {
+                        group: None,
                         predicted: pred,
                         observed: obs,
                         optimism: opt,

@@ -188,6 +188,9 @@ pub struct CorrectedSlope {
     pub apparent: f64,
     pub optimism: f64,
     pub corrected: f64,
+    /// Resamples (of those not `failed`) whose slope fit failed: left out of `optimism` only.
+    #[serde(default)]
+    pub failed: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -512,6 +515,25 @@ pub fn bootstrap_fine_gray(
     let slope0 = calibration_slope(surv, cause, &fine_gray_lp(&fit0, design))?.slope;
     // per horizon: the original cut-points and apparent curve
     let cuts: Vec<Vec<f64>> = pred0.iter().map(|p| cut_points(p, opts.groups)).collect();
+    // per horizon and interval: the number of the grouped calibration's group (its non-empty
+    // intervals numbered in order)
+    let group_no: Vec<Vec<usize>> = pred0
+        .iter()
+        .zip(&cuts)
+        .map(|(p, c)| {
+            let mut n = vec![0usize; c.len() + 1];
+            for &v in p {
+                n[c.partition_point(|&x| x < v)] += 1;
+            }
+            let mut no = 0;
+            n.iter()
+                .map(|&m| {
+                    no += usize::from(m > 0);
+                    no
+                })
+                .collect()
+        })
+        .collect();
     let app_curve: Vec<Vec<Option<(f64, f64)>>> = times
         .iter()
         .zip(&pred0)
@@ -520,7 +542,9 @@ pub fn bootstrap_fine_gray(
         .collect();
     struct Replicate {
         measures: Vec<(CompetingMeasures, CompetingMeasures)>,
-        slope: (f64, f64),
+        /// The slope on the resample and on the original data (None where either fit fails:
+        /// the replicate's other measures still count).
+        slope: Option<(f64, f64)>,
         curve: Vec<Vec<Option<f64>>>,
     }
     let reps: Vec<Option<Replicate>> = (0..opts.bootstrap)
@@ -536,8 +560,8 @@ pub fn bootstrap_fine_gray(
             let app = measures(&s_b, cause, &p_b, times).ok()?;
             let p_t = fine_gray_cif(&fit_b, design, times).ok()?;
             let test = measures(surv, cause, &p_t, times).ok()?;
-            let slope_app = calibration_slope(&s_b, cause, &fine_gray_lp(&fit_b, &d_b)).ok()?;
-            let slope_test = calibration_slope(surv, cause, &fine_gray_lp(&fit_b, design)).ok()?;
+            let slope_app = calibration_slope(&s_b, cause, &fine_gray_lp(&fit_b, &d_b)).ok();
+            let slope_test = calibration_slope(surv, cause, &fine_gray_lp(&fit_b, design)).ok();
             let curve = (0..times.len())
                 .map(|j| {
                     let eb = interval_calibration(&s_b, cause, &p_b[j], &cuts[j], times[j]);
@@ -553,7 +577,7 @@ pub fn bootstrap_fine_gray(
                 .collect();
             Some(Replicate {
                 measures: app.into_iter().zip(test).collect(),
-                slope: (slope_app.slope, slope_test.slope),
+                slope: slope_app.zip(slope_test).map(|(a, t)| (a.slope, t.slope)),
                 curve,
             })
         })
@@ -591,7 +615,16 @@ pub fn bootstrap_fine_gray(
             }
         })
         .collect();
-    let slope_optimism = ok.iter().map(|r| r.slope.0 - r.slope.1).sum::<f64>() / m;
+    let slopes: Vec<f64> = ok
+        .iter()
+        .filter_map(|r| r.slope)
+        .map(|(a, t)| a - t)
+        .collect();
+    let slope_optimism = if slopes.is_empty() {
+        0.0
+    } else {
+        slopes.iter().sum::<f64>() / slopes.len() as f64
+    };
     let calibration = times
         .iter()
         .enumerate()
@@ -609,6 +642,7 @@ pub fn bootstrap_fine_gray(
                         vals.iter().sum::<f64>() / vals.len() as f64
                     };
                     Some(CorrectedGroup {
+                        group: Some(group_no[j][k]),
                         predicted,
                         observed,
                         optimism,
@@ -627,6 +661,7 @@ pub fn bootstrap_fine_gray(
             apparent: slope0,
             optimism: slope_optimism,
             corrected: slope0 - slope_optimism,
+            failed: ok.len() - slopes.len(),
         },
         calibration,
     })
@@ -648,11 +683,8 @@ pub fn validate_fine_gray(
     let fit = competing::crr(surv, design, &crr_opts).map_err(CompetingValidationError::Fit)?;
     let pred = fine_gray_cif(&fit, design, &opts.times).map_err(CompetingValidationError::Fit)?;
     let mut report = validate_predictions(surv, &pred, opts)?;
-    report.slope = Some(calibration_slope(
-        surv,
-        opts.cause,
-        &fine_gray_lp(&fit, design),
-    )?);
+    // a slope that cannot be fitted leaves the other measures standing
+    report.slope = calibration_slope(surv, opts.cause, &fine_gray_lp(&fit, design)).ok();
     if opts.bootstrap > 0 {
         report.bootstrap = Some(bootstrap_fine_gray(design, surv, &crr_opts, opts)?);
     }

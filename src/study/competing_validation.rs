@@ -80,10 +80,8 @@ pub(super) fn fine_gray_validation(
             fine_gray_cif(fg, design, &r.times).map_err(|e| failed("predictions", &e))?;
         let mut report = validate_predictions(surv, &predicted, &opts)
             .map_err(|e| failed(&format!("{name} set"), &e))?;
-        report.slope = Some(
-            calibration_slope(surv, 1, &fine_gray_lp(fg, design))
-                .map_err(|e| failed(&format!("{name} set"), &e))?,
-        );
+        // a slope that cannot be fitted (a linear predictor constant in this set) is left out
+        report.slope = calibration_slope(surv, opts.cause, &fine_gray_lp(fg, design)).ok();
         sets.push(FgSet {
             name,
             report,
@@ -369,7 +367,8 @@ fn calibration_files(r: &Run, files: &mut Files, sets: &[FgSet]) {
                     sets[0].name.to_string(),
                     full(curve.time),
                     r.horizon_label(curve.time),
-                    (k + 1).to_string(),
+                    // the group of fine_gray_calibration_groups.csv
+                    g.group.unwrap_or(k + 1).to_string(),
                     full(g.predicted),
                     full(g.observed),
                     full(g.optimism),

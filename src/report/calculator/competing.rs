@@ -81,6 +81,15 @@ fn cause_words(model: &CompetingModelFile) -> String {
     format!("{} = {}", model.spec.event, model.outcome.cause)
 }
 
+/// "cause = 2 competing": the competing events as the event column codes them.
+fn competing_words(model: &CompetingModelFile) -> String {
+    format!(
+        "{} = {} competing",
+        model.spec.event,
+        model.outcome.competing.join(" or ")
+    )
+}
+
 fn card_html(model: &CompetingModelFile, times: &[f64]) -> String {
     let unit = model.spec.time_unit.as_deref().unwrap_or("time units");
     let t = &model.training;
@@ -250,6 +259,7 @@ pub fn competing_calculator_html(
         .map_err(|e| CalculatorError::Inconsistent(e.to_string()))?
         .replace('<', "\\u003c");
     let what = esc(&cause_words(model));
+    let others = esc(&competing_words(model));
     let pct_level = format_number(100.0 * level);
     let fine_gray = model.model == CompetingKind::FineGray;
     let mut h = String::with_capacity(json.len() + 32_000);
@@ -275,8 +285,8 @@ pub fn competing_calculator_html(
     let _ = write!(
         h,
         "<header class=\"top\">\n<h1>{title}</h1>\n<p class=\"sub\">Prognosis calculator: \
-         enter the patient's values; the cumulative incidence of {what} (deaths from other \
-         causes competing) updates as you type.</p>\n</header>\n\
+         enter the patient's values; the cumulative incidence of {what} ({others}) \
+         updates as you type.</p>\n</header>\n\
          <noscript><p class=\"msg\">This calculator needs JavaScript.</p></noscript>\n\
          <main class=\"layout\">\n\
          <form id=\"inputs\" aria-labelledby=\"inputs-h\" autocomplete=\"off\" \
@@ -290,7 +300,7 @@ pub fn competing_calculator_html(
          <ul id=\"warnings\" class=\"warnings\" aria-live=\"polite\" hidden></ul>\n\
          <div id=\"output\" aria-live=\"polite\">\n\
          <p class=\"small\" id=\"incidence-cap\">Predicted cumulative incidence of {what} \
-         (deaths from other causes competing) {limits}</p>\n\
+         ({others}) {limits}</p>\n\
          <table id=\"incidence\" class=\"surv\" aria-describedby=\"incidence-cap\">\
          <tbody></tbody></table>\n\
          <div class=\"field\" id=\"f-time-extra\"><label for=\"time-extra\">Another time{}</label>\

@@ -289,7 +289,8 @@
       var s = 0;
       for (j = 0; j < p; j++) s += (x[j] - C.center[j]) * c.coef[j];
       var r = Math.exp(s);
-      return c.jumps.map(function (v) { return v * r; });
+      // a time without an event of the cause stays 0, also where r overflows
+      return c.jumps.map(function (v) { return v === 0 ? 0 : v * r; });
     });
     // increments of a time that sum to more than 1 are scaled to sum to 1 (S drops to 0)
     var sb = [], s = 1;
@@ -297,7 +298,13 @@
       sb.push(s);
       var all = 0;
       for (k = 0; k < dl.length; k++) all += dl[k][g];
-      if (all > 1) {
+      var infinite = 0;
+      for (k = 0; k < dl.length; k++) if (dl[k][g] === Infinity) infinite++;
+      if (infinite > 0) {
+        // exp of the linear predictor overflowed: the infinite hazards share everything
+        for (k = 0; k < dl.length; k++) dl[k][g] = dl[k][g] === Infinity ? 1 / infinite : 0;
+        s = 0;
+      } else if (all > 1) {
         for (k = 0; k < dl.length; k++) dl[k][g] /= all;
         s = 0;
       } else {
@@ -831,6 +838,7 @@
   // ---- the competing-risks page
 
   var causeWords = CR ? M.event + ' = ' + M.cause : '';
+  var competingWords = CR ? M.event + ' = ' + M.competing.join(' or ') + ' competing' : '';
 
   // the horizons, and the time typed under the table when it is one
   function shownTimes() {
@@ -867,7 +875,7 @@
       tr.appendChild(td);
       tr.appendChild(el('td', { 'class': 'words' }, Math.round(100 * q.cif) +
         ' of 100 similar patients have ' + causeWords + ' by ' + timeWords(q.time) +
-        ', deaths from other causes competing'));
+        ', ' + competingWords));
       body.appendChild(tr);
     });
   }

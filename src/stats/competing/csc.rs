@@ -218,14 +218,30 @@ impl CauseHazards {
             .jumps
             .iter()
             .zip(&r)
-            .map(|(j, r)| j.iter().map(|v| v * r).collect())
+            // a time without an event of the cause stays 0, also where r overflows
+            .map(|(j, r)| {
+                j.iter()
+                    .map(|&v| if v == 0.0 { 0.0 } else { v * r })
+                    .collect()
+            })
             .collect();
         let mut surv_before = Vec::with_capacity(m);
         let mut s = 1.0;
         for g in 0..m {
             surv_before.push(s);
             let all: f64 = dl.iter().map(|d| d[g]).sum();
-            if all > 1.0 {
+            let infinite = dl.iter().filter(|d| d[g] == f64::INFINITY).count();
+            if infinite > 0 {
+                // exp of the linear predictor overflowed: the infinite hazards share everything
+                dl.iter_mut().for_each(|d| {
+                    d[g] = if d[g] == f64::INFINITY {
+                        1.0 / infinite as f64
+                    } else {
+                        0.0
+                    }
+                });
+                s = 0.0;
+            } else if all > 1.0 {
                 dl.iter_mut().for_each(|d| d[g] /= all);
                 s = 0.0;
             } else {
@@ -729,6 +745,12 @@ mod tests {
             (a[0] - 1.0).abs() < 1e-15 && (a[1] - 1.0).abs() < 1e-15,
             "{a:?}"
         );
+        // exp(x'b) overflowing for cause 2 (x = 2000, b = 0.5): cause 2 takes everybody at its
+        // first increment, after the cause's 0.1 before it
+        let mut over = two_causes(vec![0.1, 0.2, 0.0, 0.0], vec![0.0, 0.1, 0.3, 0.0]);
+        over.coef = vec![vec![0.0], vec![0.5]];
+        let o = over.absolute_risk(1, &[2000.0], &[1.0, 2.0, 4.0]).unwrap();
+        assert_eq!(o, vec![0.1, 0.1, 0.1]);
         // below 1 everywhere: the plain product limit
         let plain = two_causes(vec![0.1, 0.2, 0.1, 0.0], vec![0.3, 0.1, 0.0, 0.0]);
         let p = plain.absolute_risk(1, &[0.0], &[3.0]).unwrap();
