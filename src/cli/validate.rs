@@ -311,7 +311,7 @@ fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
         if let Some(b) = &rep.bootstrap {
             files.push((
                 dir.join("calibration_corrected.csv"),
-                crate::report::competing::corrected_calibration_csv(b).into_bytes(),
+                crate::report::text::corrected_calibration_csv(&b.calibration).into_bytes(),
             ));
         }
         for (j, (h, p)) in rep.horizons.iter().zip(&predicted).enumerate() {

@@ -657,22 +657,3 @@ pub fn competing_validation_summary(
     }
     s
 }
-
-/// `calibration_corrected.csv` of a competing-risks bootstrap: per horizon and group of the
-/// apparent calibration, the mean predicted and Aalen-Johansen observed cumulative incidence, the
-/// optimism and the corrected observed incidence (the Cox file's columns).
-pub fn corrected_calibration_csv(
-    b: &crate::model::validation_competing::CompetingBootstrap,
-) -> String {
-    let mut c = String::from("horizon,predicted,observed,optimism,corrected\n");
-    for curve in &b.calibration {
-        for g in &curve.groups {
-            let _ = writeln!(
-                c,
-                "{},{},{},{},{}",
-                curve.time, g.predicted, g.observed, g.optimism, g.corrected
-            );
-        }
-    }
-    c
-}

@@ -198,6 +198,26 @@ fn num(v: f64) -> String {
     format!("{v}")
 }
 
+/// `calibration_corrected.csv` of a bootstrap, Cox or competing risks: per horizon and group the
+/// apparent predicted and observed, the optimism and the corrected observed.
+pub fn corrected_calibration_csv(curves: &[crate::model::validation::CorrectedCurve]) -> String {
+    let mut c = String::from("horizon,predicted,observed,optimism,corrected\n");
+    for curve in curves {
+        for g in &curve.groups {
+            let _ = writeln!(
+                c,
+                "{},{},{},{},{}",
+                num(curve.time),
+                num(g.predicted),
+                num(g.observed),
+                num(g.optimism),
+                num(g.corrected)
+            );
+        }
+    }
+    c
+}
+
 /// Predictions as CSV: one line per input row, in input order; unscorable rows keep their line
 /// with empty numbers and the reason in `problem`.
 pub fn predictions_csv(preds: &[RowPrediction], times: &[f64]) -> String {
@@ -524,21 +544,10 @@ pub fn validation_files(rep: &crate::model::validation::ValidationReport) -> Vec
     files.push(("calibration_groups.csv".to_string(), groups));
     files.push(("calibration_smooth.csv".to_string(), smooth));
     if let Some(b) = &rep.bootstrap {
-        let mut c = String::from("horizon,predicted,observed,optimism,corrected\n");
-        for curve in &b.calibration {
-            for g in &curve.groups {
-                let _ = writeln!(
-                    c,
-                    "{},{},{},{},{}",
-                    num(curve.time),
-                    num(g.predicted),
-                    num(g.observed),
-                    num(g.optimism),
-                    num(g.corrected)
-                );
-            }
-        }
-        files.push(("calibration_corrected.csv".to_string(), c));
+        files.push((
+            "calibration_corrected.csv".to_string(),
+            corrected_calibration_csv(&b.calibration),
+        ));
     }
     files.push((
         "validation.json".to_string(),
