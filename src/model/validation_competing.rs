@@ -311,12 +311,7 @@ pub fn calibration_slope(
 /// `cuts.partition_point(|&c| c < v)`, intervals (c_{k-1}, c_k] open at both ends, so that
 /// predictions of another fit fall in one too. On `pred` itself these are the quantile groups.
 fn cut_points(pred: &[f64], groups: usize) -> Vec<f64> {
-    let mut sorted = pred.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut breaks: Vec<f64> = (0..=groups)
-        .map(|q| calibration::quantile7(&sorted, q as f64 / groups as f64))
-        .collect();
-    breaks.dedup();
+    let breaks = calibration::quantile_breaks(pred, groups);
     if breaks.len() <= 2 {
         return Vec::new();
     }

@@ -34,16 +34,23 @@ pub fn quantile7(sorted: &[f64], prob: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// The group (0-based, in increasing predicted value) of each prediction: R's
-/// `cut(p, unique(quantile(p, 0:g / g)), include.lowest = TRUE, labels = FALSE)`, and the number
-/// of intervals (fewer than `g` when quantiles coincide). Some intervals may be empty.
-pub fn quantile_groups(pred: &[f64], g: usize) -> (Vec<usize>, usize) {
+/// R's `unique(quantile(p, 0:g / g))` (type 7): the breaks of the quantile groups, lowest and
+/// highest included.
+pub fn quantile_breaks(pred: &[f64], g: usize) -> Vec<f64> {
     let mut sorted = pred.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mut breaks: Vec<f64> = (0..=g)
         .map(|q| quantile7(&sorted, q as f64 / g as f64))
         .collect();
     breaks.dedup();
+    breaks
+}
+
+/// The group (0-based, in increasing predicted value) of each prediction: R's
+/// `cut(p, unique(quantile(p, 0:g / g)), include.lowest = TRUE, labels = FALSE)`, and the number
+/// of intervals (fewer than `g` when quantiles coincide). Some intervals may be empty.
+pub fn quantile_groups(pred: &[f64], g: usize) -> (Vec<usize>, usize) {
+    let breaks = quantile_breaks(pred, g);
     if breaks.len() == 1 {
         return (vec![0; pred.len()], 1);
     }
