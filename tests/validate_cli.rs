@@ -397,3 +397,42 @@ fn km_command_equals_r() {
         );
     }
 }
+
+/// `--bootstrap` refits the model on DATA: on the training file that is internal validation; on
+/// another file it is the refit's, and `validate` says so (and nothing on the training file).
+#[test]
+fn bootstrap_on_a_file_other_than_the_training_data_is_noted() {
+    let model = root().join("models/bone_mets_cox.json");
+    let model = model.to_str().unwrap();
+    let training = root().join("datasets/bone_mets_synthetic.csv");
+    let dir = common::cli::Dir::new("valnote");
+    let other = dir.path("other.csv");
+    // the same patients with one more blank line: other bytes, so another file
+    let mut text = std::fs::read_to_string(&training).unwrap();
+    text.push('\n');
+    std::fs::write(&other, text).unwrap();
+    let args = |data: &str| {
+        vec![
+            "validate".to_string(),
+            "--model".into(),
+            model.into(),
+            data.into(),
+            "--times".into(),
+            "12,36".into(),
+            "--bootstrap".into(),
+            "3".into(),
+        ]
+    };
+    let (ok, _, err) = run(&args(training.to_str().unwrap()));
+    assert!(
+        ok && !err.contains("is not the file the model was fitted to"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&args(&other));
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("other.csv is not the file the model was fitted to (bone_mets_synthetic.csv)")
+            && err.contains("for external validation leave --bootstrap out"),
+        "{err}"
+    );
+}

@@ -72,6 +72,25 @@ pub struct ValidateArgs {
     read: ReadArgs,
 }
 
+/// `--bootstrap` on a file other than the model's training data refits the model on that file:
+/// its corrections are those of the refit (internal validation of the file's own model), not the
+/// saved model's on external data. Say so.
+fn bootstrap_on_other_data_note(
+    data: &std::path::Path,
+    sha256: &str,
+    training: &crate::model::file::TrainingSummary,
+) {
+    if sha256 != training.sha256 {
+        eprintln!(
+            "note: {} is not the file the model was fitted to ({}): --bootstrap refits the model on \
+             it, so the optimism corrections are those of that refit (internal validation), not of \
+             the saved model on new data; for external validation leave --bootstrap out",
+            data.display(),
+            training.file
+        );
+    }
+}
+
 pub fn run(a: ValidateArgs) -> Result<()> {
     check_increasing_times(&a.times)?;
     if let Some(out) = &a.recalibrate_out {
@@ -100,6 +119,7 @@ pub fn run(a: ValidateArgs) -> Result<()> {
     };
     let mut rep = validation::evaluate(&model.fit, eval, &opts)?;
     if a.bootstrap > 0 {
+        bootstrap_on_other_data_note(&a.data, &table.sha256, &model.training);
         let fit_opts = CoxOptions {
             ties: model.spec.ties,
             ..CoxOptions::default()
@@ -295,6 +315,7 @@ fn run_competing(model: &CompetingModelFile, a: &ValidateArgs) -> Result<()> {
         };
     }
     if a.bootstrap > 0 {
+        bootstrap_on_other_data_note(&a.data, &table.sha256, &model.training);
         rep.bootstrap = Some(vc::bootstrap_fine_gray(
             &design,
             &surv,
