@@ -11,6 +11,7 @@ use prognosis::data::cohort::FitRequest;
 use prognosis::data::competing::prepare_competing;
 use prognosis::data::csv::{read_csv, ReadOptions};
 use prognosis::model::competing::CompetingModelFile;
+use prognosis::model::file::CovariateSummary;
 use prognosis::model::spec::encode_patient;
 use prognosis::stats::competing::{crr, CrrOptions};
 use serde_json::Value;
@@ -425,6 +426,20 @@ fn damaged_or_inconsistent_files_are_refused_naming_the_field() {
                 ),
             ]
         };
+        // the summaries both kinds share with the Cox file
+        let mut cases = cases;
+        cases.push((
+            |m| {
+                if let CovariateSummary::Numeric { min, .. } = &mut m.covariates[0] {
+                    *min = 1e9;
+                }
+            },
+            "covariates[0]: min <= mean <= max",
+        ));
+        cases.push((
+            |m| m.training.follow_up.min = m.training.follow_up.max + 1.0,
+            "training.follow_up",
+        ));
         for (edit, field) in cases {
             let mut m = good.clone();
             edit(&mut m);

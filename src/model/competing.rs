@@ -333,6 +333,7 @@ impl CompetingModelFile {
         if self.covariates.len() != self.spec.covariates.len() {
             return Err("covariates must have one summary per covariate of spec".into());
         }
+        crate::model::file::check_summaries(&self.training.follow_up, &self.covariates)?;
         match (self.model, &self.fine_gray, &self.cause_specific) {
             (CompetingKind::FineGray, Some(fg), None) => check_fine_gray(fg, &terms),
             (CompetingKind::CauseSpecific, None, Some(cs)) => check_cause_specific(cs, &terms, o),

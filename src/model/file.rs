@@ -546,34 +546,7 @@ impl ModelFile {
         if rows.used > rows.read || rows.dropped != rows.read - rows.used {
             return Err("training.rows: used + dropped must equal read".into());
         }
-        let fu = &self.training.follow_up;
-        if !(fu.min <= fu.median_observed && fu.median_observed <= fu.max) {
-            return Err("training.follow_up: min <= median_observed <= max does not hold".into());
-        }
-        for (i, c) in self.covariates.iter().enumerate() {
-            match c {
-                CovariateSummary::Numeric {
-                    min,
-                    max,
-                    mean,
-                    sd,
-                    quantiles,
-                    ..
-                } => {
-                    if !(min <= mean && mean <= max && *sd >= 0.0) {
-                        return Err(format!(
-                            "covariates[{i}]: min <= mean <= max and sd >= 0 do not hold"
-                        ));
-                    }
-                    check_quantiles(&format!("covariates[{i}].quantiles"), quantiles)?;
-                }
-                CovariateSummary::Categorical { levels, .. } => {
-                    if levels.is_empty() {
-                        return Err(format!("covariates[{i}].levels is empty"));
-                    }
-                }
-            }
-        }
+        check_summaries(&self.training.follow_up, &self.covariates)?;
         if let Some(lp) = &self.linear_predictor {
             let tol = 1e-9 * (lp.min.abs() + lp.max.abs() + 1.0);
             if !(lp.min <= lp.mean + tol && lp.mean <= lp.max + tol) {
@@ -907,6 +880,42 @@ pub(crate) fn has_duplicates(v: &[String]) -> bool {
 }
 
 /// Quantiles with probabilities in 0..=1, both increasing.
+/// The training data's follow-up and covariate summaries of a model file (Cox or competing
+/// risks): min <= median <= max, min <= mean <= max, sd >= 0, ordered quantiles, levels present.
+pub(crate) fn check_summaries(
+    fu: &FollowUp,
+    covariates: &[CovariateSummary],
+) -> Result<(), String> {
+    if !(fu.min <= fu.median_observed && fu.median_observed <= fu.max) {
+        return Err("training.follow_up: min <= median_observed <= max does not hold".into());
+    }
+    for (i, c) in covariates.iter().enumerate() {
+        match c {
+            CovariateSummary::Numeric {
+                min,
+                max,
+                mean,
+                sd,
+                quantiles,
+                ..
+            } => {
+                if !(min <= mean && mean <= max && *sd >= 0.0) {
+                    return Err(format!(
+                        "covariates[{i}]: min <= mean <= max and sd >= 0 do not hold"
+                    ));
+                }
+                check_quantiles(&format!("covariates[{i}].quantiles"), quantiles)?;
+            }
+            CovariateSummary::Categorical { levels, .. } => {
+                if levels.is_empty() {
+                    return Err(format!("covariates[{i}].levels is empty"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_quantiles(field: &str, q: &[Quantile]) -> Result<(), String> {
     let ok_p = q.iter().all(|x| (0.0..=1.0).contains(&x.p));
     let increasing = q
