@@ -10,8 +10,8 @@ mod browser;
 mod common;
 
 use browser::*;
-use common::competing::reference;
-use common::{root, strs};
+use common::cli::ok;
+use common::competing::{data_file, fit_model, reference};
 use prognosis::model::competing::CompetingModelFile;
 use prognosis::model::nomogram::{Nomogram, NomogramOptions};
 use prognosis::model::spec::encode_patient;
@@ -25,20 +25,6 @@ const EXACT: f64 = 1e-9;
 thread_local! {
     /// The largest relative difference seen between the page and `score` (printed at the end).
     static WORST: Cell<f64> = const { Cell::new(0.0) };
-}
-
-fn run_ok(args: &[String]) -> String {
-    let out = std::process::Command::new(bin())
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "prognosis {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 struct Fitted {
@@ -60,35 +46,14 @@ fn fit(dir: &Path, case: &str, kind: &str) -> Fitted {
     let r = &reference()[case];
     let model = dir.join(format!("{case}-{kind}.json"));
     let page = dir.join(format!("{case}-{kind}.html"));
-    let data = root()
-        .join("tests/reference/competing_risks/datasets")
-        .join(r["file"].as_str().unwrap());
-    let mut args = vec![
-        "fit".to_string(),
-        data.display().to_string(),
-        "--time".into(),
-        "time".into(),
-        "--event".into(),
-        "cause".into(),
-        "--covariates".into(),
-        strs(&r["covariates"]).join(","),
-    ];
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            args.push("--reference".into());
-            args.push(format!("{k}={}", v.as_str().unwrap()));
-        }
-    }
-    args.extend(["--model", kind, "--cause", "1", "--out"].map(String::from));
-    args.push(model.display().to_string());
-    run_ok(&args);
+    fit_model(r, &data_file(r), kind, &model.display().to_string());
     let times: Vec<f64> = r["times"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    run_ok(&[
+    ok(&[
         "calculator".into(),
         "--model".into(),
         model.display().to_string(),
@@ -113,7 +78,7 @@ fn score_json(f: &Fitted, values: &[(String, String)], times: &[f64]) -> Value {
         args.push("--set".into());
         args.push(format!("{k}={v}"));
     }
-    serde_json::from_str(&run_ok(&args)).unwrap()
+    serde_json::from_str(&ok(&args)).unwrap()
 }
 
 /// Patients: the reference case's three profiles, and two more with other values.

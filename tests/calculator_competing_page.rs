@@ -6,8 +6,7 @@
 mod common;
 
 use common::cli::{ok, Dir};
-use common::competing::reference;
-use common::strs;
+use common::competing::{data_file, fit_model, reference};
 use prognosis::model::competing::CompetingModelFile;
 use serde_json::Value;
 
@@ -15,29 +14,7 @@ fn fit(dir: &Dir, case: &str, kind: &str) -> (String, String) {
     let r = &reference()[case];
     let model = dir.path(&format!("{case}-{kind}.json"));
     let page = dir.path(&format!("{case}-{kind}.html"));
-    let data = format!(
-        "tests/reference/competing_risks/datasets/{}",
-        r["file"].as_str().unwrap()
-    );
-    let mut args = vec![
-        "fit".to_string(),
-        data,
-        "--time".into(),
-        "time".into(),
-        "--event".into(),
-        "cause".into(),
-        "--covariates".into(),
-        strs(&r["covariates"]).join(","),
-    ];
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            args.push("--reference".into());
-            args.push(format!("{k}={}", v.as_str().unwrap()));
-        }
-    }
-    args.extend(["--model", kind, "--cause", "1", "--out"].map(String::from));
-    args.push(model.clone());
-    ok(&args);
+    fit_model(r, &data_file(r), kind, &model);
     ok(&[
         "calculator",
         "--model",

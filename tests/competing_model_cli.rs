@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::competing::fit_model;
 use common::{close, nums, root, strs, REL};
 use prognosis::data::cohort::FitRequest;
 use prognosis::data::competing::prepare_competing;
@@ -58,19 +59,12 @@ fn s(v: &[&str]) -> Vec<String> {
 /// `fit --model MODEL --cause 1 --out DIR/MODEL.json` of the reference case.
 fn fit_out(r: &Value, model: &str, dir: &Path) -> PathBuf {
     let out = dir.join(format!("{model}.json"));
-    let mut args = s(&["fit"]);
-    args.push(data_path(r).display().to_string());
-    args.extend(s(&["--time", "time", "--event", "cause", "--covariates"]));
-    args.push(strs(&r["covariates"]).join(","));
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            args.push("--reference".into());
-            args.push(format!("{k}={}", v.as_str().unwrap()));
-        }
-    }
-    args.extend(s(&["--model", model, "--cause", "1", "--out"]));
-    args.push(out.display().to_string());
-    run_ok(&args);
+    fit_model(
+        r,
+        &data_path(r).display().to_string(),
+        model,
+        &out.display().to_string(),
+    );
     out
 }
 

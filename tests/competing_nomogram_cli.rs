@@ -9,6 +9,7 @@
 mod common;
 
 use common::cli::{fails, ok, Dir};
+use common::competing::{data_file, fit_model};
 use common::{close, nums, root, strs};
 use prognosis::data::cohort::{self, FitRequest};
 use prognosis::data::competing::prepare_competing;
@@ -21,32 +22,10 @@ use serde_json::Value;
 
 const CASES: [&str; 2] = ["mgus2_cr", "rotterdam_cr"];
 
-fn data_path(r: &Value) -> String {
-    root()
-        .join("tests/reference/competing_risks/datasets")
-        .join(r["file"].as_str().unwrap())
-        .display()
-        .to_string()
-}
-
 /// `fit --model MODEL --cause 1 --out DIR/MODEL.json` of a reference case.
 fn fit_out(r: &Value, model: &str, dir: &Dir) -> String {
     let out = dir.path(&format!("{model}.json"));
-    let mut args: Vec<String> = vec!["fit".into(), data_path(r)];
-    for a in ["--time", "time", "--event", "cause", "--covariates"] {
-        args.push(a.into());
-    }
-    args.push(strs(&r["covariates"]).join(","));
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            args.push("--reference".into());
-            args.push(format!("{k}={}", v.as_str().unwrap()));
-        }
-    }
-    for a in ["--model", model, "--cause", "1", "--out", &out] {
-        args.push(a.into());
-    }
-    ok(&args);
+    fit_model(r, &data_file(r), model, &out);
     out
 }
 
@@ -244,7 +223,7 @@ fn axes_equal_the_library_nomogram_of_a_crr_fit_of_the_same_data() {
             }
         }
         let table = read_csv(
-            std::path::Path::new(&data_path(&r)),
+            std::path::Path::new(&data_file(&r)),
             &req.columns(),
             &ReadOptions::default(),
         )

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::competing::fit_args;
 use common::{close, nums, root, strs, REL};
 use serde_json::Value;
 use std::process::Command;
@@ -27,26 +28,12 @@ fn run(args: &[String]) -> std::process::Output {
 
 /// `fit` of the reference case with `extra` options, as JSON.
 fn fit_json(r: &Value, extra: &[&str]) -> Value {
-    let mut args: Vec<String> = vec![
-        "fit".into(),
-        format!(
-            "tests/reference/competing_risks/datasets/{}",
-            r["file"].as_str().unwrap()
-        ),
-        "--time".into(),
-        "time".into(),
-        "--event".into(),
-        "cause".into(),
-        "--covariates".into(),
-        strs(&r["covariates"]).join(","),
-        "--json".into(),
-    ];
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            args.push("--reference".into());
-            args.push(format!("{k}={}", v.as_str().unwrap()));
-        }
-    }
+    let data = format!(
+        "tests/reference/competing_risks/datasets/{}",
+        r["file"].as_str().unwrap()
+    );
+    let mut args = fit_args(r, &data);
+    args.push("--json".into());
     args.extend(extra.iter().map(|s| s.to_string()));
     let out = run(&args);
     assert!(

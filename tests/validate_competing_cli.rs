@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{close, nums, root, strs, REL};
+use common::competing::fit_model;
+use common::{close, nums, root, REL};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -40,30 +41,7 @@ fn fit(r: &Value, kind: &str, out: &Path) {
 
 /// Fits the reference case's model on the data file `data`.
 fn fit_on(r: &Value, data: &str, kind: &str, out: &Path) {
-    let mut args: Vec<String> = vec![
-        "fit".into(),
-        data.into(),
-        "--time".into(),
-        "time".into(),
-        "--event".into(),
-        "cause".into(),
-        "--covariates".into(),
-        strs(&r["covariates"]).join(","),
-        "--model".into(),
-        kind.into(),
-        "--cause".into(),
-        "1".into(),
-        "--out".into(),
-        out.to_str().unwrap().into(),
-    ];
-    if let Some(obj) = r["factor_reference"].as_object() {
-        for (k, v) in obj {
-            args.push("--reference".into());
-            args.push(format!("{k}={}", v.as_str().unwrap()));
-        }
-    }
-    let o = run(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    fit_model(r, data, kind, out.to_str().unwrap());
 }
 
 fn validate(model: &Path, r: &Value, extra: &[&str]) -> std::process::Output {

@@ -597,61 +597,43 @@ fn card_html(model: &ModelFile, times: &[f64]) -> String {
             ),
         );
     }
-    row(
-        "Software",
-        format!(
-            "prognosis {} (this page), model file written by prognosis {}; model SHA-256 \
-             <code>{}</code>. Horizons: {} {}. Every number equals <code>prognosis score \
-             --json</code> for this model file.",
-            env!("CARGO_PKG_VERSION"),
-            esc(&model.prognosis_version),
-            esc(&model.checksum),
-            times.iter().map(|v| num(*v)).collect::<Vec<_>>().join(", "),
-            esc(unit)
-        ),
+    card_end(
+        &mut h,
+        &model.prognosis_version,
+        &model.checksum,
+        times,
+        unit,
     );
-    h.push_str("</dl>\n");
-    h.push_str(
-        "<p class=\"disclaimer\"><strong>For clinicians.</strong> This calculator supports and \
-         does not replace clinical judgement. Its estimates describe patients like those of the \
-         development cohort, treated as they were; outside that population, and for values \
-         outside the training range, they extrapolate. The page works offline, sends nothing \
-         anywhere and keeps the values you enter only in its address (after #).</p>\n",
-    );
-    h.push_str("</section>\n");
     h
 }
 
-/// The calculator page of `model`: one HTML document with everything inline.
-pub fn calculator_html(
-    model: &ModelFile,
+/// The horizons of a page: `--times`, else 1, 3 and 5 years in the model's time unit.
+fn page_horizons(
+    time_unit: Option<&str>,
     opts: &CalculatorOptions,
-) -> Result<String, CalculatorError> {
+) -> Result<Vec<f64>, CalculatorError> {
     let times = if opts.times.is_empty() {
-        default_horizons(model.spec.time_unit.as_deref()).ok_or(CalculatorError::NoHorizons)?
+        default_horizons(time_unit).ok_or(CalculatorError::NoHorizons)?
     } else {
         opts.times.clone()
     };
     if let Some(&t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
         return Err(CalculatorError::BadHorizon(t));
     }
-    if model.fit.baseline.is_empty() {
-        return Err(CalculatorError::Inconsistent("no baseline hazard".into()));
-    }
-    let card = model.card.as_ref();
-    let title = opts
-        .title
-        .clone()
-        .or_else(|| card.and_then(|c| c.title.clone()))
-        .unwrap_or_else(|| "Survival calculator".to_string());
-    let card_section = card_html(model, &times);
-    let data = page_data(model, times, title.clone())?;
-    // '<' appears only inside JSON strings, where \u003c is the same character: the script
-    // element cannot be closed early
-    let json = serde_json::to_string(&data)
+    Ok(times)
+}
+
+/// The page's data as the text of its JSON script element: '<' appears only inside JSON strings,
+/// where \u003c is the same character, so the element cannot be closed early.
+fn page_json<T: Serialize>(data: &T) -> Result<String, CalculatorError> {
+    Ok(serde_json::to_string(data)
         .map_err(|e| CalculatorError::Inconsistent(e.to_string()))?
-        .replace('<', "\\u003c");
-    let mut h = String::with_capacity(json.len() + 32_000);
+        .replace('<', "\\u003c"))
+}
+
+/// The document up to `<body>`: offline-only content policy, no referrer, the style sheet.
+fn page_head(title: &str, capacity: usize) -> String {
+    let mut h = String::with_capacity(capacity);
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -663,13 +645,19 @@ pub fn calculator_html(
          <meta name=\"generator\" content=\"prognosis {}\">\n\
          <title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n",
         env!("CARGO_PKG_VERSION"),
-        esc(&title),
+        esc(title),
         PAGE_CSS
     );
+    h
+}
+
+/// The page's header (title, `updates` "as you type"), the form of the patient's values and the
+/// opening of the results, up to the output that each kind of page fills.
+fn page_top(h: &mut String, title_html: &str, updates: &str) {
     let _ = write!(
         h,
-        "<header class=\"top\">\n<h1>{}</h1>\n<p class=\"sub\">Prognosis calculator: \
-         enter the patient's values; the predictions update as you type.</p>\n</header>\n\
+        "<header class=\"top\">\n<h1>{title_html}</h1>\n<p class=\"sub\">Prognosis calculator: \
+         enter the patient's values; {updates} as you type.</p>\n</header>\n\
          <noscript><p class=\"msg\">This calculator needs JavaScript.</p></noscript>\n\
          <main class=\"layout\">\n\
          <form id=\"inputs\" aria-labelledby=\"inputs-h\" autocomplete=\"off\" \
@@ -681,8 +669,71 @@ pub fn calculator_html(
          <h2 id=\"results-h\">Prediction</h2>\n\
          <div id=\"message\" class=\"msg\" role=\"alert\" hidden></div>\n\
          <ul id=\"warnings\" class=\"warnings\" aria-live=\"polite\" hidden></ul>\n\
-         <div id=\"output\" aria-live=\"polite\">\n\
-         <p class=\"small\" id=\"survival-cap\">Predicted survival with 95% confidence \
+         <div id=\"output\" aria-live=\"polite\">\n"
+    );
+}
+
+/// The end of the page after `</main>`: the model card, the data and the script.
+fn page_tail(h: &mut String, card: &str, json: &str) {
+    h.push_str(card);
+    h.push_str("<script type=\"application/json\" id=\"model-data\">");
+    h.push_str(json);
+    h.push_str("</script>\n<script>\n");
+    h.push_str(PAGE_JS);
+    h.push_str("</script>\n</body>\n</html>\n");
+}
+
+/// The model card's last row (the software, the model file's checksum, the horizons) and the
+/// clinicians' note, closing the card.
+fn card_end(h: &mut String, model_version: &str, checksum: &str, times: &[f64], unit: &str) {
+    let _ = writeln!(
+        h,
+        "<dt>Software</dt><dd>prognosis {} (this page), model file written by prognosis {}; \
+         model SHA-256 <code>{}</code>. Horizons: {} {}. Every number equals <code>prognosis \
+         score --json</code> for this model file.</dd>",
+        env!("CARGO_PKG_VERSION"),
+        esc(model_version),
+        esc(checksum),
+        times
+            .iter()
+            .map(|v| crate::model::spec::format_number(*v))
+            .collect::<Vec<_>>()
+            .join(", "),
+        esc(unit)
+    );
+    h.push_str("</dl>\n");
+    h.push_str(
+        "<p class=\"disclaimer\"><strong>For clinicians.</strong> This calculator supports and \
+         does not replace clinical judgement. Its estimates describe patients like those of the \
+         development cohort, treated as they were; outside that population, and for values \
+         outside the training range, they extrapolate. The page works offline, sends nothing \
+         anywhere and keeps the values you enter only in its address (after #).</p>\n",
+    );
+    h.push_str("</section>\n");
+}
+
+/// The calculator page of `model`: one HTML document with everything inline.
+pub fn calculator_html(
+    model: &ModelFile,
+    opts: &CalculatorOptions,
+) -> Result<String, CalculatorError> {
+    let times = page_horizons(model.spec.time_unit.as_deref(), opts)?;
+    if model.fit.baseline.is_empty() {
+        return Err(CalculatorError::Inconsistent("no baseline hazard".into()));
+    }
+    let card = model.card.as_ref();
+    let title = opts
+        .title
+        .clone()
+        .or_else(|| card.and_then(|c| c.title.clone()))
+        .unwrap_or_else(|| "Survival calculator".to_string());
+    let card_section = card_html(model, &times);
+    let data = page_data(model, times, title.clone())?;
+    let json = page_json(&data)?;
+    let mut h = page_head(&title, json.len() + 32_000);
+    page_top(&mut h, &esc(&title), "the predictions update");
+    h.push_str(
+        "<p class=\"small\" id=\"survival-cap\">Predicted survival with 95% confidence \
          interval</p>\n\
          <table id=\"survival\" class=\"surv\" aria-describedby=\"survival-cap\">\
          <tbody></tbody></table>\n\
@@ -690,14 +741,8 @@ pub fn calculator_html(
          <figure id=\"curve\"><figcaption>Predicted survival curve with its 95% confidence \
          band; dashed lines mark the horizons.</figcaption></figure>\n\
          <div id=\"points\"></div>\n</div>\n</section>\n</main>\n",
-        esc(&title)
     );
-    h.push_str(&card_section);
-    h.push_str("<script type=\"application/json\" id=\"model-data\">");
-    h.push_str(&json);
-    h.push_str("</script>\n<script>\n");
-    h.push_str(PAGE_JS);
-    h.push_str("</script>\n</body>\n</html>\n");
+    page_tail(&mut h, &card_section, &json);
     Ok(h)
 }
 

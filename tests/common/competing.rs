@@ -81,3 +81,42 @@ pub fn load(name: &str) -> CrCase {
         rows: prepared.rows,
     }
 }
+
+/// The data file of a reference case, as a command-line argument.
+pub fn data_file(r: &Value) -> String {
+    root()
+        .join("tests/reference/competing_risks/datasets")
+        .join(r["file"].as_str().unwrap())
+        .display()
+        .to_string()
+}
+
+/// `fit DATA --time time --event cause --covariates ... --reference ...` of a reference case.
+pub fn fit_args(r: &Value, data: &str) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "fit".into(),
+        data.into(),
+        "--time".into(),
+        "time".into(),
+        "--event".into(),
+        "cause".into(),
+        "--covariates".into(),
+        strs(&r["covariates"]).join(","),
+    ];
+    if let Some(obj) = r["factor_reference"].as_object() {
+        for (k, v) in obj {
+            args.push("--reference".into());
+            args.push(format!("{k}={}", v.as_str().unwrap()));
+        }
+    }
+    args
+}
+
+/// `fit ... --model KIND --cause 1 --out OUT` of a reference case on `data`: writes the model file.
+pub fn fit_model(r: &Value, data: &str, kind: &str, out: &str) {
+    let mut args = fit_args(r, data);
+    for a in ["--model", kind, "--cause", "1", "--out", out] {
+        args.push(a.into());
+    }
+    super::cli::ok(&args);
+}

@@ -13,12 +13,13 @@
 //! linear predictors, not on one).
 
 use super::{
-    esc, page_covariates, page_nomogram, page_ranges, CalculatorError, CalculatorOptions,
-    PageCovariate, PageNomogram, PageRange, PAGE_CSS, PAGE_JS,
+    card_end, esc, page_covariates, page_head, page_horizons, page_json, page_nomogram,
+    page_ranges, page_tail, page_top, CalculatorError, CalculatorOptions, PageCovariate,
+    PageNomogram, PageRange,
 };
 use crate::model::competing::{CompetingKind, CompetingModelFile};
 use crate::model::nomogram::{Nomogram, NomogramOptions};
-use crate::model::spec::{default_horizons, format_number};
+use crate::model::spec::format_number;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -153,28 +154,13 @@ fn card_html(model: &CompetingModelFile, times: &[f64]) -> String {
         esc(&t.sha256)
     );
     row("Development cohort", cohort);
-    row(
-        "Software",
-        format!(
-            "prognosis {} (this page), model file written by prognosis {}; model SHA-256 \
-             <code>{}</code>. Horizons: {} {}. Every number equals <code>prognosis score \
-             --json</code> for this model file.",
-            env!("CARGO_PKG_VERSION"),
-            esc(&model.prognosis_version),
-            esc(&model.checksum),
-            times.iter().map(|v| num(*v)).collect::<Vec<_>>().join(", "),
-            esc(unit)
-        ),
+    card_end(
+        &mut h,
+        &model.prognosis_version,
+        &model.checksum,
+        times,
+        unit,
     );
-    h.push_str("</dl>\n");
-    h.push_str(
-        "<p class=\"disclaimer\"><strong>For clinicians.</strong> This calculator supports and \
-         does not replace clinical judgement. Its estimates describe patients like those of the \
-         development cohort, treated as they were; outside that population, and for values \
-         outside the training range, they extrapolate. The page works offline, sends nothing \
-         anywhere and keeps the values you enter only in its address (after #).</p>\n",
-    );
-    h.push_str("</section>\n");
     h
 }
 
@@ -183,14 +169,7 @@ pub fn competing_calculator_html(
     model: &CompetingModelFile,
     opts: &CalculatorOptions,
 ) -> Result<String, CalculatorError> {
-    let times = if opts.times.is_empty() {
-        default_horizons(model.spec.time_unit.as_deref()).ok_or(CalculatorError::NoHorizons)?
-    } else {
-        opts.times.clone()
-    };
-    if let Some(&t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
-        return Err(CalculatorError::BadHorizon(t));
-    }
+    let times = page_horizons(model.spec.time_unit.as_deref(), opts)?;
     let title = opts
         .title
         .clone()
@@ -255,51 +234,25 @@ pub fn competing_calculator_html(
         nomogram,
         risk_groups: None,
     };
-    let json = serde_json::to_string(&data)
-        .map_err(|e| CalculatorError::Inconsistent(e.to_string()))?
-        .replace('<', "\\u003c");
+    let json = page_json(&data)?;
     let what = esc(&cause_words(model));
     let others = esc(&competing_words(model));
     let pct_level = format_number(100.0 * level);
     let fine_gray = model.model == CompetingKind::FineGray;
-    let mut h = String::with_capacity(json.len() + 32_000);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; \
-         form-action 'none'; base-uri 'none'\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <meta name=\"generator\" content=\"prognosis {}\">\n\
-         <title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n",
-        env!("CARGO_PKG_VERSION"),
-        esc(&title),
-        PAGE_CSS
-    );
+    let mut h = page_head(&title, json.len() + 32_000);
     let limits = if fine_gray {
         format!("with its {pct_level}% confidence interval")
     } else {
         "(no confidence interval: see below)".to_string()
     };
+    page_top(
+        &mut h,
+        &esc(&title),
+        &format!("the cumulative incidence of {what} ({others}) updates"),
+    );
     let _ = write!(
         h,
-        "<header class=\"top\">\n<h1>{title}</h1>\n<p class=\"sub\">Prognosis calculator: \
-         enter the patient's values; the cumulative incidence of {what} ({others}) \
-         updates as you type.</p>\n</header>\n\
-         <noscript><p class=\"msg\">This calculator needs JavaScript.</p></noscript>\n\
-         <main class=\"layout\">\n\
-         <form id=\"inputs\" aria-labelledby=\"inputs-h\" autocomplete=\"off\" \
-         onsubmit=\"return false\">\n<h2 id=\"inputs-h\">Patient</h2>\n\
-         <div id=\"fields\"></div>\n\
-         <p class=\"small\"><button type=\"button\" id=\"reset\">Reset to defaults</button></p>\n\
-         </form>\n\
-         <section id=\"results\" aria-labelledby=\"results-h\">\n\
-         <h2 id=\"results-h\">Prediction</h2>\n\
-         <div id=\"message\" class=\"msg\" role=\"alert\" hidden></div>\n\
-         <ul id=\"warnings\" class=\"warnings\" aria-live=\"polite\" hidden></ul>\n\
-         <div id=\"output\" aria-live=\"polite\">\n\
-         <p class=\"small\" id=\"incidence-cap\">Predicted cumulative incidence of {what} \
+        "<p class=\"small\" id=\"incidence-cap\">Predicted cumulative incidence of {what} \
          ({others}) {limits}</p>\n\
          <table id=\"incidence\" class=\"surv\" aria-describedby=\"incidence-cap\">\
          <tbody></tbody></table>\n\
@@ -320,7 +273,6 @@ pub fn competing_calculator_html(
         } else {
             String::new()
         },
-        title = esc(&title),
     );
     if fine_gray {
         h.push_str(
@@ -343,11 +295,6 @@ pub fn competing_calculator_html(
         );
     }
     h.push_str("</div>\n</section>\n</main>\n");
-    h.push_str(&card_html(model, &times));
-    h.push_str("<script type=\"application/json\" id=\"model-data\">");
-    h.push_str(&json);
-    h.push_str("</script>\n<script>\n");
-    h.push_str(PAGE_JS);
-    h.push_str("</script>\n</body>\n</html>\n");
+    page_tail(&mut h, &card_html(model, &times), &json);
     Ok(h)
 }

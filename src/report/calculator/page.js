@@ -774,6 +774,21 @@
     return e;
   }
 
+  // the time axis of a curve (ticks, labels, title) and both axis lines, in the frame f
+  // (width W, height H, margins L, R, T, B)
+  function timeAxis(g, f, X, tmax, unit) {
+    var W = f.W, H = f.H, L = f.L, R = f.R, T = f.T, B = f.B;
+    niceTicks(0, tmax, W < 480 ? 4 : 6).forEach(function (t) {
+      g.appendChild(svg('line', { x1: X(t), x2: X(t), y1: H - B, y2: H - B + 5, 'class': 'tick' }));
+      g.appendChild(svg('text', { x: X(t), y: H - B + 22, 'text-anchor': 'middle' }, formatNumber(Math.round(t * 1e6) / 1e6)));
+    });
+    g.appendChild(svg('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, 'class': 'axis' }));
+    g.appendChild(svg('line', { x1: L, x2: L, y1: T, y2: H - B, 'class': 'axis' }));
+    g.appendChild(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle' },
+      'Time' + (unit ? ' (' + unit + ')' : '')));
+  }
+
+
   function renderCurve() {
     var fig = $('curve');
     var old = fig.querySelector('svg');
@@ -797,14 +812,7 @@
       g.appendChild(svg('line', { x1: L, x2: W - R, y1: Y(s), y2: Y(s), 'class': 'grid' }));
       g.appendChild(svg('text', { x: L - 8, y: Y(s) + 5, 'text-anchor': 'end' }, (100 * s) + '%'));
     });
-    niceTicks(0, tmax, W < 480 ? 4 : 6).forEach(function (t) {
-      g.appendChild(svg('line', { x1: X(t), x2: X(t), y1: H - B, y2: H - B + 5, 'class': 'tick' }));
-      g.appendChild(svg('text', { x: X(t), y: H - B + 22, 'text-anchor': 'middle' }, formatNumber(Math.round(t * 1e6) / 1e6)));
-    });
-    g.appendChild(svg('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, 'class': 'axis' }));
-    g.appendChild(svg('line', { x1: L, x2: L, y1: T, y2: H - B, 'class': 'axis' }));
-    g.appendChild(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle' },
-      'Time' + (unit ? ' (' + unit + ')' : '')));
+    timeAxis(g, { W: W, H: H, L: L, R: R, T: T, B: B }, X, tmax, unit);
     root.appendChild(g);
     // band and curve as steps
     var up = ['M', X(0), Y(1)], lo = [], line = ['M', X(0), Y(1)];
@@ -917,14 +925,7 @@
       g.appendChild(svg('text', { x: L - 8, y: Y(v) + 5, 'text-anchor': 'end' },
         formatNumber(Math.round(1000 * v) / 10) + '%'));
     });
-    niceTicks(0, tmax, W < 480 ? 4 : 6).forEach(function (t) {
-      g.appendChild(svg('line', { x1: X(t), x2: X(t), y1: H - B, y2: H - B + 5, 'class': 'tick' }));
-      g.appendChild(svg('text', { x: X(t), y: H - B + 22, 'text-anchor': 'middle' }, formatNumber(Math.round(t * 1e6) / 1e6)));
-    });
-    g.appendChild(svg('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, 'class': 'axis' }));
-    g.appendChild(svg('line', { x1: L, x2: L, y1: T, y2: H - B, 'class': 'axis' }));
-    g.appendChild(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle' },
-      'Time' + (unit ? ' (' + unit + ')' : '')));
+    timeAxis(g, { W: W, H: H, L: L, R: R, T: T, B: B }, X, tmax, unit);
     root.appendChild(g);
     var line = ['M', X(0), Y(0)], up = ['M', X(0), Y(0)], lo = [X(0) + ',' + Y(0)];
     var pS = 0, pU = 0, pL = 0;
